@@ -1,0 +1,124 @@
+"""The coordinator: load -> validate -> render HTML -> PDF -> write.
+
+Everything is checked before anything is written; each output is written
+atomically, and a card that fails does not stop the other cards.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handbook import pdf
+from handbook.errors import HandbookError, Problem
+from handbook.output import write_atomic
+from handbook.project import open_project
+from handbook.render import Card, Renderer, cards
+from handbook.validate import Handbook, load_handbook
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out_dir: Path | None = None  # default: <project>/build
+    paper: str | None = None  # default: handbook.yaml's paper
+    card_size: str | None = None  # default: handbook.yaml's card_size
+
+
+@dataclass
+class OutputResult:
+    path: Path
+    pages: int
+    seconds: float
+
+
+@dataclass
+class BuildReport:
+    outputs: list[OutputResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def check(project_dir: Path) -> Handbook:
+    """Validate a project without rendering; raises HandbookError listing every problem."""
+    return load_handbook(open_project(project_dir))
+
+
+def build(project_dir: Path, options: BuildOptions = BuildOptions()) -> BuildReport:
+    """Build the booklet and the cards. Raises HandbookError after writing what it could."""
+    project = open_project(project_dir)
+    handbook = load_handbook(project)
+    out_dir = options.out_dir or project.root / "build"
+    renderer = Renderer(project)
+    report = BuildReport()
+    paper = options.paper or handbook.settings.paper
+    card_size = options.card_size or handbook.settings.card_size
+
+    _build_booklet(renderer, handbook, paper, out_dir / "handbook.pdf", report)
+    card_pdfs = [
+        _build_card(
+            renderer, handbook, card, card_size, out_dir / "cards" / f"{card.id}.pdf", report
+        )
+        for card in cards(handbook)
+    ]
+    if card_pdfs and all(card_pdfs):
+        _combine(card_pdfs, out_dir / "cards.pdf", report)
+    if report.problems:
+        raise HandbookError(report.problems)
+    return report
+
+
+def _build_booklet(renderer, handbook, paper: str, target: Path, report: BuildReport) -> None:
+    started = time.perf_counter()
+    try:
+        source = renderer.booklet(handbook, paper)
+        document = pdf.render(source)
+        write_atomic(target, pdf.to_pdf_bytes(document, source.origin))
+    except HandbookError as exc:
+        report.problems.extend(exc.problems)
+        return
+    report.outputs.append(OutputResult(target, len(document.pages), time.perf_counter() - started))
+
+
+def _build_card(
+    renderer: Renderer, handbook: Handbook, card: Card, size: str, target: Path, report: BuildReport
+) -> bytes | None:
+    started = time.perf_counter()
+    try:
+        source = renderer.card(handbook, card, size)
+        document = pdf.render(source)
+        if len(document.pages) > 1:
+            raise HandbookError([_overflow_problem(card, size, len(document.pages))])
+        data = pdf.to_pdf_bytes(document, source.origin)
+        write_atomic(target, data)
+    except HandbookError as exc:
+        report.problems.extend(exc.problems)
+        return None
+    report.outputs.append(OutputResult(target, 1, time.perf_counter() - started))
+    return data
+
+
+def _overflow_problem(card: Card, size: str, pages: int) -> Problem:
+    return Problem(
+        card.source_path,
+        1,
+        1,
+        f"the {card.kind} card '{card.id}' does not fit on one {size} card "
+        f"(it needs {pages} pages)",
+        "shorten the steps, cues or lists of this item",
+    )
+
+
+def _combine(card_pdfs: list[bytes], target: Path, report: BuildReport) -> None:
+    """All cards in one file, one card per page."""
+    import pikepdf
+
+    started = time.perf_counter()
+    combined = pikepdf.Pdf.new()
+    for data in card_pdfs:
+        with pikepdf.Pdf.open(io.BytesIO(data)) as card_pdf:
+            combined.pages.extend(card_pdf.pages)
+    buffer = io.BytesIO()
+    combined.save(buffer, deterministic_id=True)
+    write_atomic(target, buffer.getvalue())
+    report.outputs.append(OutputResult(target, len(card_pdfs), time.perf_counter() - started))

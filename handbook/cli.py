@@ -1,0 +1,99 @@
+"""The command line: a thin layer over :mod:`handbook.build`.
+
+Heavy modules (WeasyPrint) are imported inside the commands that render, so
+``handbook --help`` and ``handbook check`` start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from handbook import __version__
+from handbook.errors import HandbookError
+from handbook.model import CardSize, PaperSize
+
+PAPERS = list(PaperSize.__args__)
+CARD_SIZES = list(CardSize.__args__)
+
+project_option = click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The handbook project folder (the one with handbook.yaml).",
+)
+
+
+def reports_problems(command):
+    """Print user errors as located lines with hints, then exit with status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except HandbookError as exc:
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            count = len(exc.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="handbook")
+def cli() -> None:
+    """Build a printed handbook and one-page cheat cards from YAML content."""
+
+
+@cli.command()
+@project_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: PROJECT/build].",
+)
+@click.option(
+    "--paper", type=click.Choice(PAPERS), help="Booklet paper size [default: from handbook.yaml]."
+)
+@click.option(
+    "--card-size", type=click.Choice(CARD_SIZES), help="Card size [default: from handbook.yaml]."
+)
+@reports_problems
+def build(
+    project_dir: Path, out_dir: Path | None, paper: str | None, card_size: str | None
+) -> None:
+    """Build the booklet (handbook.pdf) and the cards (cards/, cards.pdf)."""
+    from handbook.build import BuildOptions
+    from handbook.build import build as run_build
+
+    report = run_build(project_dir, BuildOptions(out_dir=out_dir, paper=paper, card_size=card_size))
+    for output in report.outputs:
+        pages = f"{output.pages} page{'s' if output.pages != 1 else ''}"
+        click.echo(f"wrote {output.path} ({pages}, {output.seconds:.2f} s)")
+
+
+@cli.command()
+@project_option
+@reports_problems
+def check(project_dir: Path) -> None:
+    """Validate the whole project without rendering; print every problem."""
+    from handbook.build import check as run_check
+
+    handbook = run_check(project_dir)
+    counts = (
+        f"{len(handbook.chapters)} chapters, {len(handbook.techniques)} techniques, "
+        f"{len(handbook.routines)} routines, {len(handbook.safety)} safety topics"
+    )
+    click.echo(f"ok: {counts}")
+
+
+def main() -> None:
+    cli(prog_name="handbook")

@@ -1,0 +1,60 @@
+"""User-facing problems: located, plain-worded, collected so all print at once.
+
+A :class:`Problem` is a mistake in the user's project (content, settings,
+templates, an overflowing card). Internal bugs are ordinary exceptions and
+are never converted into problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One mistake in a project, with where it is and what to do about it."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+
+    def format(self) -> str:
+        location = f"{self.path}:{self.line}:{self.column}" if self.line else self.path
+        text = f"{location}: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+class HandbookError(Exception):
+    """Raised when a project has problems; carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+def relative_path(path: Path, root: Path) -> str:
+    """Show a path relative to the project root when it lies inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint naming the closest valid choice, or listing them when few."""
+    options = sorted(set(choices))
+    close = get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if not options:
+        return ""
+    if len(options) <= 8:
+        return "valid values: " + ", ".join(f"'{o}'" for o in options)
+    return "valid values include: " + ", ".join(f"'{o}'" for o in options[:8]) + ", ..."

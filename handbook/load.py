@@ -1,0 +1,235 @@
+"""Stage 1: read YAML files safely, keeping the line and column of every value.
+
+The YAML is composed into nodes (never constructed into Python objects by
+PyYAML), so no tag can run code, and every scalar stays the text the user
+typed: ``no``, ``1:30`` and ``01234`` reach the model as strings. The model
+then converts text to numbers, booleans or dates only where a field asks
+for them, and reports a located error when it cannot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from handbook.errors import HandbookError, Problem, relative_path
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 40
+
+Location = tuple[str | int, ...]
+
+_PLAIN_NULLS = {"", "~", "null", "Null", "NULL"}
+_ALLOWED_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+
+@dataclass
+class SourceFile:
+    """A parsed YAML file: its data plus where each value and key stands."""
+
+    path: str
+    data: Any
+    positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, location: Location, *, at_key: bool = False) -> tuple[int, int]:
+        """Line and column of a value (or its key), or of its nearest parent."""
+        if at_key and location in self.key_positions:
+            return self.key_positions[location]
+        for end in range(len(location), -1, -1):
+            found = self.positions.get(location[:end])
+            if found:
+                return found
+        return (1, 1)
+
+    def problem(self, location: Location, message: str, hint: str = "", *, at_key=False):
+        line, column = self.locate(location, at_key=at_key)
+        return Problem(self.path, line, column, message, hint)
+
+
+class _YamlProblem(Exception):
+    def __init__(self, mark: yaml.Mark | None, message: str, hint: str = ""):
+        super().__init__(message)
+        self.mark, self.message, self.hint = mark, message, hint
+
+
+class _NodeLoader(yaml.SafeLoader):
+    """Composes nodes only; refuses aliases and limits nesting depth."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YamlProblem(
+                event.start_mark,
+                f"aliases are not allowed (*{event.anchor})",
+                "write the value out again instead of referring to an anchor",
+            )
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _YamlProblem(
+                self.peek_event().start_mark,
+                f"nesting is deeper than {MAX_DEPTH} levels",
+                "content files need only a few levels of lists and mappings",
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_yaml(path: Path, root: Path) -> SourceFile:
+    """Parse one YAML file into a :class:`SourceFile`, or raise HandbookError."""
+    shown = relative_path(path, root)
+    text = _read_text(path, shown)
+    try:
+        node = _compose(text)
+    except _YamlProblem as exc:
+        line, column = _mark_position(exc.mark)
+        raise HandbookError([Problem(shown, line, column, exc.message, exc.hint)]) from None
+    except yaml.MarkedYAMLError as exc:
+        raise HandbookError([_syntax_problem(shown, exc)]) from None
+    if node is None:
+        raise HandbookError(
+            [Problem(shown, 1, 1, "the file is empty", "add content, or delete the file")]
+        )
+    source = SourceFile(shown, None)
+    problems: list[Problem] = []
+    source.data = _to_python(node, (), source, problems)
+    if problems:
+        raise HandbookError(problems)
+    return source
+
+
+def _read_text(path: Path, shown: str) -> str:
+    try:
+        if not path.is_file():
+            raise HandbookError([Problem(shown, 0, 0, "not a regular file")])
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise HandbookError(
+                [
+                    Problem(
+                        shown,
+                        0,
+                        0,
+                        f"the file is {size // 1024} KiB, "
+                        f"over the {MAX_FILE_BYTES // 1024} KiB limit",
+                        "split it into several smaller files",
+                    )
+                ]
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise HandbookError(
+            [Problem(shown, 0, 0, f"cannot read the file: {exc.strerror}")]
+        ) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise HandbookError(
+            [
+                Problem(
+                    shown,
+                    line,
+                    column,
+                    f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                    "save the file with UTF-8 encoding",
+                )
+            ]
+        ) from None
+
+
+def _compose(text: str) -> yaml.Node | None:
+    loader = _NodeLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _mark_position(mark: yaml.Mark | None) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def _syntax_problem(shown: str, exc: yaml.MarkedYAMLError) -> Problem:
+    line, column = _mark_position(exc.problem_mark or exc.context_mark)
+    message = exc.problem or "invalid YAML"
+    if exc.context and "expected a single document" in exc.context:
+        message = "the file holds more than one YAML document"
+        return Problem(shown, line, column, message, "remove the '---' separator")
+    if exc.context:
+        message = f"{exc.context}: {message}" if "while" not in exc.context else message
+    hint = "check the indentation and that every ':' inside a value is quoted"
+    if "tab" in message:
+        hint = "indent with spaces, not tabs"
+    return Problem(shown, line, column, f"YAML syntax error: {message}", hint)
+
+
+def _to_python(node: yaml.Node, location: Location, source: SourceFile, problems: list[Problem]):
+    source.positions[location] = _mark_position(node.start_mark)
+    if node.tag not in _ALLOWED_TAGS:
+        problems.append(
+            Problem(
+                source.path,
+                *_mark_position(node.start_mark),
+                f"the tag '{node.tag}' is not allowed",
+                "remove the '!' tag; content files hold plain text, lists and mappings",
+            )
+        )
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        if node.style is None and node.value in _PLAIN_NULLS:
+            return None
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _to_python(item, (*location, index), source, problems)
+            for index, item in enumerate(node.value)
+        ]
+    return _mapping_to_python(node, location, source, problems)
+
+
+def _mapping_to_python(node, location, source, problems) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key_position = _mark_position(key_node.start_mark)
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(
+                Problem(
+                    source.path, *key_position, "a key must be plain text, not a list or mapping"
+                )
+            )
+            continue
+        key = key_node.value
+        if key == "<<":
+            problems.append(
+                Problem(source.path, *key_position, "merge keys ('<<') are not allowed")
+            )
+            continue
+        if key in result:
+            first_line = source.key_positions[(*location, key)][0]
+            problems.append(
+                Problem(
+                    source.path,
+                    *key_position,
+                    f"duplicate key '{key}' (first used on line {first_line})",
+                    "keep one of the two; the later one would silently win",
+                )
+            )
+            continue
+        source.key_positions[(*location, key)] = key_position
+        result[key] = _to_python(value_node, (*location, key), source, problems)
+    return result

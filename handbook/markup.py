@@ -1,0 +1,41 @@
+"""Light Markdown for prose fields: emphasis, lists, paragraphs and links.
+
+Raw HTML in content is shown as text, images are not supported (content
+cannot make the renderer fetch anything), and a link to ``#id`` points at a
+chapter, technique, routine or safety topic of the handbook.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from markdown_it import MarkdownIt
+
+
+@cache
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    parser.enable(["replacements", "smartquotes"])
+    parser.disable(["image", "heading", "lheading", "code", "fence", "html_block", "html_inline"])
+    return parser
+
+
+def to_html(text: str) -> str:
+    """Render Markdown to safe HTML (content HTML is escaped, never passed through)."""
+    return _parser().render(text)
+
+
+def to_inline_html(text: str) -> str:
+    """Render one line of Markdown without wrapping it in a paragraph."""
+    return _parser().renderInline(text)
+
+
+def internal_links(text: str) -> list[str]:
+    """The ids that ``[text](#id)`` links in this Markdown point at."""
+    targets = []
+    for token in _parser().parse(text):
+        for child in token.children or []:
+            href = child.attrGet("href") if child.type == "link_open" else None
+            if isinstance(href, str) and href.startswith("#"):
+                targets.append(href[1:])
+    return targets

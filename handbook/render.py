@@ -1,0 +1,155 @@
+"""Stage 3: the validated handbook -> HTML, through Jinja templates.
+
+Templates are looked up in the project's ``templates/`` first, then in the
+built-in defaults. Every template is autoescaped and rendered in Jinja's
+sandbox with StrictUndefined, so content cannot inject markup and a typo in a
+template fails with the template's file and line.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from markupsafe import Markup
+
+from handbook import markup
+from handbook.errors import HandbookError, Problem, relative_path
+from handbook.model import GENERATED_PARTS, Chapter
+from handbook.pdf import PageSource
+from handbook.project import Project, defaults_root
+from handbook.sizes import CARD_SIZES, PAPER_SIZES, css_size
+from handbook.validate import Handbook
+
+
+@dataclass(frozen=True)
+class Part:
+    """One entry of the booklet's outline: a written chapter or a generated part."""
+
+    id: str
+    title: str
+    kind: str  # "chapter" or one of GENERATED_PARTS
+    chapter: Chapter | None  # the written chapter, or a generated part's intro
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    kind: str  # "technique", "routine" or "safety"
+    item: Any
+    source_path: str
+
+
+class Renderer:
+    def __init__(self, project: Project):
+        self.project = project
+        self.env = ImmutableSandboxedEnvironment(
+            loader=jinja2.FileSystemLoader([str(d) for d in project.search_dirs("templates")]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
+        self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
+        self.env.filters["minutes"] = lambda value: f"{value:g}"
+
+    def booklet(self, handbook: Handbook, paper: str) -> PageSource:
+        html = self._render(
+            "booklet.html.j2",
+            handbook=handbook,
+            parts=outline(handbook),
+            labels=handbook.settings.labels,
+        )
+        return self._page(html, ("base.css", "booklet.css"), PAPER_SIZES[paper], "handbook.yaml")
+
+    def card(self, handbook: Handbook, card: Card, size: str) -> PageSource:
+        html = self._render(
+            f"card-{card.kind}.html.j2",
+            handbook=handbook,
+            card=card,
+            item=card.item,
+            labels=handbook.settings.labels,
+        )
+        return self._page(html, ("base.css", "card.css"), CARD_SIZES[size], card.source_path)
+
+    def _page(self, html: str, styles: tuple[str, ...], size, origin: str) -> PageSource:
+        return PageSource(
+            html=html,
+            stylesheets=tuple(self.project.find("styles", name) for name in styles),
+            extra_css=f"@page {{ size: {css_size(size)}; }}",
+            origin=origin,
+            allowed_roots=(self.project.root, defaults_root()),
+        )
+
+    def _render(self, name: str, **context: Any) -> str:
+        try:
+            return self.env.get_template(name).render(**context)
+        except jinja2.TemplateSyntaxError as exc:
+            path = self._shown(exc.filename or name)
+            raise HandbookError(
+                [Problem(path, exc.lineno, 1, f"template syntax error: {exc.message}")]
+            ) from None
+        except jinja2.TemplateNotFound as exc:
+            raise HandbookError(
+                [Problem(f"templates/{exc.name}", 0, 0, "template not found")]
+            ) from None
+        except (jinja2.UndefinedError, SecurityError, TypeError, ValueError) as exc:
+            path, line = self._template_frame(name)
+            raise HandbookError(
+                [Problem(path, line, 1, f"template error: {exc}", "check the name in the template")]
+            ) from None
+
+    def _template_frame(self, fallback: str) -> tuple[str, int]:
+        """The innermost template file and line in the current traceback."""
+        tb = sys.exc_info()[2]
+        found = (f"templates/{fallback}", 0)
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename.endswith(".j2"):
+                found = (self._shown(filename), tb.tb_lineno)
+            tb = tb.tb_next
+        return found
+
+    def _shown(self, filename: str) -> str:
+        return relative_path(Path(filename), self.project.root)
+
+
+def outline(handbook: Handbook) -> list[Part]:
+    """The booklet's parts in order: ``outline`` from settings first, then the rest.
+
+    The outline only orders: a chapter or generated part it leaves out is
+    still printed, after the listed ones.
+    """
+    chapters = {c.id: c for c in handbook.chapters}
+    present = {
+        "techniques": bool(handbook.techniques),
+        "routines": bool(handbook.routines),
+        "safety": bool(handbook.safety),
+        "glossary": bool(handbook.techniques),
+    }
+    order = [p for p in handbook.settings.outline if present.get(p, True)]
+    order += [c.id for c in handbook.chapters if c.id not in order and c.id not in GENERATED_PARTS]
+    order += [p for p in GENERATED_PARTS if p not in order and present[p]]
+    labels = handbook.settings.labels
+    parts = []
+    for part_id in order:
+        chapter = chapters.get(part_id)
+        if part_id in GENERATED_PARTS:
+            title = chapter.title if chapter else getattr(labels, part_id)
+            parts.append(Part(part_id, title, part_id, chapter))
+        else:
+            parts.append(Part(part_id, chapter.title, "chapter", chapter))
+    return parts
+
+
+def cards(handbook: Handbook) -> list[Card]:
+    """One card per technique, routine and safety topic, in booklet order."""
+    found = [Card(t.id, "technique", t, handbook.source_path(t.id)) for t in handbook.techniques]
+    found += [Card(r.id, "routine", r, handbook.source_path(r.id)) for r in handbook.routines]
+    found += [Card(s.id, "safety", s, handbook.source_path(s.id)) for s in handbook.safety]
+    return found

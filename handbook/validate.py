@@ -1,0 +1,346 @@
+"""Stage 2b: turn parsed YAML into a checked :class:`Handbook`.
+
+Pydantic checks each file on its own; :func:`check_references` then checks
+what spans files (unique ids, references that resolve, minutes that add up).
+Every problem is located through the file's recorded positions, and all of
+them are collected before anything is raised.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from handbook import markup
+from handbook.errors import HandbookError, Problem, did_you_mean
+from handbook.load import Location, SourceFile, read_yaml
+from handbook.model import (
+    CONTENT_KINDS,
+    GENERATED_PARTS,
+    Chapter,
+    ContentFile,
+    Routine,
+    SafetyTopic,
+    Settings,
+    Technique,
+    Zone,
+    ZoneList,
+)
+from handbook.project import Project
+
+_CONTENT_ADAPTER: TypeAdapter = TypeAdapter(ContentFile)
+_KIND_MODELS: dict[str, type[BaseModel]] = {
+    "chapter": Chapter,
+    "technique": Technique,
+    "safety": SafetyTopic,
+    "routine": Routine,
+    "zones": ZoneList,
+}
+
+
+@dataclass
+class Origin:
+    source: SourceFile
+    location: Location
+
+    def problem(self, sub: Location, message: str, hint: str = "") -> Problem:
+        return self.source.problem((*self.location, *sub), message, hint)
+
+
+@dataclass
+class Handbook:
+    """The whole validated project, with where each item came from."""
+
+    settings: Settings
+    chapters: list[Chapter] = field(default_factory=list)
+    techniques: list[Technique] = field(default_factory=list)
+    safety: list[SafetyTopic] = field(default_factory=list)
+    routines: list[Routine] = field(default_factory=list)
+    zones: list[Zone] = field(default_factory=list)
+    origins: dict[str, Origin] = field(default_factory=dict)
+    settings_source: SourceFile | None = None
+
+    def technique(self, technique_id: str) -> Technique:
+        return next(t for t in self.techniques if t.id == technique_id)
+
+    def safety_topic(self, topic_id: str) -> SafetyTopic:
+        return next(s for s in self.safety if s.id == topic_id)
+
+    def zone(self, zone_id: str) -> Zone:
+        return next(z for z in self.zones if z.id == zone_id)
+
+    def source_path(self, item_id: str) -> str:
+        return self.origins[item_id].source.path
+
+
+def load_handbook(project: Project) -> Handbook:
+    """Read and check every file of a project; raise one error listing all problems."""
+    problems: list[Problem] = []
+    settings_source = _read(project.settings_file, project.root, problems)
+    settings = None
+    if settings_source is not None:
+        settings = _validate(settings_source, TypeAdapter(Settings), Settings, problems)
+    handbook = Handbook(settings=settings, settings_source=settings_source)  # type: ignore[arg-type]
+    for path in project.content_files():
+        source = _read(path, project.root, problems)
+        if source is not None:
+            _add_content(handbook, source, problems)
+    if settings is not None:
+        problems.extend(check_references(handbook))
+    if problems:
+        raise HandbookError(problems)
+    return handbook
+
+
+def _read(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:
+    try:
+        return read_yaml(path, root)
+    except HandbookError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _validate(source, adapter: TypeAdapter, model: type[BaseModel] | None, problems):
+    try:
+        return adapter.validate_python(source.data)
+    except ValidationError as exc:
+        problems.extend(_explain(source, error, model) for error in exc.errors())
+        return None
+
+
+def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]) -> None:
+    kind = source.data.get("kind") if isinstance(source.data, dict) else None
+    item = _validate(source, _CONTENT_ADAPTER, _KIND_MODELS.get(kind or ""), problems)
+    if item is None:
+        return
+    if isinstance(item, ZoneList):
+        for index, zone in enumerate(item.zones):
+            _register(handbook, zone.id, Origin(source, ("zones", index)), problems)
+            handbook.zones.append(zone)
+        return
+    _register(handbook, item.id, Origin(source, ()), problems)
+    {
+        "chapter": handbook.chapters,
+        "technique": handbook.techniques,
+        "safety": handbook.safety,
+        "routine": handbook.routines,
+    }[item.kind].append(item)
+
+
+def _register(handbook: Handbook, item_id: str, origin: Origin, problems: list[Problem]) -> None:
+    earlier = handbook.origins.get(item_id)
+    if earlier is not None:
+        line, _ = earlier.source.locate((*earlier.location, "id"))
+        problems.append(
+            origin.problem(
+                ("id",),
+                f"duplicate id '{item_id}' (already used in {earlier.source.path}:{line})",
+                "every chapter, technique, routine, safety topic and zone needs its own id",
+            )
+        )
+        return
+    handbook.origins[item_id] = origin
+
+
+# --- cross-file checks -------------------------------------------------------
+
+
+def check_references(handbook: Handbook) -> list[Problem]:
+    """Problems that only show when all files are read together."""
+    ids = {
+        "technique": [t.id for t in handbook.techniques],
+        "safety": [s.id for s in handbook.safety],
+        "zone": [z.id for z in handbook.zones],
+    }
+    problems: list[Problem] = []
+
+    def expect(origin: Origin, sub: Location, value: str, kind: str) -> None:
+        if value not in ids[kind]:
+            label = "safety topic" if kind == "safety" else kind
+            problems.append(
+                origin.problem(sub, f"unknown {label} '{value}'", did_you_mean(value, ids[kind]))
+            )
+
+    for technique in handbook.techniques:
+        origin = handbook.origins[technique.id]
+        for field_name in ("zones", "avoid_zones"):
+            for i, zone in enumerate(getattr(technique, field_name)):
+                expect(origin, (field_name, i), zone, "zone")
+        for i, stroke in enumerate(technique.strokes):
+            expect(origin, ("strokes", i, "zone"), stroke.zone, "zone")
+        for i, topic in enumerate(technique.safety):
+            expect(origin, ("safety", i), topic, "safety")
+    for topic in handbook.safety:
+        for i, zone in enumerate(topic.zones):
+            expect(handbook.origins[topic.id], ("zones", i), zone, "zone")
+    for routine in handbook.routines:
+        problems.extend(_check_routine(routine, handbook.origins[routine.id], expect))
+    problems.extend(_check_outline(handbook))
+    problems.extend(_check_links(handbook))
+    return problems
+
+
+def _check_routine(routine: Routine, origin: Origin, expect) -> list[Problem]:
+    for i, step in enumerate(routine.steps):
+        expect(origin, ("steps", i, "technique"), step.technique, "technique")
+        for j, zone in enumerate(step.zones):
+            expect(origin, ("steps", i, "zones", j), zone, "zone")
+    total = sum(step.minutes for step in routine.steps)
+    if abs(total - routine.minutes) > 1e-6:
+        return [
+            origin.problem(
+                ("minutes",),
+                f"the steps add up to {total:g} minutes, but the routine says {routine.minutes:g}",
+                "change 'minutes' or the minutes of the steps so they agree",
+            )
+        ]
+    return []
+
+
+def _check_outline(handbook: Handbook) -> list[Problem]:
+    source = handbook.settings_source
+    known = [c.id for c in handbook.chapters] + list(GENERATED_PARTS)
+    problems = []
+    seen: set[str] = set()
+    for i, entry in enumerate(handbook.settings.outline):
+        if entry not in known:
+            problems.append(
+                source.problem(
+                    ("outline", i), f"unknown chapter '{entry}'", did_you_mean(entry, known)
+                )
+            )
+        elif entry in seen:
+            problems.append(source.problem(("outline", i), f"'{entry}' is listed twice"))
+        seen.add(entry)
+    return problems
+
+
+def _check_links(handbook: Handbook) -> list[Problem]:
+    targets = set(handbook.origins) | set(GENERATED_PARTS)
+    targets |= {s.id for c in handbook.chapters for s in c.sections if s.id}
+    problems = []
+    for chapter in handbook.chapters:
+        origin = handbook.origins[chapter.id]
+        for i, section in enumerate(chapter.sections):
+            for target in markup.internal_links(section.body):
+                if target not in targets:
+                    problems.append(
+                        origin.problem(
+                            ("sections", i, "body"),
+                            f"the link '#{target}' points at no chapter, technique, routine "
+                            "or safety topic",
+                            did_you_mean(target, targets),
+                        )
+                    )
+    return problems
+
+
+# --- pydantic errors in plain words -----------------------------------------
+
+
+def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] | None) -> Problem:
+    location: Location = tuple(error["loc"])
+    if model is not None and location and location[0] in CONTENT_KINDS:
+        location = location[1:]
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    name = str(location[-1]) if location else ""
+    message, hint = error["msg"], ""
+    if kind == "missing":
+        message, hint = f"missing required field '{name}'", f"add '{name}: ...' here"
+        return source.problem(location[:-1], message, hint)
+    if kind == "extra_forbidden":
+        fields = _field_names(model, location[:-1]) if model else []
+        message = f"unknown field '{name}'"
+        hint = did_you_mean(name, fields)
+        return source.problem(location, message, hint, at_key=True)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        shown = ctx.get("tag", "")
+        message = f"unknown kind '{shown}'" if shown else "missing 'kind'"
+        hint = (
+            did_you_mean(shown, CONTENT_KINDS)
+            if shown
+            else ("start the file with 'kind: ' and one of: " + ", ".join(CONTENT_KINDS))
+        )
+        return source.problem(("kind",) if shown else (), message, hint)
+    if kind in ("literal_error", "enum"):
+        choices = [
+            c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")
+        ]
+        message = f"'{value}' is not a valid value for '{name}'"
+        hint = did_you_mean(str(value), [c for c in choices if c])
+    elif kind == "string_pattern_mismatch":
+        message, hint = _pattern_message(name, value, location)
+    elif kind in ("int_parsing", "int_from_float"):
+        message, hint = f"'{value}' is not a whole number", f"write '{name}' as a number like 3"
+    elif kind == "float_parsing":
+        message, hint = f"'{value}' is not a number", f"write '{name}' as a number like 2.5"
+    elif kind == "bool_parsing":
+        message, hint = f"'{value}' is not yes or no", "write true or false"
+    elif kind.startswith("date") or kind.startswith("datetime"):
+        message, hint = (
+            f"'{value}' is not a valid date",
+            "write dates as YYYY-MM-DD, e.g. 2026-11-24",
+        )
+    elif kind == "list_type":
+        message = f"'{name}' must be a list"
+        hint = "put each item on its own line starting with '- '"
+    elif kind in ("model_type", "dict_type", "model_attributes_type"):
+        message = f"'{name or 'this file'}' must be a mapping of 'key: value' lines"
+    elif kind == "string_type":
+        message = f"'{name}' must be text"
+        hint = "write it on one line, or quote it"
+    elif kind == "too_short" and isinstance(value, list | str):
+        message = f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
+    elif kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
+        message = f"'{name}' {error['msg'].lower()}, got {value}"
+    return source.problem(location, message, hint)
+
+
+def _pattern_message(name: str, value: Any, location: Location) -> tuple[str, str]:
+    if name == "language":
+        return f"'{value}' is not a language tag", "use a BCP 47 tag such as 'en' or 'en-GB'"
+    slug = "-".join("".join(c if c.isalnum() else " " for c in str(value).lower()).split())
+    return (
+        f"'{value}' is not a valid id",
+        f"ids use lowercase letters, digits and single hyphens, like '{slug or 'deep-kneading'}'",
+    )
+
+
+def _field_names(model: type[BaseModel], location: Location) -> list[str]:
+    """Field names of the model found by walking ``location`` from ``model``."""
+    current: Any = model
+    for part in location:
+        current = _item_type(current, part)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _item_type(annotation: Any, part: str | int) -> Any:
+    annotation = _unwrap(annotation)
+    if isinstance(part, int):
+        args = typing.get_args(annotation)
+        return _unwrap(args[0]) if args else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field_info = annotation.model_fields.get(part)
+        return _unwrap(field_info.annotation) if field_info else None
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = options[0]
+        else:
+            return annotation
