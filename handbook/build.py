@@ -1,22 +1,40 @@
-"""The coordinator: load -> validate -> render HTML -> PDF -> write.
+"""The coordinator: load -> validate -> plan the outputs -> render the stale ones.
+
+Every output file is a :class:`Job`: a hash of everything that goes into it
+(its final HTML, which carries the content and templates; the stylesheets,
+fonts and settings; the page size; the tool's version) and a function that
+writes it. A job whose hash matches the one recorded in the output folder,
+and whose file is still there unchanged, is up to date and is not rendered.
+The rest render in worker processes (:mod:`handbook.workers`), in parallel
+and under a time and memory limit.
 
 Everything is checked before anything is written; each output is written
-atomically, and a card that fails does not stop the other cards.
+atomically, and an output that fails does not stop the others.
 """
 
 from __future__ import annotations
 
 import io
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache, partial
+from importlib.metadata import version
 from pathlib import Path
 
-from handbook import pdf
+from handbook import __version__, pdf
+from handbook.cache import BuildCache, digest
 from handbook.errors import HandbookError, Problem
 from handbook.output import write_atomic
-from handbook.project import open_project
+from handbook.pdf import PageSource
+from handbook.project import Project, open_project
 from handbook.render import Card, Renderer, cards
 from handbook.validate import Handbook, load_handbook
+from handbook.workers import Limits, Outcome, Task, default_jobs, run_tasks
+
+RENDERED = "rendered"
+UP_TO_DATE = "up to date"
+FAILED = "failed"
+NOT_REBUILT = "not rebuilt"  # an output it is made from failed
 
 
 @dataclass(frozen=True)
@@ -24,6 +42,9 @@ class BuildOptions:
     out_dir: Path | None = None  # default: <project>/build
     paper: str | None = None  # default: handbook.yaml's paper
     card_size: str | None = None  # default: handbook.yaml's card_size
+    force: bool = False  # render every output, even those that are up to date
+    jobs: int | None = None  # worker processes; default: one per core
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -31,6 +52,7 @@ class OutputResult:
     path: Path
     pages: int
     seconds: float
+    status: str = RENDERED
 
 
 @dataclass
@@ -38,64 +60,159 @@ class BuildReport:
     outputs: list[OutputResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    def with_status(self, status: str) -> list[OutputResult]:
+        return [output for output in self.outputs if output.status == status]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output file: the hash of all its inputs and how to make it."""
+
+    name: str  # the file's path inside the output folder
+    origin: str  # the project file named when it fails
+    key: str
+    make: Callable[[Path], int]  # writes the file, returns its page count; runs in a worker
+    needs: tuple[str, ...] = ()  # outputs this one is made from
+
 
 def check(project_dir: Path) -> Handbook:
     """Validate a project without rendering; raises HandbookError listing every problem."""
     return load_handbook(open_project(project_dir))
 
 
-def build(project_dir: Path, options: BuildOptions = BuildOptions()) -> BuildReport:
-    """Build the booklet and the cards. Raises HandbookError after writing what it could."""
+def build(
+    project_dir: Path,
+    options: BuildOptions = BuildOptions(),
+    on_output: Callable[[OutputResult], None] | None = None,
+) -> BuildReport:
+    """Bring every output up to date; ``on_output`` hears of each as it is settled.
+
+    Raises HandbookError (after writing what it could) if any output failed.
+    """
     project = open_project(project_dir)
     handbook = load_handbook(project)
     out_dir = options.out_dir or project.root / "build"
-    renderer = Renderer(project)
     report = BuildReport()
-    paper = options.paper or handbook.settings.paper
-    card_size = options.card_size or handbook.settings.card_size
+    jobs = plan(project, handbook, options, report.problems)
+    output_cache = BuildCache(out_dir)
 
-    _build_booklet(renderer, handbook, paper, out_dir / "handbook.pdf", report)
-    card_pdfs = [
-        _build_card(
-            renderer, handbook, card, card_size, out_dir / "cards" / f"{card.id}.pdf", report
-        )
-        for card in cards(handbook)
-    ]
-    if card_pdfs and all(card_pdfs):
-        _combine(card_pdfs, out_dir / "cards.pdf", report)
+    def settle(result: OutputResult) -> None:
+        report.outputs.append(result)
+        if on_output:
+            on_output(result)
+
+    stale = []
+    for job in jobs:
+        if options.force or not output_cache.is_fresh(job.name, job.key):
+            stale.append(job)
+        else:
+            settle(OutputResult(out_dir / job.name, output_cache.pages(job.name), 0.0, UP_TO_DATE))
+    try:
+        if stale:
+            for outcome in _render(stale, out_dir, options):
+                job = next(j for j in stale if j.name == outcome.task.name)
+                settle(_result(outcome, out_dir))
+                report.problems.extend(outcome.problems)
+                if outcome.ok:
+                    output_cache.record(job.name, job.key, outcome.value)
+        output_cache.prune({job.name for job in jobs})
+    finally:
+        output_cache.save()
     if report.problems:
         raise HandbookError(report.problems)
     return report
 
 
-def _build_booklet(renderer, handbook, paper: str, target: Path, report: BuildReport) -> None:
-    started = time.perf_counter()
-    try:
-        source = renderer.booklet(handbook, paper)
-        document = pdf.render(source)
-        write_atomic(target, pdf.to_pdf_bytes(document, source.origin))
-    except HandbookError as exc:
-        report.problems.extend(exc.problems)
-        return
-    report.outputs.append(OutputResult(target, len(document.pages), time.perf_counter() - started))
+def plan(
+    project: Project, handbook: Handbook, options: BuildOptions, problems: list[Problem]
+) -> list[Job]:
+    """Every output of the project as a job, booklet first (it takes longest).
+
+    An output whose HTML cannot be made (a template error) adds its problems
+    to ``problems`` and has no job.
+    """
+    renderer = Renderer(project)
+    shared = _shared_inputs(project, handbook)
+    paper = options.paper or handbook.settings.paper
+    card_size = options.card_size or handbook.settings.card_size
+    jobs: list[Job] = []
+
+    def add(name: str, origin: str, make_source: Callable[[], PageSource], render) -> None:
+        try:
+            source = make_source()
+        except HandbookError as exc:
+            problems.extend(exc.problems)
+            return
+        key = digest(shared, name, source.html, source.extra_css, *map(str, source.stylesheets))
+        jobs.append(Job(name, origin, key, partial(render, source)))
+
+    add("handbook.pdf", "handbook.yaml", partial(renderer.booklet, handbook, paper), _make_booklet)
+    all_cards = cards(handbook)
+    for card in all_cards:
+        add(
+            f"cards/{card.id}.pdf",
+            card.source_path,
+            partial(renderer.card, handbook, card, card_size),
+            partial(_make_card, card, card_size),
+        )
+    card_jobs = [job for job in jobs if job.name.startswith("cards/")]
+    if all_cards and len(card_jobs) == len(all_cards):
+        names = tuple(job.name for job in card_jobs)
+        key = digest("cards.pdf", *(job.key for job in card_jobs))
+        jobs.append(Job("cards.pdf", "handbook.yaml", key, partial(_combine, names), names))
+    return jobs
 
 
-def _build_card(
-    renderer: Renderer, handbook: Handbook, card: Card, size: str, target: Path, report: BuildReport
-) -> bytes | None:
-    started = time.perf_counter()
-    try:
-        source = renderer.card(handbook, card, size)
-        document = pdf.render(source)
-        if len(document.pages) > 1:
-            raise HandbookError([_overflow_problem(card, size, len(document.pages))])
-        data = pdf.to_pdf_bytes(document, source.origin)
-        write_atomic(target, data)
-    except HandbookError as exc:
-        report.problems.extend(exc.problems)
-        return None
-    report.outputs.append(OutputResult(target, 1, time.perf_counter() - started))
-    return data
+def _shared_inputs(project: Project, handbook: Handbook) -> str:
+    """A hash of what every output depends on besides its own HTML."""
+    parts = [_tool_version(), handbook.settings.model_dump_json()]
+    for kind in ("styles", "fonts"):
+        for folder in project.search_dirs(kind):
+            if folder.is_dir():
+                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                    parts += [f"{kind}/{path.relative_to(folder).as_posix()}", path.read_bytes()]
+    return digest(*parts)
+
+
+@cache
+def _tool_version() -> str:
+    return f"handbook {__version__}, weasyprint {version('weasyprint')}"
+
+
+def _render(jobs: list[Job], out_dir: Path, options: BuildOptions):
+    # Imported once here, before the workers fork, so they share it.
+    import weasyprint  # noqa: F401
+
+    tasks = [
+        Task(job.name, job.origin, partial(job.make, out_dir / job.name), job.needs) for job in jobs
+    ]
+    return run_tasks(tasks, options.jobs or default_jobs(), options.limits)
+
+
+def _result(outcome: Outcome, out_dir: Path) -> OutputResult:
+    target = out_dir / outcome.task.name
+    if outcome.skipped:
+        return OutputResult(target, 0, 0.0, NOT_REBUILT)
+    if outcome.problems:
+        return OutputResult(target, 0, outcome.seconds, FAILED)
+    return OutputResult(target, outcome.value, outcome.seconds, RENDERED)
+
+
+# --- what runs in the workers ------------------------------------------------
+
+
+def _make_booklet(source: PageSource, target: Path) -> int:
+    document = pdf.render(source)
+    write_atomic(target, pdf.to_pdf_bytes(document, source.origin))
+    return len(document.pages)
+
+
+def _make_card(card: Card, size: str, source: PageSource, target: Path) -> int:
+    document = pdf.render(source)
+    if len(document.pages) > 1:
+        raise HandbookError([_overflow_problem(card, size, len(document.pages))])
+    write_atomic(target, pdf.to_pdf_bytes(document, source.origin))
+    return 1
 
 
 def _overflow_problem(card: Card, size: str, pages: int) -> Problem:
@@ -109,16 +226,16 @@ def _overflow_problem(card: Card, size: str, pages: int) -> Problem:
     )
 
 
-def _combine(card_pdfs: list[bytes], target: Path, report: BuildReport) -> None:
-    """All cards in one file, one card per page."""
+def _combine(card_names: tuple[str, ...], target: Path) -> int:
+    """All cards in one file, one card per page, from the card files just written."""
     import pikepdf
 
-    started = time.perf_counter()
     combined = pikepdf.Pdf.new()
-    for data in card_pdfs:
-        with pikepdf.Pdf.open(io.BytesIO(data)) as card_pdf:
+    out_dir = target.parent
+    for name in card_names:
+        with pikepdf.Pdf.open(out_dir / name) as card_pdf:
             combined.pages.extend(card_pdf.pages)
     buffer = io.BytesIO()
     combined.save(buffer, deterministic_id=True)
     write_atomic(target, buffer.getvalue())
-    report.outputs.append(OutputResult(target, len(card_pdfs), time.perf_counter() - started))
+    return len(card_names)

@@ -1,14 +1,19 @@
 """The command line: a thin layer over :mod:`handbook.build`.
 
-Heavy modules (WeasyPrint) are imported inside the commands that render, so
-``handbook --help`` and ``handbook check`` start fast.
+Heavy modules (WeasyPrint) are imported only when something is rendered, so
+``handbook --help``, ``check``, ``schema`` and a build with nothing to do
+start fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
+import time
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -29,6 +34,56 @@ project_option = click.option(
 )
 
 
+def build_options(command):
+    """The options shared by every command that builds."""
+    options = [
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Output folder [default: PROJECT/build].",
+        ),
+        click.option(
+            "--paper",
+            type=click.Choice(PAPERS),
+            help="Booklet paper size [default: from handbook.yaml].",
+        ),
+        click.option(
+            "--card-size",
+            type=click.Choice(CARD_SIZES),
+            help="Card size [default: from handbook.yaml].",
+        ),
+        click.option("--force", is_flag=True, help="Render every output, even unchanged ones."),
+        click.option(
+            "--jobs",
+            "-j",
+            type=click.IntRange(min=1),
+            help="Outputs rendered at once [default: one per core].",
+        ),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=0, min_open=True),
+            default=300,
+            show_default=True,
+            help="Seconds one output may take to render.",
+        ),
+        click.option(
+            "--memory-limit",
+            type=click.IntRange(min=64),
+            default=3072,
+            show_default=True,
+            help="Megabytes of memory one render may use.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="Print only problems."),
+        click.option(
+            "--verbose", "-v", is_flag=True, help="Also list the outputs that are up to date."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def reports_problems(command):
     """Print user errors as located lines with hints, then exit with status 1."""
 
@@ -37,13 +92,88 @@ def reports_problems(command):
         try:
             return command(*args, **kwargs)
         except HandbookError as exc:
-            for problem in exc.problems:
-                click.echo(problem.format(), err=True)
-            count = len(exc.problems)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+            _print_problems(exc)
             sys.exit(1)
 
     return wrapper
+
+
+def _print_problems(exc: HandbookError) -> None:
+    for problem in exc.problems:
+        click.echo(problem.format(), err=True)
+    count = len(exc.problems)
+    click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+
+
+class Progress:
+    """One line per output as it is settled, then a summary; coloured on a terminal."""
+
+    STYLES: ClassVar[dict[str, str | None]] = {
+        "rendered": "green",
+        "up to date": None,
+        "failed": "red",
+        "not rebuilt": "yellow",
+    }
+
+    def __init__(self, quiet: bool = False, verbose: bool = False):
+        self.quiet, self.verbose = quiet, verbose
+        self.color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        self.started = time.perf_counter()
+        self.counts: dict[str, int] = {}
+
+    def output(self, result) -> None:
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        if self.quiet or (result.status == "up to date" and not self.verbose):
+            return
+        status = click.style(f"{result.status:<11}", fg=self.STYLES[result.status], bold=True)
+        line = f"{status} {_shown(result.path)}"
+        if result.pages:
+            line += f" ({result.pages} page{'s' if result.pages != 1 else ''}"
+            line += f", {result.seconds:.2f} s)" if result.seconds else ")"
+        elif result.seconds:
+            line += f" ({result.seconds:.2f} s)"
+        click.echo(line, color=self.color)
+
+    def summary(self) -> None:
+        if self.quiet:
+            return
+        seconds = time.perf_counter() - self.started
+        parts = [f"{count} {status}" for status, count in self.counts.items()]
+        click.echo(f"{', '.join(parts) or 'nothing to build'} in {seconds:.2f} s")
+
+    def restart(self) -> None:
+        self.started = time.perf_counter()
+        self.counts = {}
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _options(out_dir, paper, card_size, force, jobs, time_limit, memory_limit):
+    from handbook.build import BuildOptions
+    from handbook.workers import Limits
+
+    return BuildOptions(
+        out_dir=out_dir,
+        paper=paper,
+        card_size=card_size,
+        force=force,
+        jobs=jobs,
+        limits=Limits(seconds=time_limit, memory_mb=memory_limit),
+    )
+
+
+def _run_build(project_dir: Path, options, progress: Progress) -> None:
+    from handbook.build import build as run_build
+
+    try:
+        run_build(project_dir, options, progress.output)
+    finally:
+        progress.summary()
 
 
 @click.group()
@@ -54,30 +184,72 @@ def cli() -> None:
 
 @cli.command()
 @project_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder [default: PROJECT/build].",
-)
-@click.option(
-    "--paper", type=click.Choice(PAPERS), help="Booklet paper size [default: from handbook.yaml]."
-)
-@click.option(
-    "--card-size", type=click.Choice(CARD_SIZES), help="Card size [default: from handbook.yaml]."
-)
+@build_options
 @reports_problems
-def build(
-    project_dir: Path, out_dir: Path | None, paper: str | None, card_size: str | None
-) -> None:
-    """Build the booklet (handbook.pdf) and the cards (cards/, cards.pdf)."""
-    from handbook.build import BuildOptions
-    from handbook.build import build as run_build
+def build(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
+    """Build the booklet (handbook.pdf) and the cards (cards/, cards.pdf).
 
-    report = run_build(project_dir, BuildOptions(out_dir=out_dir, paper=paper, card_size=card_size))
-    for output in report.outputs:
-        pages = f"{output.pages} page{'s' if output.pages != 1 else ''}"
-        click.echo(f"wrote {output.path} ({pages}, {output.seconds:.2f} s)")
+    Only outputs whose inputs changed since the last build are rendered.
+    """
+    _run_build(project_dir, _options(**options), Progress(quiet, verbose))
+
+
+@cli.command()
+@project_option
+@build_options
+@reports_problems
+def watch(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
+    """Build, then build again whenever content, templates, styles or settings change.
+
+    A failed build keeps the last good outputs. Stop with Ctrl-C.
+    """
+    from handbook.watch import watch as run_watch
+
+    progress = Progress(quiet, verbose)
+
+    def on_build(result) -> None:
+        if isinstance(result, HandbookError):
+            _print_problems(result)
+        progress.summary()
+        if not quiet:
+            click.echo("watching for changes (Ctrl-C to stop)")
+
+    def on_change(paths) -> None:
+        progress.restart()
+        if not quiet:
+            click.echo(f"changed: {', '.join(sorted(_shown(p) for p in paths))}")
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_watch(
+            project_dir,
+            _options(**options),
+            on_build,
+            on_output=progress.output,
+            on_change=on_change,
+        )
+    if not quiet:
+        click.echo("stopped watching")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--bare", is_flag=True, help="A minimal skeleton instead of the full example.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+@reports_problems
+def init(folder: Path, bare: bool, quiet: bool) -> None:
+    """Start a new project in FOLDER and build it.
+
+    Templates, styles and fonts come from the built-in defaults; put a file
+    of the same name in the project's templates/, styles/ or fonts/ to
+    change one.
+    """
+    from handbook.build import BuildOptions
+    from handbook.scaffold import init_project
+
+    root = init_project(folder, bare=bare)
+    if not quiet:
+        click.echo(f"created {_shown(root)}")
+    _run_build(root, BuildOptions(), Progress(quiet))
 
 
 @cli.command()
@@ -93,6 +265,28 @@ def check(project_dir: Path) -> None:
         f"{len(handbook.routines)} routines, {len(handbook.safety)} safety topics"
     )
     click.echo(f"ok: {counts}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="schema",
+    show_default=True,
+    help="Folder for content.schema.json and settings.schema.json.",
+)
+@reports_problems
+def schema(out_dir: Path) -> None:
+    """Write the JSON Schemas of content files and handbook.yaml, for editors.
+
+    Point an editor at one with a first line such as
+    '# yaml-language-server: $schema=../schema/content.schema.json'.
+    """
+    from handbook.schema import write_schemas
+
+    for path in write_schemas(out_dir):
+        click.echo(f"wrote {_shown(path)}")
 
 
 def main() -> None:
