@@ -118,6 +118,8 @@ def build(
         output_cache.prune({job.name for job in jobs})
     finally:
         output_cache.save()
+    order = {out_dir / job.name: index for index, job in enumerate(jobs)}
+    report.outputs.sort(key=lambda result: order[result.path])
     if report.problems:
         raise HandbookError(report.problems)
     return report

@@ -39,7 +39,11 @@ class BuildCache:
         except (OSError, ValueError):
             return
         if isinstance(stored, dict) and stored.get("format") == _FORMAT:
-            self.entries = stored.get("outputs", {})
+            outputs = stored.get("outputs")
+            if isinstance(outputs, dict):
+                self.entries = {
+                    name: entry for name, entry in outputs.items() if _well_formed(entry)
+                }
 
     def is_fresh(self, name: str, key: str) -> bool:
         """Whether ``name`` exists, unchanged, and was made from inputs hashing to ``key``."""
@@ -80,3 +84,12 @@ class BuildCache:
         except OSError:
             return None
         return [stat.st_size, stat.st_mtime_ns]
+
+
+def _well_formed(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("key"), str)
+        and isinstance(entry.get("pages"), int)
+        and isinstance(entry.get("stamp"), list)
+    )

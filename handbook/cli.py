@@ -135,11 +135,11 @@ class Progress:
         click.echo(line, color=self.color)
 
     def summary(self) -> None:
-        if self.quiet:
+        if self.quiet or not self.counts:
             return
         seconds = time.perf_counter() - self.started
         parts = [f"{count} {status}" for status, count in self.counts.items()]
-        click.echo(f"{', '.join(parts) or 'nothing to build'} in {seconds:.2f} s")
+        click.echo(f"{', '.join(parts)} in {seconds:.2f} s")
 
     def restart(self) -> None:
         self.started = time.perf_counter()

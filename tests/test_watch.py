@@ -1,0 +1,80 @@
+"""Watch mode: a bad edit reports its error and keeps the old PDF; the fix rebuilds."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from handbook.build import BuildOptions, BuildReport
+from handbook.errors import HandbookError
+from handbook.watch import watch
+
+TECHNIQUE = "content/techniques/stroking.yaml"
+
+
+def booklet_text(out: Path) -> str:
+    return "".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
+
+
+def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(default_copy, tmp_path):
+    out = default_copy / "build"
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch,
+        args=(default_copy, BuildOptions(), results.put),
+        kwargs={"stop_event": stop, "debounce_ms": 100},
+    )
+    watcher.start()
+    try:
+        assert isinstance(results.get(timeout=60), BuildReport)
+        good = (out / "handbook.pdf").read_bytes()
+        technique = default_copy / TECHNIQUE
+        text = technique.read_text(encoding="utf-8")
+
+        technique.write_text(text.replace("intensity: 1", "intensity: 9"), encoding="utf-8")
+        error = results.get(timeout=30)
+        assert isinstance(error, HandbookError)
+        [syntax] = [p for p in error.problems if p.path == TECHNIQUE]
+        assert syntax.line == text.splitlines().index("intensity: 1") + 1
+        assert (out / "handbook.pdf").read_bytes() == good
+
+        technique.write_text(text.replace("Warm a little oil", "Warm sesame oil"), encoding="utf-8")
+        fixed = results.get(timeout=60)
+        assert isinstance(fixed, BuildReport)
+        assert "Warm sesame oil" in booklet_text(out)
+        # Writing outputs does not set off another build.
+        time.sleep(0.5)
+        assert results.empty()
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert not watcher.is_alive()
+
+
+def test_ctrl_c_stops_the_watch_command_cleanly(default_copy):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handbook", "watch", "--project", str(default_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    line = ""
+    while "watching for changes" not in line and time.monotonic() < deadline:
+        line = process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "stopped watching" in stdout
+    assert "Traceback" not in stderr
