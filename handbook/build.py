@@ -90,16 +90,24 @@ def build(
     Raises HandbookError (after writing what it could) if any output failed.
     """
     project = open_project(project_dir)
-    handbook = load_handbook(project)
     out_dir = options.out_dir or project.root / "build"
     report = BuildReport()
-    jobs = plan(project, handbook, options, report.problems)
     output_cache = BuildCache(out_dir)
 
     def settle(result: OutputResult) -> None:
         report.outputs.append(result)
         if on_output:
             on_output(result)
+
+    sources = _source_stamp(project, options)
+    unchanged = None if options.force else output_cache.unchanged_since(sources)
+    if unchanged is not None:
+        for name in unchanged:
+            settle(OutputResult(out_dir / name, output_cache.pages(name), 0.0, UP_TO_DATE))
+        return report
+    output_cache.sources = None
+    handbook = load_handbook(project)
+    jobs = plan(project, handbook, options, report.problems)
 
     stale = []
     for job in jobs:
@@ -115,7 +123,9 @@ def build(
                 report.problems.extend(outcome.problems)
                 if outcome.ok:
                     output_cache.record(job.name, job.key, outcome.value)
-        output_cache.prune({job.name for job in jobs})
+        if not report.problems:  # a failed plan lacks jobs whose old outputs must stay
+            output_cache.prune({job.name for job in jobs})
+            output_cache.sources, output_cache.order = sources, [job.name for job in jobs]
     finally:
         output_cache.save()
     order = {out_dir / job.name: index for index, job in enumerate(jobs)}
@@ -173,6 +183,25 @@ def _shared_inputs(project: Project, handbook: Handbook) -> str:
             if folder.is_dir():
                 for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                     parts += [f"{kind}/{path.relative_to(folder).as_posix()}", path.read_bytes()]
+    return digest(*parts)
+
+
+def _source_stamp(project: Project, options: BuildOptions) -> str:
+    """A cheap hash of the name, size and modification time of every source file.
+
+    When it matches the last clean build and no output was touched, nothing
+    needs reading at all; otherwise the content hashes decide per output.
+    """
+    folders = [project.content_dir]
+    for kind in ("templates", "styles", "fonts"):
+        folders += project.search_dirs(kind)
+    files = [project.settings_file]
+    for folder in folders:
+        files += sorted(p for p in folder.rglob("*") if p.is_file())
+    parts = [_tool_version(), f"{options.paper} {options.card_size}"]
+    for path in files:
+        stat = path.stat()
+        parts.append(f"{path} {stat.st_size} {stat.st_mtime_ns}")
     return digest(*parts)
 
 

@@ -34,6 +34,10 @@ class BuildCache:
         self.out_dir = out_dir
         self.path = out_dir / CACHE_FILE
         self.entries: dict[str, dict] = {}
+        # The stamp of every source file at the last build that succeeded
+        # throughout, and the outputs it made, in order.
+        self.sources: str | None = None
+        self.order: list[str] = []
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -44,6 +48,9 @@ class BuildCache:
                 self.entries = {
                     name: entry for name, entry in outputs.items() if _well_formed(entry)
                 }
+            sources, order = stored.get("sources"), stored.get("order")
+            if isinstance(sources, str) and isinstance(order, list):
+                self.sources, self.order = sources, [str(name) for name in order]
 
     def is_fresh(self, name: str, key: str) -> bool:
         """Whether ``name`` exists, unchanged, and was made from inputs hashing to ``key``."""
@@ -51,6 +58,14 @@ class BuildCache:
         if not entry or entry.get("key") != key:
             return False
         return entry.get("stamp") == self._stamp(name)
+
+    def unchanged_since(self, sources: str) -> list[str] | None:
+        """The outputs, if no source changed since a clean build and no output was touched."""
+        if sources != self.sources or not all(name in self.entries for name in self.order):
+            return None
+        if all(self.entries[name]["stamp"] == self._stamp(name) for name in self.order):
+            return self.order
+        return None
 
     def pages(self, name: str) -> int:
         return self.entries[name]["pages"]
@@ -75,7 +90,12 @@ class BuildCache:
         return removed
 
     def save(self) -> None:
-        record = {"format": _FORMAT, "outputs": self.entries}
+        record = {
+            "format": _FORMAT,
+            "outputs": self.entries,
+            "sources": self.sources,
+            "order": self.order,
+        }
         write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())
 
     def _stamp(self, name: str) -> list[int] | None:

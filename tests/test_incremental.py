@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -109,3 +111,19 @@ def test_a_damaged_or_hostile_cache_record_only_means_a_full_build(default_copy,
     assert len(build(default_copy, BuildOptions(out_dir=out)).with_status(RENDERED)) == len(
         first.outputs
     )
+
+
+def test_a_build_with_nothing_to_do_does_not_load_weasyprint(default_copy, tmp_path):
+    out = tmp_path / "out"
+    build(default_copy, BuildOptions(out_dir=out))
+    script = (
+        "import sys; from pathlib import Path; from handbook.build import BuildOptions, build; "
+        f"build(Path({str(default_copy)!r}), BuildOptions(out_dir=Path({str(out)!r}))); "
+        "print('weasyprint' in sys.modules)"
+    )
+    # Once with every source untouched, once after a save that changed nothing.
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert done.stdout.strip() == "False", done.stderr
+        technique = default_copy / "content/techniques/stroking.yaml"
+        technique.write_text(technique.read_text())
