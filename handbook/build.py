@@ -15,7 +15,7 @@ atomically, and an output that fails does not stop the others.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib.metadata import version
@@ -66,7 +66,11 @@ class BuildReport:
 
 @dataclass(frozen=True)
 class Job:
-    """One output file: the hash of all its inputs and how to make it."""
+    """One output file: the hash of all its inputs and how to make it.
+
+    To add an output, add a job in :func:`plan`: :func:`rendered_job` for one
+    rendered from HTML, :func:`derived_job` for one made from other outputs.
+    """
 
     name: str  # the file's path inside the output folder
     origin: str  # the project file named when it fails
@@ -116,13 +120,11 @@ def build(
         else:
             settle(OutputResult(out_dir / job.name, output_cache.pages(job.name), 0.0, UP_TO_DATE))
     try:
-        if stale:
-            for outcome in _render(stale, out_dir, options):
-                job = next(j for j in stale if j.name == outcome.task.name)
-                settle(_result(outcome, out_dir))
-                report.problems.extend(outcome.problems)
-                if outcome.ok:
-                    output_cache.record(job.name, job.key, outcome.value)
+        for job, outcome in _render(stale, out_dir, options):
+            settle(_result(outcome, out_dir))
+            report.problems.extend(outcome.problems)
+            if outcome.ok:
+                output_cache.record(job.name, job.key, outcome.value)
         if not report.problems:  # a failed plan lacks jobs whose old outputs must stay
             output_cache.prune({job.name for job in jobs})
             output_cache.sources, output_cache.order = sources, [job.name for job in jobs]
@@ -149,14 +151,11 @@ def plan(
     card_size = options.card_size or handbook.settings.card_size
     jobs: list[Job] = []
 
-    def add(name: str, origin: str, make_source: Callable[[], PageSource], render) -> None:
+    def add(name: str, origin: str, make_source: Callable[[], PageSource], make) -> None:
         try:
-            source = make_source()
+            jobs.append(rendered_job(shared, name, origin, make_source(), make))
         except HandbookError as exc:
             problems.extend(exc.problems)
-            return
-        key = digest(shared, name, source.html, source.extra_css, *map(str, source.stylesheets))
-        jobs.append(Job(name, origin, key, partial(render, source)))
 
     add("handbook.pdf", "handbook.yaml", partial(renderer.booklet, handbook, paper), _make_booklet)
     all_cards = cards(handbook)
@@ -169,10 +168,27 @@ def plan(
         )
     card_jobs = [job for job in jobs if job.name.startswith("cards/")]
     if all_cards and len(card_jobs) == len(all_cards):
-        names = tuple(job.name for job in card_jobs)
-        key = digest("cards.pdf", *(job.key for job in card_jobs))
-        jobs.append(Job("cards.pdf", "handbook.yaml", key, partial(_combine, names), names))
+        jobs.append(derived_job("cards.pdf", card_jobs, _combine))
     return jobs
+
+
+def rendered_job(
+    shared: str, name: str, origin: str, source: PageSource, make: Callable[..., int]
+) -> Job:
+    """An output rendered from HTML; ``make(source, target)`` writes it."""
+    key = digest(shared, name, source.html, source.extra_css, *map(str, source.stylesheets))
+    return Job(name, origin, key, partial(make, source))
+
+
+def derived_job(name: str, inputs: list[Job], make: Callable[..., int], *params: str) -> Job:
+    """An output made from other outputs (combined, imposed), after they are written.
+
+    ``make(input_names, target)`` writes it; its key is its inputs' keys plus
+    ``params`` (whatever else changes it, such as a sheet size).
+    """
+    names = tuple(job.name for job in inputs)
+    key = digest(name, *params, *(job.key for job in inputs))
+    return Job(name, "handbook.yaml", key, partial(make, names), names)
 
 
 def _shared_inputs(project: Project, handbook: Handbook) -> str:
@@ -210,14 +226,19 @@ def _tool_version() -> str:
     return f"handbook {__version__}, weasyprint {version('weasyprint')}"
 
 
-def _render(jobs: list[Job], out_dir: Path, options: BuildOptions):
+def _render(jobs: list[Job], out_dir: Path, options: BuildOptions) -> Iterator[tuple[Job, Outcome]]:
+    """Render the jobs in worker processes; yield each with its outcome as it ends."""
+    if not jobs:
+        return
     # Imported once here, before the workers fork, so they share it.
     import weasyprint  # noqa: F401
 
+    by_name = {job.name: job for job in jobs}
     tasks = [
         Task(job.name, job.origin, partial(job.make, out_dir / job.name), job.needs) for job in jobs
     ]
-    return run_tasks(tasks, options.jobs or default_jobs(), options.limits)
+    for outcome in run_tasks(tasks, options.jobs or default_jobs(), options.limits):
+        yield by_name[outcome.task.name], outcome
 
 
 def _result(outcome: Outcome, out_dir: Path) -> OutputResult:
