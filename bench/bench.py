@@ -290,7 +290,8 @@ def main() -> None:
             rows.append(measure(size, work, args.repeat))
             print(f"measured {size} techniques", file=sys.stderr)
         print(table(rows, startup()))
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {load}")
 
 
 if __name__ == "__main__":
