@@ -20,16 +20,21 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handbook import __version__, pdf
 from handbook.cache import BuildCache, digest
 from handbook.errors import HandbookError, Problem
 from handbook.output import write_atomic
-from handbook.pdf import PageSource
 from handbook.project import Project, open_project
-from handbook.render import Card, Renderer, cards
-from handbook.validate import Handbook, load_handbook
 from handbook.workers import Limits, Outcome, Task, default_jobs, run_tasks
+
+# Loading, validating and templating (pydantic, Jinja) are imported when a
+# build needs them, so a build with nothing to do finishes in a blink.
+if TYPE_CHECKING:
+    from handbook.pdf import PageSource
+    from handbook.render import Card
+    from handbook.validate import Handbook
 
 RENDERED = "rendered"
 UP_TO_DATE = "up to date"
@@ -81,6 +86,8 @@ class Job:
 
 def check(project_dir: Path) -> Handbook:
     """Validate a project without rendering; raises HandbookError listing every problem."""
+    from handbook.validate import load_handbook
+
     return load_handbook(open_project(project_dir))
 
 
@@ -110,6 +117,8 @@ def build(
             settle(OutputResult(out_dir / name, output_cache.pages(name), 0.0, UP_TO_DATE))
         return report
     output_cache.sources = None
+    from handbook.validate import load_handbook
+
     handbook = load_handbook(project)
     jobs = plan(project, handbook, options, report.problems)
 
@@ -145,6 +154,8 @@ def plan(
     An output whose HTML cannot be made (a template error) adds its problems
     to ``problems`` and has no job.
     """
+    from handbook.render import Renderer, cards
+
     renderer = Renderer(project)
     shared = _shared_inputs(project, handbook)
     paper = options.paper or handbook.settings.paper

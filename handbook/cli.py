@@ -19,10 +19,7 @@ import click
 
 from handbook import __version__
 from handbook.errors import HandbookError
-from handbook.model import CardSize, PaperSize
-
-PAPERS = list(PaperSize.__args__)
-CARD_SIZES = list(CardSize.__args__)
+from handbook.sizes import CARD_SIZES, PAPER_SIZES
 
 project_option = click.option(
     "--project",
@@ -45,12 +42,12 @@ def build_options(command):
         ),
         click.option(
             "--paper",
-            type=click.Choice(PAPERS),
+            type=click.Choice(list(PAPER_SIZES)),
             help="Booklet paper size [default: from handbook.yaml].",
         ),
         click.option(
             "--card-size",
-            type=click.Choice(CARD_SIZES),
+            type=click.Choice(list(CARD_SIZES)),
             help="Card size [default: from handbook.yaml].",
         ),
         click.option("--force", is_flag=True, help="Render every output, even unchanged ones."),
