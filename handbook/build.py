@@ -27,7 +27,7 @@ from handbook.cache import BuildCache, digest
 from handbook.errors import HandbookError, Problem
 from handbook.output import write_atomic
 from handbook.project import Project, open_project
-from handbook.workers import Limits, Outcome, Task, default_jobs, run_tasks
+from handbook.workers import Limits, Outcome, Task, WorkerPool, default_jobs
 
 # Loading, validating and templating (pydantic, Jinja) are imported when a
 # build needs them, so a build with nothing to do finishes in a blink.
@@ -117,28 +117,30 @@ def build(
             settle(OutputResult(out_dir / name, output_cache.pages(name), 0.0, UP_TO_DATE))
         return report
     output_cache.sources = None
-    from handbook.validate import load_handbook
+    # The workers start now and import WeasyPrint while this process reads the project.
+    with WorkerPool(options.jobs or default_jobs(), options.limits, _import_weasyprint) as pool:
+        from handbook.validate import load_handbook
 
-    handbook = load_handbook(project)
-    jobs = plan(project, handbook, options, report.problems)
-
-    stale = []
-    for job in jobs:
-        if options.force or not output_cache.is_fresh(job.name, job.key):
-            stale.append(job)
-        else:
-            settle(OutputResult(out_dir / job.name, output_cache.pages(job.name), 0.0, UP_TO_DATE))
-    try:
-        for job, outcome in _render(stale, out_dir, options):
-            settle(_result(outcome, out_dir))
-            report.problems.extend(outcome.problems)
-            if outcome.ok:
-                output_cache.record(job.name, job.key, outcome.value)
-        if not report.problems:  # a failed plan lacks jobs whose old outputs must stay
-            output_cache.prune({job.name for job in jobs})
-            output_cache.sources, output_cache.order = sources, [job.name for job in jobs]
-    finally:
-        output_cache.save()
+        handbook = load_handbook(project)
+        jobs = plan(project, handbook, options, report.problems)
+        stale = []
+        for job in jobs:
+            if options.force or not output_cache.is_fresh(job.name, job.key):
+                stale.append(job)
+            else:
+                pages = output_cache.pages(job.name)
+                settle(OutputResult(out_dir / job.name, pages, 0.0, UP_TO_DATE))
+        try:
+            for job, outcome in _render(pool, stale, out_dir):
+                settle(_result(outcome, out_dir))
+                report.problems.extend(outcome.problems)
+                if outcome.ok:
+                    output_cache.record(job.name, job.key, outcome.value)
+            if not report.problems:  # a failed plan lacks jobs whose old outputs must stay
+                output_cache.prune({job.name for job in jobs})
+                output_cache.sources, output_cache.order = sources, [job.name for job in jobs]
+        finally:
+            output_cache.save()
     order = {out_dir / job.name: index for index, job in enumerate(jobs)}
     report.outputs.sort(key=lambda result: order[result.path])
     if report.problems:
@@ -237,18 +239,17 @@ def _tool_version() -> str:
     return f"handbook {__version__}, weasyprint {version('weasyprint')}"
 
 
-def _render(jobs: list[Job], out_dir: Path, options: BuildOptions) -> Iterator[tuple[Job, Outcome]]:
-    """Render the jobs in worker processes; yield each with its outcome as it ends."""
-    if not jobs:
-        return
-    # Imported once here, before the workers fork, so they share it.
+def _import_weasyprint() -> None:
     import weasyprint  # noqa: F401
 
+
+def _render(pool: WorkerPool, jobs: list[Job], out_dir: Path) -> Iterator[tuple[Job, Outcome]]:
+    """Render the jobs in the workers; yield each with its outcome as it ends."""
     by_name = {job.name: job for job in jobs}
     tasks = [
         Task(job.name, job.origin, partial(job.make, out_dir / job.name), job.needs) for job in jobs
     ]
-    for outcome in run_tasks(tasks, options.jobs or default_jobs(), options.limits):
+    for outcome in pool.run(tasks):
         yield by_name[outcome.task.name], outcome
 
 

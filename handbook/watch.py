@@ -52,6 +52,8 @@ def watch(
     """Build now and after every change until ``stop_event`` is set (or Ctrl-C)."""
     root = open_project(project_dir).root
     out_dir = (options.out_dir or root / "build").resolve()
+    # Imported here once, so the workers of every build fork with it loaded.
+    import weasyprint  # noqa: F401
 
     def build_once() -> None:
         try:

@@ -1,20 +1,18 @@
 """Worker processes: parallel rendering under a time and a memory limit.
 
-Every render runs in a forked worker process. Forking after WeasyPrint is
-imported shares the import between workers (``spawn`` would repeat it), and
-a worker that runs too long or too big can be killed without harming the
+Every render runs in a forked worker process (``spawn`` would repeat every
+import in each worker), and a worker that runs too long or too big can be killed without harming the
 build: the parent kills it, reports a located problem for the output it
 was making, and forks a fresh worker for the outputs still waiting.
 
-Tasks are plain callables known before the workers start; a worker
-receives only a task's index, so nothing but results crosses the pipe.
-A task may list other tasks it needs (a combined file needs the files it
-combines): it starts once they all succeeded, and is skipped if one failed.
+The workers start before the tasks are known, so that they import
+WeasyPrint while the parent still reads the project. A task may list other
+tasks it needs (a combined file needs the files it combines): it starts
+once they all succeeded, and is skipped if one failed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import multiprocessing
 import os
@@ -65,95 +63,93 @@ def default_jobs() -> int:
 
 
 def run_tasks(tasks: Sequence[Task], jobs: int, limits: Limits) -> Iterator[Outcome]:
-    """Run every task in up to ``jobs`` workers; yield each outcome as it ends.
+    """Run every task in up to ``jobs`` workers; yield each outcome as it ends."""
+    with WorkerPool(min(jobs, len(tasks)), limits) as pool:
+        yield from pool.run(tasks)
 
-    Tasks start in the order given (put the longest first); a task waits for
-    the tasks it ``needs``. Workers are killed when the iteration stops,
-    also on Ctrl-C.
+
+class WorkerPool:
+    """Worker processes, forked at once and then fed tasks.
+
+    Starting them before the tasks are known lets ``warm_up`` (importing
+    WeasyPrint) run in the workers while the parent still reads the project.
+    Tasks are pickled to the workers, so they must be module-level functions
+    or partials of them. Workers are killed on :meth:`close`, also on Ctrl-C.
     """
-    pool = _Pool(tasks, max(1, jobs), limits)
-    try:
-        yield from pool.run()
-    finally:
-        pool.close()
 
-
-class _Worker:
-    def __init__(self, tasks: Sequence[Task], limits: Limits):
-        context = multiprocessing.get_context("fork")
-        self.conn, child_conn = context.Pipe()
-        self.process = context.Process(
-            target=_worker_main, args=(child_conn, tasks, limits.memory_mb), daemon=True
-        )
-        self.process.start()
-        child_conn.close()
-        self.task: Task | None = None
-        self.started = 0.0
-
-    def give(self, index: int, task: Task) -> None:
-        self.task, self.started = task, time.monotonic()
-        self.conn.send(index)
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.conn.close()
-
-
-class _Pool:
-    def __init__(self, tasks: Sequence[Task], jobs: int, limits: Limits):
-        names = {task.name for task in tasks}
-        # A needed output that is not rebuilt now is already there and good.
-        self.tasks = [
-            replace(task, needs=tuple(n for n in task.needs if n in names)) for task in tasks
-        ]
-        self.jobs = min(jobs, len(self.tasks)) or 1
+    def __init__(self, jobs: int, limits: Limits, warm_up: Callable[[], Any] | None = None):
+        self.jobs = max(1, jobs)
         self.limits = limits
-        self.workers: list[_Worker] = []
+        self.warm_up = warm_up
+        self.workers = [_Worker(limits, warm_up) for _ in range(self.jobs)]
 
-    def run(self) -> Iterator[Outcome]:
-        waiting = list(range(len(self.tasks)))
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        """Yield each task's outcome as it ends.
+
+        Tasks start in the order given (put the longest first); a task waits
+        for the tasks it ``needs`` and is skipped if one of them failed. A
+        needed task that is not in ``tasks`` counts as done.
+        """
+        names = {task.name for task in tasks}
+        tasks = [replace(task, needs=tuple(n for n in task.needs if n in names)) for task in tasks]
+        waiting = list(tasks)
         done: dict[str, bool] = {}
-        while waiting or any(w.task for w in self.workers):
-            for outcome in self._skip_blocked(waiting, done):
-                done[outcome.task.name] = False
-                yield outcome
-            self._dispatch(waiting, done)
-            if not any(w.task for w in self.workers):
-                continue
-            for outcome in self._collect():
+        while waiting or self._busy():
+            for task in [t for t in waiting if any(done.get(n) is False for n in t.needs)]:
+                waiting.remove(task)
+                done[task.name] = False
+                yield Outcome(task, skipped=True)
+            outcomes = self._dispatch(waiting, done)
+            if self._busy():
+                outcomes += self._collect()
+            for outcome in outcomes:
                 done[outcome.task.name] = outcome.ok
                 yield outcome
 
-    def _skip_blocked(self, waiting: list[int], done: dict[str, bool]) -> list[Outcome]:
-        blocked = [i for i in waiting if any(done.get(n) is False for n in self.tasks[i].needs)]
-        for index in blocked:
-            waiting.remove(index)
-        return [Outcome(self.tasks[i], skipped=True) for i in blocked]
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers.clear()
 
-    def _dispatch(self, waiting: list[int], done: dict[str, bool]) -> None:
-        for index in list(waiting):
-            task = self.tasks[index]
+    def _busy(self) -> list[_Worker]:
+        return [worker for worker in self.workers if worker.task]
+
+    def _dispatch(self, waiting: list[Task], done: dict[str, bool]) -> list[Outcome]:
+        """Give ready tasks to idle workers; the outcomes of those that died meanwhile."""
+        dead = []
+        for task in list(waiting):
             if not all(done.get(n) for n in task.needs):
                 continue
             worker = self._idle_worker()
             if worker is None:
-                return
-            waiting.remove(index)
-            worker.give(index, task)
+                break
+            waiting.remove(task)
+            try:
+                worker.give(task)
+            except (BrokenPipeError, ConnectionResetError):
+                self._replace(worker)
+                dead.append(
+                    Outcome(task, problems=[_died(task, worker.process.exitcode, self.limits)])
+                )
+        return dead
 
     def _idle_worker(self) -> _Worker | None:
         for worker in self.workers:
             if worker.task is None:
                 return worker
-        if len(self.workers) < self.jobs:
-            self.workers.append(_Worker(self.tasks, self.limits))
+        if len(self.workers) < self.jobs:  # one was killed; fork a fresh one
+            self.workers.append(_Worker(self.limits, self.warm_up))
             return self.workers[-1]
         return None
 
     def _collect(self) -> list[Outcome]:
-        busy = [w for w in self.workers if w.task]
+        busy = self._busy()
         deadline = min(w.started for w in busy) + self.limits.seconds
         ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
         outcomes = []
@@ -164,63 +160,86 @@ class _Pool:
             if worker.conn in ready:
                 outcome = self._receive(worker, task)
             elif now - worker.started >= self.limits.seconds:
-                outcome = Outcome(task, problems=[_too_slow(task, self.limits)])
+                problem = _too_slow(task, self.limits)
+                outcome = Outcome(task, problems=[problem], seconds=now - worker.started)
                 self._replace(worker)
             else:
                 continue
-            outcome.seconds = now - worker.started
             worker.task = None
             outcomes.append(outcome)
         return outcomes
 
     def _receive(self, worker: _Worker, task: Task) -> Outcome:
         try:
-            kind, payload = worker.conn.recv()
+            kind, payload, seconds = worker.conn.recv()
         except EOFError:
             self._replace(worker)
-            return Outcome(task, problems=[_died(task, worker.process.exitcode, self.limits)])
+            problem = _died(task, worker.process.exitcode, self.limits)
+            return Outcome(task, problems=[problem], seconds=time.monotonic() - worker.started)
+        outcome = Outcome(task, seconds=seconds)
         if kind == "value":
-            return Outcome(task, value=payload)
-        if kind == "problems":
-            return Outcome(task, problems=payload)
-        if kind == "memory":
-            return Outcome(task, problems=[_too_big(task, self.limits)])
-        if kind == "recursion":
-            return Outcome(task, problems=[_too_deep(task)])
-        raise RuntimeError(f"rendering {task.name} failed in a worker process:\n{payload}")
+            outcome.value = payload
+        elif kind == "problems":
+            outcome.problems = payload
+        elif kind == "memory":
+            outcome.problems = [_too_big(task, self.limits)]
+        elif kind == "recursion":
+            outcome.problems = [_too_deep(task)]
+        else:
+            raise RuntimeError(f"rendering {task.name} failed in a worker process:\n{payload}")
+        return outcome
 
     def _replace(self, worker: _Worker) -> None:
         worker.stop()
         self.workers.remove(worker)
 
-    def close(self) -> None:
-        for worker in self.workers:
-            if worker.task is None:
-                with contextlib.suppress(OSError):
-                    worker.conn.send(None)
-        for worker in self.workers:
-            if worker.task is None:
-                worker.process.join(timeout=1.0)
-            worker.stop()
-        self.workers.clear()
+
+class _Worker:
+    def __init__(self, limits: Limits, warm_up: Callable[[], Any] | None):
+        context = multiprocessing.get_context("fork")
+        self.conn, child_conn = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child_conn, limits.memory_mb, warm_up), daemon=True
+        )
+        self.process.start()
+        child_conn.close()
+        self.task: Task | None = None
+        self.started = 0.0
+
+    def give(self, task: Task) -> None:
+        self.conn.send(task)
+        self.task, self.started = task, time.monotonic()
+
+    def stop(self) -> None:
+        """Kill the worker; between tasks it holds nothing worth a graceful end."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
 
 
-def _worker_main(conn: Connection, tasks: Sequence[Task], memory_mb: int) -> None:
-    """A worker's loop: run the task whose index arrives, send back what happened."""
+def _worker_main(conn: Connection, memory_mb: int, warm_up: Callable[[], Any] | None) -> None:
+    """A worker's loop: run each task that arrives, send back what happened."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    # Objects inherited from the parent are never garbage; freezing them keeps
-    # the collector from walking (and so copying) the shared pages.
+    out_of_memory = False
+    if warm_up:
+        try:
+            warm_up()
+        except MemoryError:  # half-imported modules fail oddly later: report it as it is
+            out_of_memory = True
+    # Objects made so far live as long as the worker; freezing them keeps the
+    # collector from walking them (and copying pages shared with the parent).
     gc.freeze()
     while True:
         try:
-            index = conn.recv()
+            task = conn.recv()
         except EOFError:
             return
-        if index is None:
-            return
-        conn.send(_attempt(tasks[index]))
+        started = time.perf_counter()
+        kind, payload = ("memory", None) if out_of_memory else _attempt(task)
+        conn.send((kind, payload, time.perf_counter() - started))
 
 
 def _attempt(task: Task) -> tuple[str, Any]:

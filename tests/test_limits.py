@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -73,17 +75,15 @@ def test_the_cli_reports_the_limit_without_a_traceback(built):
 
 
 def _sleep_forever() -> None:
-    import time
-
     time.sleep(60)
 
 
 def test_a_stuck_worker_is_killed_and_the_other_tasks_still_run():
     tasks = [
         Task("stuck.pdf", "content/stuck.yaml", _sleep_forever),
-        Task("fine.pdf", "content/fine.yaml", lambda: 1),
-        Task("after.pdf", "content/after.yaml", lambda: 2, needs=("fine.pdf",)),
-        Task("blocked.pdf", "content/blocked.yaml", lambda: 3, needs=("stuck.pdf",)),
+        Task("fine.pdf", "content/fine.yaml", partial(abs, -1)),
+        Task("after.pdf", "content/after.yaml", partial(abs, -2), needs=("fine.pdf",)),
+        Task("blocked.pdf", "content/blocked.yaml", partial(abs, -3), needs=("stuck.pdf",)),
     ]
     outcomes = {o.task.name: o for o in run_tasks(tasks, 2, Limits(seconds=0.5))}
     assert outcomes["fine.pdf"].value == 1
