@@ -1,14 +1,17 @@
 """Worker processes: parallel rendering under a time and a memory limit.
 
 Every render runs in a forked worker process (``spawn`` would repeat every
-import in each worker), and a worker that runs too long or too big can be killed without harming the
-build: the parent kills it, reports a located problem for the output it
-was making, and forks a fresh worker for the outputs still waiting.
+import in each worker) whose address space is capped (``RLIMIT_AS``), so a
+render that needs too much memory fails inside the worker. A worker that
+runs past the time limit is killed by the parent. Either way the parent
+reports a located problem naming the content file of that output, the old
+output stays, and a fresh worker takes the outputs still waiting.
 
 The workers start before the tasks are known, so that they import
 WeasyPrint while the parent still reads the project. A task may list other
 tasks it needs (a combined file needs the files it combines): it starts
-once they all succeeded, and is skipped if one failed.
+once they all succeeded, and is skipped if one failed. The time limit
+counts from when a task is handed to its worker.
 """
 
 from __future__ import annotations
