@@ -124,8 +124,7 @@ def child_build(project: str, out: str, *args: str) -> None:
 
     jobs = int(args[0]) if args else None
     report = build(Path(project), BuildOptions(out_dir=Path(out), jobs=jobs))
-    renders = [getattr(o, "renders", None) for o in report.with_status(RENDERED)]
-    renders = [r for r in renders if r is not None]
+    renders = [o.renders for o in report.with_status(RENDERED) if o.path.parent.name == "cards"]
     print(
         json.dumps(
             {

@@ -58,6 +58,15 @@ class OutputResult:
     pages: int
     seconds: float
     status: str = RENDERED
+    renders: int = 0  # layouts it took now (a card fitted to its page takes several)
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a job's ``make`` reports about the file it wrote."""
+
+    pages: int
+    renders: int = 1
 
 
 @dataclass
@@ -80,7 +89,7 @@ class Job:
     name: str  # the file's path inside the output folder
     origin: str  # the project file named when it fails
     key: str
-    make: Callable[[Path], int]  # writes the file, returns its page count; runs in a worker
+    make: Callable[[Path], Made]  # writes the file; runs in a worker
     needs: tuple[str, ...] = ()  # outputs this one is made from
 
 
@@ -135,7 +144,7 @@ def build(
                 settle(_result(outcome, out_dir))
                 report.problems.extend(outcome.problems)
                 if outcome.ok:
-                    output_cache.record(job.name, job.key, outcome.value)
+                    output_cache.record(job.name, job.key, outcome.value.pages)
             if not report.problems:  # a failed plan lacks jobs whose old outputs must stay
                 output_cache.prune({job.name for job in jobs})
                 output_cache.sources, output_cache.order = sources, [job.name for job in jobs]
@@ -186,14 +195,14 @@ def plan(
 
 
 def rendered_job(
-    shared: str, name: str, origin: str, source: PageSource, make: Callable[..., int]
+    shared: str, name: str, origin: str, source: PageSource, make: Callable[..., Made]
 ) -> Job:
     """An output rendered from HTML; ``make(source, target)`` writes it."""
     key = digest(shared, name, source.html, source.extra_css, *map(str, source.stylesheets))
     return Job(name, origin, key, partial(make, source))
 
 
-def derived_job(name: str, inputs: list[Job], make: Callable[..., int], *params: str) -> Job:
+def derived_job(name: str, inputs: list[Job], make: Callable[..., Made], *params: str) -> Job:
     """An output made from other outputs (combined, imposed), after they are written.
 
     ``make(input_names, target)`` writes it; its key is its inputs' keys plus
@@ -259,24 +268,25 @@ def _result(outcome: Outcome, out_dir: Path) -> OutputResult:
         return OutputResult(target, 0, 0.0, NOT_REBUILT)
     if outcome.problems:
         return OutputResult(target, 0, outcome.seconds, FAILED)
-    return OutputResult(target, outcome.value, outcome.seconds, RENDERED)
+    made = outcome.value
+    return OutputResult(target, made.pages, outcome.seconds, RENDERED, made.renders)
 
 
 # --- what runs in the workers ------------------------------------------------
 
 
-def _make_booklet(source: PageSource, target: Path) -> int:
+def _make_booklet(source: PageSource, target: Path) -> Made:
     document = pdf.render(source)
     write_atomic(target, pdf.to_pdf_bytes(document, source.origin))
-    return len(document.pages)
+    return Made(len(document.pages))
 
 
-def _make_card(card: Card, size: str, source: PageSource, target: Path) -> int:
+def _make_card(card: Card, size: str, source: PageSource, target: Path) -> Made:
     document = pdf.render(source)
     if len(document.pages) > 1:
         raise HandbookError([_overflow_problem(card, size, len(document.pages))])
     write_atomic(target, pdf.to_pdf_bytes(document, source.origin))
-    return 1
+    return Made(1)
 
 
 def _overflow_problem(card: Card, size: str, pages: int) -> Problem:
@@ -290,7 +300,7 @@ def _overflow_problem(card: Card, size: str, pages: int) -> Problem:
     )
 
 
-def _combine(card_names: tuple[str, ...], target: Path) -> int:
+def _combine(card_names: tuple[str, ...], target: Path) -> Made:
     """All cards in one file, one card per page, from the card files just written."""
     import pikepdf
 
@@ -302,4 +312,4 @@ def _combine(card_names: tuple[str, ...], target: Path) -> int:
     buffer = io.BytesIO()
     combined.save(buffer, deterministic_id=True)
     write_atomic(target, buffer.getvalue())
-    return len(card_names)
+    return Made(len(card_names), renders=0)
