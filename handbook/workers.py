@@ -225,6 +225,9 @@ def _worker_main(conn: Connection, memory_mb: int, warm_up: Callable[[], Any] | 
     """A worker's loop: run each task that arrives, send back what happened."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     limit = memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:  # a limit set outside (ulimit -v) cannot be raised
+        limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     out_of_memory = False
     if warm_up:
