@@ -15,6 +15,7 @@ import click
 from handbook import __version__
 from handbook.errors import HandbookError
 from handbook.model import CardSize, PaperSize
+from handbook.pdf import PDF_VARIANTS
 
 PAPERS = list(PaperSize.__args__)
 CARD_SIZES = list(CardSize.__args__)
@@ -66,15 +67,43 @@ def cli() -> None:
 @click.option(
     "--card-size", type=click.Choice(CARD_SIZES), help="Card size [default: from handbook.yaml]."
 )
+@click.option(
+    "--bleed", metavar="LENGTH", help="Bleed around the booklet's pages for a print shop, e.g. 3mm."
+)
+@click.option("--marks", is_flag=True, help="Crop marks on the booklet's pages.")
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(PDF_VARIANTS),
+    help="Write the booklet as PDF/A (archiving) or PDF/UA (accessibility).",
+)
 @reports_problems
 def build(
-    project_dir: Path, out_dir: Path | None, paper: str | None, card_size: str | None
+    project_dir: Path,
+    out_dir: Path | None,
+    paper: str | None,
+    card_size: str | None,
+    bleed: str | None,
+    marks: bool,
+    pdf_variant: str | None,
 ) -> None:
-    """Build the booklet (handbook.pdf) and the cards (cards/, cards.pdf)."""
+    """Build the booklet (handbook.pdf, handbook-print.pdf) and the cards (cards/, cards.pdf).
+
+    handbook-print.pdf is the booklet imposed for saddle stitching: print it
+    double-sided (flip on the short edge), fold the stack in the middle and
+    staple it.
+    """
     from handbook.build import BuildOptions
     from handbook.build import build as run_build
 
-    report = run_build(project_dir, BuildOptions(out_dir=out_dir, paper=paper, card_size=card_size))
+    options = BuildOptions(
+        out_dir=out_dir,
+        paper=paper,
+        card_size=card_size,
+        bleed=bleed,
+        marks=marks,
+        pdf_variant=pdf_variant,
+    )
+    report = run_build(project_dir, options)
     for output in report.outputs:
         pages = f"{output.pages} page{'s' if output.pages != 1 else ''}"
         click.echo(f"wrote {output.path} ({pages}, {output.seconds:.2f} s)")

@@ -57,6 +57,7 @@ class Renderer:
         self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
         self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
         self.env.filters["minutes"] = lambda value: f"{value:g}"
+        self.env.filters["css_string"] = css_string
 
     def booklet(self, handbook: Handbook, paper: str) -> PageSource:
         html = self._render(
@@ -117,6 +118,19 @@ class Renderer:
 
     def _shown(self, filename: str) -> str:
         return relative_path(Path(filename), self.project.root)
+
+
+def css_string(text: str) -> Markup:
+    """A quoted CSS string for text from content, safe inside an HTML ``<style>``.
+
+    Every character that could end the string, the rule or the element is
+    written as a CSS escape (``\\22 `` for a quote, ``\\3c `` for ``<``).
+    """
+    escaped = "".join(
+        f"\\{ord(char):x} " if char in "\"\\<>&'" or not char.isprintable() else char
+        for char in str(text)
+    )
+    return Markup(f'"{escaped}"')
 
 
 def outline(handbook: Handbook) -> list[Part]:

@@ -11,6 +11,9 @@ PAPER_SIZES: dict[str, tuple[float, float]] = {
     "half-letter": (5.5 * INCH, 8.5 * INCH),
 }
 
+# The sheet a booklet of each paper size is imposed on (two pages side by side).
+PRINT_SHEETS: dict[str, str] = {"a5": "a4", "a4": "a4", "letter": "letter", "half-letter": "letter"}
+
 CARD_SIZES: dict[str, tuple[float, float]] = {
     "a6": (105.0, 148.0),
     "a5": (148.0, 210.0),
@@ -30,3 +33,9 @@ def css_size(size: tuple[float, float]) -> str:
 def points(size: tuple[float, float]) -> tuple[float, float]:
     """Millimetres to PDF points."""
     return (size[0] / MM_PER_POINT, size[1] / MM_PER_POINT)
+
+
+def print_sheet(paper: str) -> tuple[float, float]:
+    """The landscape sheet, in points, that a booklet of this paper is imposed on."""
+    width, height = points(PAPER_SIZES[PRINT_SHEETS[paper]])
+    return (height, width)
