@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from pathlib import Path
 
 import pypdfium2
@@ -11,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from handbook import pdf
 from handbook.build import BuildOptions, build
 from handbook.cli import cli
 from handbook.pdf import PDF_VARIANTS
@@ -363,3 +365,28 @@ def test_pdf_a_variant_for_archiving(tmp_path):
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert re.search(r"pdfaid:part[^0-9]*3", xmp)
     assert reader.metadata.title == "Tiny"
+
+
+def booklet_with_filler(filler_mm: int) -> list[str]:
+    """Page texts of a booklet page filled to ``filler_mm``, then a heading and a step list."""
+    html = f"""<html lang="en"><body class="booklet"><main>
+        <div style="height: {filler_mm}mm"></div>
+        <h4>Steps</h4>
+        <ol class="steps"><li>First step.</li><li>Second step.</li><li>Third step.</li></ol>
+        </main></body></html>"""
+    source = pdf.PageSource(
+        html=html,
+        stylesheets=(REPO / "styles" / "base.css", REPO / "styles" / "booklet.css"),
+        extra_css="@page { size: 148mm 210mm; }",
+        origin="test",
+        allowed_roots=(REPO,),
+    )
+    data = pdf.to_pdf_bytes(pdf.render(source), source.origin)
+    return [page.extract_text() for page in PdfReader(BytesIO(data)).pages]
+
+
+@pytest.mark.parametrize("filler_mm", range(150, 176, 3))
+def test_no_heading_or_first_step_alone_at_the_foot_of_a_page(filler_mm):
+    texts = booklet_with_filler(filler_mm)
+    page = next(text for text in texts if "First step." in text)
+    assert "Steps" in page and "Second step." in page, texts
