@@ -65,6 +65,7 @@ class Renderer:
             handbook=handbook,
             parts=outline(handbook),
             labels=handbook.settings.labels,
+            paper=paper,
         )
         return self._page(html, ("base.css", "booklet.css"), PAPER_SIZES[paper], "handbook.yaml")
 
