@@ -179,6 +179,13 @@ def test_chapters_start_on_right_hand_pages(long_build):
     assert all(page % 2 == 1 for page in starts), starts
 
 
+def test_back_cover_is_the_last_left_hand_page(long_build):
+    """An even page count: the blanks that fill the last sheet keep every page on its side."""
+    texts = page_texts(PdfReader(long_build / "handbook.pdf"))
+    assert len(texts) % 2 == 0
+    assert texts[-1].split() == ["Stretching", "at", "the", "Desk", "2026-01-15"]
+
+
 def band(page, x0: float, x1: float, y0: float, y1: float) -> str:
     """The text inside a rectangle given in fractions of the page."""
     width, height = page.get_size()
@@ -367,13 +374,8 @@ def test_pdf_a_variant_for_archiving(tmp_path):
     assert reader.metadata.title == "Tiny"
 
 
-def booklet_with_filler(filler_mm: int) -> list[str]:
-    """Page texts of a booklet page filled to ``filler_mm``, then a heading and a step list."""
-    html = f"""<html lang="en"><body class="booklet"><main>
-        <div style="height: {filler_mm}mm"></div>
-        <h4>Steps</h4>
-        <ol class="steps"><li>First step.</li><li>Second step.</li><li>Third step.</li></ol>
-        </main></body></html>"""
+def booklet_pages(html: str) -> list[str]:
+    """Page texts of a booklet-styled HTML document."""
     source = pdf.PageSource(
         html=html,
         stylesheets=(REPO / "styles" / "base.css", REPO / "styles" / "booklet.css"),
@@ -385,8 +387,33 @@ def booklet_with_filler(filler_mm: int) -> list[str]:
     return [page.extract_text() for page in PdfReader(BytesIO(data)).pages]
 
 
+def booklet_with_filler(filler_mm: int) -> list[str]:
+    """A booklet page filled to ``filler_mm``, then a heading and a step list."""
+    return booklet_pages(
+        f"""<html lang="en"><body class="booklet"><main>
+        <div style="height: {filler_mm}mm"></div>
+        <h4>Steps</h4>
+        <ol class="steps"><li>First step.</li><li>Second step.</li><li>Third step.</li></ol>
+        </main></body></html>"""
+    )
+
+
 @pytest.mark.parametrize("filler_mm", range(150, 176, 3))
 def test_no_heading_or_first_step_alone_at_the_foot_of_a_page(filler_mm):
     texts = booklet_with_filler(filler_mm)
     page = next(text for text in texts if "First step." in text)
     assert "Steps" in page and "Second step." in page, texts
+
+
+@pytest.mark.parametrize(
+    ("language", "broken"), [("en", "repres\u2010"), ("de", "hyphe\u2010"), ("ja", None)]
+)
+def test_hyphenation_follows_the_handbook_language(language, broken):
+    """The same words break by each language's rules (and not at all without a dictionary)."""
+    [text] = booklet_pages(
+        f'<html lang="{language}"><body class="booklet"><main><p style="width: 40mm">'
+        "the characteristically incomprehensible hyphenation of representational words"
+        "</p></main></body></html>"
+    )
+    line_ends = [line.split()[-1] for line in text.splitlines() if line.endswith("\u2010")]
+    assert line_ends == ([broken] if broken else [])
