@@ -127,8 +127,10 @@ def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
     return found
 
 
-def page_texts(reader: PdfReader) -> list[str]:
-    return [page.extract_text() for page in reader.pages]
+@pytest.fixture(scope="module")
+def long_texts(long_build) -> list[str]:
+    """The text of every page of the long booklet."""
+    return [page.extract_text() for page in PdfReader(long_build / "handbook.pdf").pages]
 
 
 TOC_LINE = re.compile(r"^(?P<title>\S.*?)\s*(?:\.\s*){3,}(?P<page>\d+)$")
@@ -147,9 +149,9 @@ def toc_entries(texts: list[str]) -> dict[str, int]:
     return entries
 
 
-def test_contents_page_numbers_are_the_pages_of_the_headings(long_build):
+def test_contents_page_numbers_are_the_pages_of_the_headings(long_build, long_texts):
     reader = PdfReader(long_build / "handbook.pdf")
-    texts = page_texts(reader)
+    texts = long_texts
     entries = toc_entries(texts)
     expected = ["Before you start", "Techniques", "Routines", "Safety", "Glossary", "Morning set"]
     expected += [technique_name(t) for t in TECHNIQUES] + list(SAFETY.values())
@@ -179,9 +181,9 @@ def test_chapters_start_on_right_hand_pages(long_build):
     assert all(page % 2 == 1 for page in starts), starts
 
 
-def test_back_cover_is_the_last_left_hand_page(long_build):
+def test_back_cover_is_the_last_left_hand_page(long_texts):
     """An even page count: the blanks that fill the last sheet keep every page on its side."""
-    texts = page_texts(PdfReader(long_build / "handbook.pdf"))
+    texts = long_texts
     assert len(texts) % 2 == 0
     assert texts[-1].split() == ["Stretching", "at", "the", "Desk", "2026-01-15"]
 
@@ -224,10 +226,10 @@ def test_gutter_is_on_the_inside(long_build):
     document.close()
 
 
-def test_cross_references_print_the_page_they_point_to(long_build):
+def test_cross_references_print_the_page_they_point_to(long_build, long_texts):
     reader = PdfReader(long_build / "handbook.pdf")
     pages = {title: page for _, title, page in outline(reader)}
-    text = " ".join(" ".join(page_texts(reader)).split())
+    text = " ".join(" ".join(long_texts).split())
     prose = re.findall(r"(the first move|sharp pain|move 17) \(see page (\d+)\)", text)
     assert {link: int(page) for link, page in prose} == {
         "the first move": pages["Move 1"],
