@@ -308,6 +308,14 @@ def test_date_comes_from_source_date_epoch_never_the_clock(tmp_path, monkeypatch
     assert metadata["/CreationDate"].startswith("D:20231114221320")
 
 
+def test_pdf_x_without_a_date_is_refused_rather_than_dated_by_the_clock(tmp_path, monkeypatch):
+    root = tiny_project(tmp_path / "project", date="")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    result = CliRunner().invoke(cli, ["build", "--project", str(root), "--pdf-variant", "pdf/x-4"])
+    assert result.exit_code == 1
+    assert "pdf/x-4 needs a date" in result.output and "SOURCE_DATE_EPOCH" in result.output
+
+
 def assert_size(page, size: tuple[float, float]) -> None:
     box = page.mediabox
     assert (float(box.width), float(box.height)) == pytest.approx(size, abs=0.5)
