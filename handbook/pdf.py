@@ -12,6 +12,7 @@ import io
 import logging
 import mimetypes
 import os
+import re
 import stat
 import warnings
 from collections.abc import Iterator
@@ -76,9 +77,14 @@ class _Asker:
                 continue
             for number, text in enumerate(lines, start=1):
                 if needle and needle in text:
-                    shown = relative_path(path, self.root)
-                    return Problem(shown, number, text.index(needle) + 1, message, refusal.hint)
-        shown = relative_path(self.files[0], self.root) if self.files else self.document
+                    return Problem(
+                        _shown(path, self.root),
+                        number,
+                        text.index(needle) + 1,
+                        message,
+                        refusal.hint,
+                    )
+        shown = _shown(self.files[0], self.root) if self.files else self.document
         return Problem(shown, 0, 0, message, refusal.hint)
 
 
@@ -233,18 +239,39 @@ _ENVIRONMENT_NOTICES = ("Using fontTools instead of HarfBuzz-Subset",)
 
 
 class _CollectWarnings(logging.Handler):
-    def __init__(self) -> None:
+    """Collects WeasyPrint's warnings, each with the stylesheet being read, if any."""
+
+    def __init__(self, origin: str) -> None:
         super().__init__(logging.WARNING)
-        self.messages: list[str] = []
+        self.origin = origin
+        self.reading: str | None = None
+        self.problems: list[Problem] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if not message.startswith(_ENVIRONMENT_NOTICES):
-            self.messages.append(message)
+        if message.startswith(_ENVIRONMENT_NOTICES):
+            return
+        position = _CSS_POSITION.search(message) if self.reading else None
+        if self.reading and position:
+            line, column = int(position[1]), int(position[2])
+            self.problems.append(Problem(self.reading, line, column, f"CSS problem: {message}"))
+        else:
+            self.problems.append(Problem(self.origin, 0, 0, f"rendering problem: {message}"))
+
+    @contextmanager
+    def reading_stylesheet(self, shown: str) -> Iterator[None]:
+        self.reading = shown
+        try:
+            yield
+        finally:
+            self.reading = None
+
+
+_CSS_POSITION = re.compile(r" at (\d+):(\d+)\.?$")
 
 
 @contextmanager
-def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[None]:
+def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[_CollectWarnings]:
     """Fail on any WeasyPrint warning; a refused resource is reported as itself.
 
     WeasyPrint catches some refusals (an SVG that cannot draw its ``<image>``)
@@ -254,13 +281,13 @@ def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[None]
     from weasyprint.urls import FatalURLFetchingError
 
     logger = logging.getLogger("weasyprint")
-    handler = _CollectWarnings()
+    handler = _CollectWarnings(origin)
     logger.addHandler(handler)
     fonttools = logging.getLogger("fontTools")
     fonttools_level = fonttools.level
     fonttools.setLevel(logging.ERROR)  # its subsetter chatters about font timestamps
     try:
-        yield
+        yield handler
     except FatalURLFetchingError as exc:
         if not refusals:
             raise HandbookError([Problem(origin, 0, 0, str(exc))]) from None
@@ -269,10 +296,8 @@ def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[None]
         fonttools.setLevel(fonttools_level)
     if refusals:
         raise HandbookError(refusals)
-    if handler.messages:
-        raise HandbookError(
-            Problem(origin, 0, 0, f"rendering problem: {message}") for message in handler.messages
-        )
+    if handler.problems:
+        raise HandbookError(handler.problems)
 
 
 def render(source: PageSource):
@@ -299,20 +324,24 @@ def render(source: PageSource):
     # Images named in stylesheets are fetched by the document, hence its fetcher
     # looks for a refused reference in the stylesheets too.
     html_fetcher = fetcher((*source.template_files, *dict.fromkeys(style_files)))
-    with _warnings_are_errors(source.origin, refusals):
+    with _warnings_are_errors(source.origin, refusals) as seen:
         sheets = [CSS(string=source.extra_css, font_config=config, url_fetcher=html_fetcher)]
-        sheets += [
-            CSS(
-                url=path.resolve().as_uri(),
-                font_config=config,
-                url_fetcher=fetcher((path, *sorted(path.parent.glob("*.css")))),
-            )
-            for path in source.stylesheets
-        ]
+        for path in source.stylesheets:
+            with seen.reading_stylesheet(_shown(path, root)):
+                sheet_fetcher = fetcher((path, *sorted(path.parent.glob("*.css"))))
+                sheets.append(CSS(url=path.as_uri(), font_config=config, url_fetcher=sheet_fetcher))
         html = HTML(string=source.html, base_url=str(root) + "/", url_fetcher=html_fetcher)
         document = html.render(stylesheets=sheets, font_config=config)
         _refuse_attachments(document, html_fetcher)
         return document
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path as the user wrote it: relative to the project, links not followed."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return relative_path(path, root)
 
 
 def _refuse_attachments(document, fetcher) -> None:
