@@ -10,15 +10,27 @@ first-aid or yoga handbook needs no code change.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Markdown = Annotated[str, StringConstraints(max_length=50_000)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Minutes = Annotated[float, Field(gt=0, le=600)]
+
+
+def _calendar_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic alone would read ``0`` or ``86400`` as a Unix time."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise PydanticCustomError("date_parsing", "not a YYYY-MM-DD date")
+    return value
+
+
+CalendarDate = Annotated[datetime.date, BeforeValidator(_calendar_date)]
 
 PaperSize = Literal["a5", "a4", "letter", "half-letter"]
 CardSize = Literal["a6", "a5", "4x6", "5x7", "3.5x5"]
@@ -68,7 +80,7 @@ class Settings(Strict):
     authors: list[Text] = []
     language: LanguageTag = "en"
     edition: str = ""
-    date: datetime.date | None = None
+    date: CalendarDate | None = None
     paper: PaperSize = "a5"
     card_size: CardSize = "a6"
     outline: list[Id] = Field(
