@@ -32,8 +32,8 @@ from handbook.model import (
 )
 
 MIDLINE = MAP_WIDTH / 2
-FONT = 10.0  # label size in map units
-LINE = 12.0  # distance between label lines
+FONT = 10.5  # label size in map units
+LINE = 12.5  # distance between label lines
 INK = "#1a1a1a"
 WORK = ("#dbe8f1", "#1d4e6b")  # background, dots
 DEFAULT_LABELS = Labels()
@@ -123,11 +123,13 @@ def draw_body_map(
     views = [v for v in ("back", "front") if any(z.view == v for z in shown)]
     panel_width = MAP_WIDTH + 6
     figure_width = panel_width * len(views)
-    callouts = _callouts(shown, set(keep_off), figure_width + 10)
-    text_width = max((_text_width(line) for c in callouts for line in c.lines), default=0)
-    width = figure_width + 10 + 14 + text_width + 2
-    legend_y = MAP_HEIGHT + 8
-    height = legend_y + LINE
+    column = figure_width + 14
+    legend = _legend_rows(labels, bool(work), bool(keep_off), bool(strokes))
+    callouts = _callouts(shown, set(keep_off), column, top=len(legend) * LINE + 6)
+    widths = [_text_width(line) for c in callouts for line in c.lines]
+    widths += [15 + _text_width(text) for _, text in legend]
+    width = column + max(widths) + 2
+    height = MAP_HEIGHT
     p = f"m-{key}"
     out = [_svg_open(width, height, title, css_class), _defs(p, tone)]
     for index, view in enumerate(views):
@@ -142,11 +144,11 @@ def draw_body_map(
             if zone is not None and zone.view == view:
                 out.append(_arrows(zone, stroke))
         if len(views) > 1:
-            out.append(_text(MAP_WIDTH / 2, MAP_HEIGHT + 0, view.capitalize(), anchor="middle"))
+            out.append(_text(MAP_WIDTH - 4, FONT, view.capitalize(), anchor="end", bold=True))
         out.append("</g>")
     for callout in callouts:
         out.append(callout.svg(views, panel_width))
-    out.append(_legend(legend_y, p, labels, bool(work), bool(keep_off), bool(strokes)))
+    out.append(_legend(legend, column, p))
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -158,7 +160,7 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     fixes which pattern each technique gets, so a technique looks the same in
     every routine of the handbook.
     """
-    width, bar_h, top = 300.0, 24.0, 2.0
+    width, bar_h, top = 300.0, 20.0, 2.0
     total = sum(step.minutes for step in routine.steps)
     techniques = list(dict.fromkeys(s.technique for s in routine.steps))
     order = [*order, *(t for t in techniques if t not in order)]
@@ -234,14 +236,15 @@ class _Callout:
         return f'<g class="callout {role}" data-zone="{escape(self.zone.id)}">{"".join(parts)}</g>'
 
 
-def _callouts(zones: list[Zone], keep_off: set[str], x: float) -> list[_Callout]:
-    """Zone names in a column beside the figure, in the order of their anchors,
-    pushed apart so they never overlap and kept inside the figure's height."""
+def _callouts(zones: list[Zone], keep_off: set[str], x: float, top: float) -> list[_Callout]:
+    """Zone names in a column beside the figure, below ``top``, in the order of
+    their anchors, pushed apart so they never overlap and kept inside the
+    figure's height."""
     items = sorted(zones, key=lambda z: (_anchor(z) or (0, MAP_HEIGHT))[1])
     wrapped = [_wrap(z.name) for z in items]
     heights = [len(lines) * LINE for lines in wrapped]
     ys: list[float] = []
-    cursor = FONT
+    cursor = top + FONT
     for zone, h in zip(items, heights, strict=True):
         wanted = (_anchor(zone) or (0, cursor))[1] + FONT * 0.35
         ys.append(max(wanted, cursor))
@@ -413,22 +416,27 @@ def _defs(p: str, tone: str) -> str:
     )
 
 
-def _legend(y: float, p: str, labels: Labels, work: bool, keep_off: bool, arrows: bool) -> str:
-    parts, x = [], 0.0
-    for present, fill, text in (
-        (work, f"url(#{p}-work)", labels.zones),
-        (keep_off, f"url(#{p}-keep-off)", labels.avoid_zones),
-    ):
-        if present:
+def _legend_rows(labels: Labels, work: bool, keep_off: bool, arrows: bool) -> list[tuple[str, str]]:
+    """The key to the map, as (kind of swatch, text) rows, only for what is drawn."""
+    rows = [("work", labels.zones)] if work else []
+    rows += [("keep-off", labels.avoid_zones)] if keep_off else []
+    rows += [("arrow", labels.direction)] if arrows else []
+    return rows
+
+
+def _legend(rows: list[tuple[str, str]], x: float, p: str) -> str:
+    """The key at the top of the label column, above the zone names."""
+    parts = []
+    for index, (swatch, text) in enumerate(rows):
+        y = FONT + index * LINE
+        if swatch == "arrow":
+            parts.append(_straight(x, y - 3.5, x + 12, y - 3.5))
+        else:
             parts.append(
-                f'<rect x="{x:g}" y="{y - 8:g}" width="12" height="9" fill="{fill}" '
+                f'<rect x="{x:g}" y="{y - 8:g}" width="12" height="9" fill="url(#{p}-{swatch})" '
                 f'stroke="{INK}" stroke-width="0.7"/>'
             )
-            parts.append(_text(x + 15, y, text))
-            x += 15 + _text_width(text) + 10
-    if arrows:
-        parts.append(_straight(x, y - 3.5, x + 14, y - 3.5))
-        parts.append(_text(x + 17, y, labels.direction))
+        parts.append(_text(x + 15, y, text, italic=True))
     return f'<g class="legend">{"".join(parts)}</g>'
 
 
@@ -503,8 +511,11 @@ def _svg_open(width: float, height: float, title: str, css_class: str) -> str:
     )
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", bold: bool = False) -> str:
+def _text(
+    x: float, y: float, text: str, anchor: str = "start", bold: bool = False, italic: bool = False
+) -> str:
     weight = ' font-weight="700"' if bold else ""
+    weight += ' font-style="italic"' if italic else ""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-family="Lato" font-size="{FONT:g}" '
         f'text-anchor="{anchor}" fill="{INK}"{weight}>{escape(text)}</text>'
