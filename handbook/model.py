@@ -13,7 +13,14 @@ import datetime
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
@@ -162,11 +169,40 @@ class Routine(Strict):
     steps: Annotated[list[RoutineStep], Field(min_length=1)]
 
 
+# Body-map geometry lives in a fixed frame, 120 units wide and 160 high, y
+# pointing down, with the body's midline at x = 60 (see handbook/diagrams.py).
+MAP_WIDTH = 120.0
+MAP_HEIGHT = 160.0
+X = Annotated[float, Field(ge=0, le=MAP_WIDTH)]
+Y = Annotated[float, Field(ge=0, le=MAP_HEIGHT)]
+Point = tuple[X, Y]
+
+
+class Shape(Strict):
+    """One piece of a zone on the body map: a polygon or an ellipse, in map units."""
+
+    polygon: Annotated[list[Point], Field(min_length=3)] | None = None
+    ellipse: tuple[X, Y, Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None = (
+        Field(default=None, description="centre x, centre y, radius x, radius y")
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Shape:
+        if (self.polygon is None) == (self.ellipse is None):
+            raise ValueError("a shape needs exactly one of 'polygon' or 'ellipse'")
+        return self
+
+
 class Zone(Strict):
+    """A named area of the body. ``shapes`` place it on the body map; ``mirror``
+    repeats every shape on the other side of the midline."""
+
     id: Id
     name: Text
     view: Literal["back", "front"] = "back"
     description: str = ""
+    shapes: list[Shape] = []
+    mirror: bool = False
 
 
 class ZoneList(Strict):

@@ -18,7 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from handbook import markup
+from handbook import diagrams, markup
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.model import GENERATED_PARTS, Chapter
 from handbook.pdf import PageSource
@@ -58,6 +58,8 @@ class Renderer:
         self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
         self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
         self.env.filters["minutes"] = lambda value: f"{value:g}"
+        self.env.globals["body_map"] = _body_map
+        self.env.globals["timeline"] = _timeline
 
     def booklet(self, handbook: Handbook, paper: str) -> PageSource:
         html = self._render(
@@ -69,7 +71,7 @@ class Renderer:
         return self._page(
             html,
             "booklet.html.j2",
-            ("base.css", "booklet.css"),
+            ("base.css", "booklet.css", "diagrams.css"),
             PAPER_SIZES[paper],
             "handbook.yaml",
         )
@@ -84,7 +86,11 @@ class Renderer:
             labels=handbook.settings.labels,
         )
         return self._page(
-            html, template, ("base.css", "card.css"), CARD_SIZES[size], card.source_path
+            html,
+            template,
+            ("base.css", "card.css", "diagrams.css"),
+            CARD_SIZES[size],
+            card.source_path,
         )
 
     def _page(
@@ -176,6 +182,21 @@ class _ContainedLoader(jinja2.FileSystemLoader):
                 raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file"))
             break
         return super().get_source(environment, template)
+
+
+@jinja2.pass_context
+def _body_map(context: Any, item: Any) -> Markup:
+    """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
+    handbook: Handbook = context["handbook"]
+    return diagrams.body_map(handbook.zones, item, handbook.settings.labels)
+
+
+@jinja2.pass_context
+def _timeline(context: Any, routine: Any) -> Markup:
+    """``{{ timeline(routine) }}``: the routine's steps as a bar of minutes."""
+    handbook: Handbook = context["handbook"]
+    names = {t.id: t.name for t in handbook.techniques}
+    return diagrams.timeline(routine, names, [t.id for t in handbook.techniques])
 
 
 def outline(handbook: Handbook) -> list[Part]:
