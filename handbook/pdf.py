@@ -325,6 +325,37 @@ def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[_Coll
         raise HandbookError(handler.problems)
 
 
+@cache
+def _keep_lines_that_fit_but_for_a_trailing_space() -> None:
+    """Work around a line-breaking bug of WeasyPrint 70.
+
+    A run of text followed by an inline element (``... from behind.
+    <strong>Dotted</strong>``) keeps its trailing space. When the run fits the
+    line but for that space, ``split_first_line`` takes it for a run too wide
+    to break anywhere and keeps only its first word on the line ("Each" alone,
+    the rest below). The space would be dropped at the end of the line, so
+    such a run is laid out whole; the inline layout already allows a trailing
+    space to overhang and moves the next element to the next line.
+    """
+    from weasyprint.layout import inline
+    from weasyprint.text.line_break import create_layout, line_size
+
+    original = inline.split_first_line
+
+    def split_first_line(text, style, context, max_width, justification_spacing, **options):
+        result = original(text, style, context, max_width, justification_spacing, **options)
+        stripped = text.rstrip(" ")
+        if result[2] is None or max_width is None or stripped == text or "\n" in text:
+            return result
+        layout = create_layout(stripped, style, context, None, justification_spacing)
+        width, _ = line_size(layout.get_first_line()[0], style)
+        if width > max_width:
+            return result
+        return original(text, style, context, None, justification_spacing, **options)
+
+    inline.split_first_line = split_first_line
+
+
 def render(source: PageSource):
     """Lay out a document; returns a WeasyPrint ``Document``.
 
@@ -332,6 +363,8 @@ def render(source: PageSource):
     reference names the stylesheet or template that holds it.
     """
     from weasyprint import CSS, HTML
+
+    _keep_lines_that_fit_but_for_a_trailing_space()
 
     fetcher_class, _ = _fetcher_class()
     refusals: list[Problem] = []

@@ -427,3 +427,16 @@ def test_hyphenation_follows_the_handbook_language(language, broken):
     )
     line_ends = [line.split()[-1] for line in text.splitlines() if line.endswith("\u2010")]
     assert line_ends == ([broken] if broken else [])
+
+
+def test_a_line_that_fits_but_for_its_trailing_space_is_not_broken_early():
+    """WeasyPrint 70 alone would leave "Each" by itself on the first line here."""
+    [text] = booklet_pages(
+        '<html lang="en"><body class="booklet"><main><p>'
+        "Each technique comes with a simple outline of a back seen from behind. "
+        "<strong>Dotted</strong> areas are where the technique works."
+        "</p></main></body></html>"
+    )
+    assert text.splitlines()[0].strip() == (
+        "Each technique comes with a simple outline of a back seen from behind."
+    )
