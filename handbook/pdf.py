@@ -326,16 +326,20 @@ def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[_Coll
 
 
 @cache
-def _keep_lines_that_fit_but_for_a_trailing_space() -> None:
-    """Work around a line-breaking bug of WeasyPrint 70.
+def _work_around_line_breaking_bugs() -> None:
+    """Work around two line-breaking bugs of WeasyPrint 70 that leave short lines.
 
-    A run of text followed by an inline element (``... from behind.
-    <strong>Dotted</strong>``) keeps its trailing space. When the run fits the
-    line but for that space, ``split_first_line`` takes it for a run too wide
-    to break anywhere and keeps only its first word on the line ("Each" alone,
-    the rest below). The space would be dropped at the end of the line, so
-    such a run is laid out whole; the inline layout already allows a trailing
-    space to overhang and moves the next element to the next line.
+    Text before an inline element (``... from behind. <strong>Dotted</strong>``)
+    keeps its trailing space. When a run fits the line but for that space,
+    ``split_first_line`` takes it for a run too wide to break anywhere and
+    keeps only its first word ("Each" alone, the rest below). The space would
+    be dropped at the end of the line, so such a run is laid out whole; the
+    inline layout already lets a trailing space overhang.
+
+    Pango also rounds the line width in its own favour, so a first line may
+    come back a fraction of a pixel wider than allowed; WeasyPrint then breaks
+    the line earlier, inside the previous element ("Keep a steady" / "rhythm,
+    and vary..."). Such a run is split again a pixel narrower.
     """
     from weasyprint.layout import inline
     from weasyprint.text.line_break import create_layout, line_size
@@ -344,8 +348,12 @@ def _keep_lines_that_fit_but_for_a_trailing_space() -> None:
 
     def split_first_line(text, style, context, max_width, justification_spacing, **options):
         result = original(text, style, context, max_width, justification_spacing, **options)
+        if result[2] is None or max_width is None:
+            return result
+        if max_width < result[3] < max_width + 1:
+            return original(text, style, context, max_width - 1, justification_spacing, **options)
         stripped = text.rstrip(" ")
-        if result[2] is None or max_width is None or stripped == text or "\n" in text:
+        if stripped == text or "\n" in text:
             return result
         layout = create_layout(stripped, style, context, None, justification_spacing)
         width, _ = line_size(layout.get_first_line()[0], style)
@@ -364,7 +372,7 @@ def render(source: PageSource):
     """
     from weasyprint import CSS, HTML
 
-    _keep_lines_that_fit_but_for_a_trailing_space()
+    _work_around_line_breaking_bugs()
 
     fetcher_class, _ = _fetcher_class()
     refusals: list[Problem] = []

@@ -429,14 +429,24 @@ def test_hyphenation_follows_the_handbook_language(language, broken):
     assert line_ends == ([broken] if broken else [])
 
 
-def test_a_line_that_fits_but_for_its_trailing_space_is_not_broken_early():
-    """WeasyPrint 70 alone would leave "Each" by itself on the first line here."""
+@pytest.mark.parametrize(
+    ("block", "first_line"),
+    [
+        (
+            "<p>Each technique comes with a simple outline of a back seen from behind. "
+            "<strong>Dotted</strong> areas are where the technique works.</p>",
+            "Each technique comes with a simple outline of a back seen from behind.",
+        ),
+        (
+            "<ul><li><strong>Keep a steady rhythm</strong>, and vary the techniques so the "
+            "massage never becomes monotonous.</li></ul>",
+            "Keep a steady rhythm, and vary the techniques so the massage",
+        ),
+    ],
+)
+def test_lines_are_not_broken_early(block, first_line):
+    """WeasyPrint 70 alone leaves "Each" and "Keep a steady" alone on these first lines."""
     [text] = booklet_pages(
-        '<html lang="en"><body class="booklet"><main><p>'
-        "Each technique comes with a simple outline of a back seen from behind. "
-        "<strong>Dotted</strong> areas are where the technique works."
-        "</p></main></body></html>"
+        f'<html lang="en"><body class="booklet"><main>{block}</main></body></html>'
     )
-    assert text.splitlines()[0].strip() == (
-        "Each technique comes with a simple outline of a back seen from behind."
-    )
+    assert text.splitlines()[0].strip() == first_line
