@@ -506,7 +506,8 @@ def _svg_open(width: float, height: float, title: str, css_class: str) -> str:
     classes = " ".join(c for c in ("diagram", css_class) if c)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(classes)}" '
-        f'viewBox="0 0 {width:.1f} {height:.1f}" role="img">'
+        f'width="{width:.1f}" height="{height:.1f}" viewBox="0 0 {width:.1f} {height:.1f}" '
+        'role="img">'
         f"<title>{escape(title)}</title>"
     )
 
