@@ -80,7 +80,6 @@ def body_map(
     zones: Sequence[Zone],
     item: Technique | SafetyTopic,
     labels: Labels = DEFAULT_LABELS,
-    css_class: str = "",
 ) -> Markup:
     """The body map for a technique (zones worked, strokes, zones to keep off)
     or a safety topic (its zones, marked by severity). Empty if nothing to show."""
@@ -97,8 +96,7 @@ def body_map(
         labels=labels,
         tone=tone,
         key=item.id,
-        title=getattr(item, "name", None) or getattr(item, "title", ""),
-        css_class=css_class,
+        title=item.name if isinstance(item, Technique) else item.title,
     )
 
 
@@ -112,7 +110,6 @@ def draw_body_map(
     tone: str = "stop",
     key: str = "map",
     title: str = "",
-    css_class: str = "",
 ) -> Markup:
     """A body map with the zones in ``work`` dotted, those in ``keep_off``
     hatched, an arrow for every stroke, and each highlighted zone named."""
@@ -131,7 +128,7 @@ def draw_body_map(
     width = column + max(widths) + 2
     height = MAP_HEIGHT
     p = f"m-{key}"
-    out = [_svg_open(width, height, title, css_class), _defs(p, tone)]
+    out = [_svg_open(width, height, title, "body-map"), _defs(p, tone)]
     for index, view in enumerate(views):
         dx = index * panel_width
         out.append(f'<g class="view view-{view}" transform="translate({dx:g} 0)">')
@@ -144,7 +141,8 @@ def draw_body_map(
             if zone is not None and zone.view == view:
                 out.append(_arrows(zone, stroke))
         if len(views) > 1:
-            out.append(_text(MAP_WIDTH - 4, FONT, view.capitalize(), anchor="end", bold=True))
+            caption = labels.view_back if view == "back" else labels.view_front
+            out.append(_text(MAP_WIDTH - 4, FONT, caption, anchor="end", bold=True))
         out.append("</g>")
     for callout in callouts:
         out.append(callout.svg(views, panel_width))
@@ -167,7 +165,7 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     p = f"t-{routine.id}"
     out: list[str] = []
     x = 0.0
-    boundaries = [0.0]
+    boundaries, elapsed = [0.0], [0.0]
     for number, step in enumerate(routine.steps, start=1):
         w = width * step.minutes / total
         pattern = f"{p}-{order.index(step.technique) % len(_FILLS)}"
@@ -183,21 +181,18 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
         out.append(_text(x + w / 2, top + bar_h / 2 + 3.3, str(number), anchor="middle", bold=True))
         x += w
         boundaries.append(x)
+        elapsed.append(elapsed[-1] + step.minutes)
+    labelled = _spaced(boundaries, 14)
     axis_y = top + bar_h + 2
     out.append(f'<line x1="0" y1="{axis_y:g}" x2="{width:g}" y2="{axis_y:g}" stroke="{INK}"/>')
-    last_label = -100.0
-    for i, bx in enumerate(boundaries):
-        minutes = sum(s.minutes for s in routine.steps[:i])
+    for i, (bx, minutes) in enumerate(zip(boundaries, elapsed, strict=True)):
         out.append(
             f'<line x1="{bx:.2f}" y1="{axis_y:g}" x2="{bx:.2f}" y2="{axis_y + 3:g}" '
             f'stroke="{INK}"/>'
         )
-        is_last = i == len(boundaries) - 1
-        if bx - last_label >= 14 or is_last:
-            text = f"{minutes:g}"
-            anchor = "end" if is_last else ("start" if i == 0 else "middle")
-            out.append(_text(bx, axis_y + 3 + FONT, text, anchor=anchor))
-            last_label = bx
+        if i in labelled:
+            anchor = "start" if i == 0 else ("end" if i == len(boundaries) - 1 else "middle")
+            out.append(_text(bx, axis_y + 3 + FONT, f"{minutes:g}", anchor=anchor))
     key_y = axis_y + 3 + FONT + 14
     key, key_h = _timeline_key(techniques, names, order, p, key_y, width)
     out.extend(key)
@@ -205,6 +200,18 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     defs = "".join(_fill_pattern(f"{p}-{i}", i) for i in range(len(_FILLS)))
     head = _svg_open(width, height, routine.title, "timeline")
     return Markup(f"{head}<defs>{defs}</defs>{''.join(out)}</svg>")
+
+
+def _spaced(positions: list[float], gap: float) -> set[int]:
+    """Indexes of the positions to label: the first, the last, and those between
+    that keep at least ``gap`` from their labelled neighbours."""
+    last = len(positions) - 1
+    chosen, previous = {0, last}, positions[0]
+    for i in range(1, last):
+        if positions[i] - previous >= gap and positions[last] - positions[i] >= gap:
+            chosen.add(i)
+            previous = positions[i]
+    return chosen
 
 
 # --- body map parts -------------------------------------------------------------

@@ -58,6 +58,8 @@ class Labels(Strict):
     page: Text = "page"
     see: Text = "see"
     total: Text = "Total"
+    view_back: Text = "Back"
+    view_front: Text = "Front"
 
 
 class Settings(Strict):
