@@ -23,6 +23,10 @@ Minutes = Annotated[float, Field(gt=0, le=600)]
 PaperSize = Literal["a5", "a4", "letter", "half-letter"]
 CardSize = Literal["a6", "a5", "4x6", "5x7", "3.5x5"]
 
+# Where a technique, safety topic or routine comes among its kind, in the
+# booklet and the cards; items with the same order keep the order of their files.
+Order = Annotated[int, Field(ge=0, le=10_000)]
+
 # Chapter ids that stand for a part of the booklet generated from content.
 GENERATED_PARTS = ("techniques", "routines", "safety", "glossary")
 
@@ -108,6 +112,7 @@ class Stroke(Strict):
 class Technique(Strict):
     kind: Literal["technique"]
     id: Id
+    order: Order = 0
     name: Text
     other_names: list[Text] = []
     purpose: Text
@@ -128,6 +133,7 @@ class Technique(Strict):
 class SafetyTopic(Strict):
     kind: Literal["safety"]
     id: Id
+    order: Order = 0
     title: Text
     severity: Literal["stop", "caution", "note"]
     summary: str = ""
@@ -146,6 +152,7 @@ class RoutineStep(Strict):
 class Routine(Strict):
     kind: Literal["routine"]
     id: Id
+    order: Order = 0
     title: Text
     minutes: Minutes
     purpose: str = ""

@@ -105,3 +105,11 @@ def test_every_technique_and_safety_card_with_zones_shows_its_map(default_build)
         text = pdf_text(out / "cards" / f"{topic.id}.pdf")
         for zone_id in topic.zones:
             assert handbook.zone(zone_id).name.split()[0] in text, topic.id
+
+
+def test_order_sets_the_sequence_of_techniques_whatever_the_file_names(default_copy):
+    stroking = default_copy / "content" / "techniques" / "stroking.yaml"
+    stroking.write_text(stroking.read_text().replace("order: 1", "order: 99"))
+    handbook = load_handbook(open_project(default_copy))
+    ids = [t.id for t in handbook.techniques]
+    assert ids[0] == "rubbing" and ids[-1] == "stroking"
