@@ -353,12 +353,12 @@ def _arrow_paths(box: Box, direction: str) -> list[str]:
 
 def _straight(x0: float, y0: float, x1: float, y1: float) -> str:
     angle = math.atan2(y1 - y0, x1 - x0)
-    shaft_end = (x1 - 3.5 * math.cos(angle), y1 - 3.5 * math.sin(angle))
+    shaft_end = (x1 - 4.5 * math.cos(angle), y1 - 4.5 * math.sin(angle))
     return (
         f'<path d="M{x0:.1f} {y0:.1f} L{shaft_end[0]:.1f} {shaft_end[1]:.1f}" '
-        f'stroke="white" stroke-width="3.6" fill="none"/>'
+        f'stroke="white" stroke-width="4.2" fill="none"/>'
         f'<path class="shaft" d="M{x0:.1f} {y0:.1f} L{shaft_end[0]:.1f} {shaft_end[1]:.1f}" '
-        f'stroke="{INK}" stroke-width="1.6" fill="none"/>' + _head(x1, y1, angle)
+        f'stroke="{INK}" stroke-width="2" fill="none"/>' + _head(x1, y1, angle)
     )
 
 
@@ -373,14 +373,14 @@ def _circle_arrow(box: Box) -> str:
     tangent = end + math.pi / 2  # clockwise in SVG's y-down frame
     hx, hy = cx + r * math.cos(end), cy + r * math.sin(end)
     return (
-        f'<path d="{arc}" stroke="white" stroke-width="3.6" fill="none"/>'
-        f'<path class="shaft" d="{arc}" stroke="{INK}" stroke-width="1.6" fill="none"/>'
+        f'<path d="{arc}" stroke="white" stroke-width="4.2" fill="none"/>'
+        f'<path class="shaft" d="{arc}" stroke="{INK}" stroke-width="2" fill="none"/>'
         + _head(hx, hy, tangent)
     )
 
 
 def _head(x: float, y: float, angle: float) -> str:
-    size, spread = 5.0, 0.45
+    size, spread = 6.0, 0.45
     left = (x - size * math.cos(angle - spread), y - size * math.sin(angle - spread))
     right = (x - size * math.cos(angle + spread), y - size * math.sin(angle + spread))
     points = f"{x:.1f},{y:.1f} {left[0]:.1f},{left[1]:.1f} {right[0]:.1f},{right[1]:.1f}"
@@ -414,7 +414,7 @@ def _defs(p: str, tone: str) -> str:
         "<defs>"
         f'<pattern id="{p}-work" patternUnits="userSpaceOnUse" width="4" height="4">'
         f'<rect width="4" height="4" fill="{work_bg}"/>'
-        f'<circle cx="2" cy="2" r="0.75" fill="{work_ink}"/></pattern>'
+        f'<circle cx="2" cy="2" r="0.85" fill="{work_ink}"/></pattern>'
         f'<pattern id="{p}-keep-off" patternUnits="userSpaceOnUse" width="3.5" height="3.5" '
         'patternTransform="rotate(45)">'
         f'<rect width="3.5" height="3.5" fill="{stop_bg}"/>'
@@ -457,7 +457,7 @@ _FILLS = (
     ("#ece0ef", "#5a2a66", "cross"),
     ("#ffffff", "#444444", "vertical"),
     ("#f0f0f0", "#1a1a1a", "grid"),
-    ("#fbeaea", "#8a1111", "none"),
+    ("#fbeaea", "#8a1111", "bricks"),
 )
 
 
@@ -476,7 +476,10 @@ def _fill_pattern(pattern_id: str, index: int) -> str:
             f'<line x1="3" y1="0" x2="3" y2="6" stroke="{ink}" stroke-width="0.5"/>'
             f'<line x1="0" y1="3" x2="6" y2="3" stroke="{ink}" stroke-width="0.5"/>'
         ),
-        "none": "",
+        "bricks": (
+            f'<line x1="0" y1="1.5" x2="3.5" y2="1.5" stroke="{ink}" stroke-width="0.8"/>'
+            f'<line x1="3" y1="4.5" x2="6" y2="4.5" stroke="{ink}" stroke-width="0.8"/>'
+        ),
     }[kind]
     return (
         f'<pattern id="{pattern_id}" patternUnits="userSpaceOnUse" width="6" height="6">'
