@@ -115,7 +115,8 @@ def _validate(source, adapter: TypeAdapter, model: type[BaseModel] | None, probl
 
 def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]) -> None:
     kind = source.data.get("kind") if isinstance(source.data, dict) else None
-    item = _validate(source, _CONTENT_ADAPTER, _KIND_MODELS.get(kind or ""), problems)
+    model = _KIND_MODELS.get(kind) if isinstance(kind, str) else None
+    item = _validate(source, _CONTENT_ADAPTER, model, problems)
     if item is None:
         return
     if isinstance(item, ZoneList):
