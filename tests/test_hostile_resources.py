@@ -219,6 +219,29 @@ def test_svg_file_cannot_reach_outside(hostile):
     assert problem.path == "templates/booklet.html.j2"
 
 
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE svg [<!ENTITY xxe SYSTEM "file://{secret}">]>
+<svg xmlns="http://www.w3.org/2000/svg" width="200" height="50"><text y="20">&xxe;</text></svg>
+"""
+LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY a0 "lol">'
+    + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 9))
+    + ']>\n<svg xmlns="http://www.w3.org/2000/svg"><text y="20">&a8;</text></svg>\n'
+)
+
+
+@pytest.mark.parametrize("svg", [XXE, LAUGHS], ids=["external-entity", "entity-bomb"])
+def test_svg_entities_fail_the_build_without_leaking(hostile, svg):
+    write(
+        hostile / "pictures" / "map.svg",
+        svg.replace("{secret}", str(hostile.parent / "secret.txt")),
+    )
+    _template(hostile, '<img src="pictures/map.svg">')
+    problem = _single(_refused(hostile))
+    assert (problem.path, problem.line) == ("templates/booklet.html.j2", 8)
+    assert "the image 'pictures/map.svg' cannot be loaded" in problem.message
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
