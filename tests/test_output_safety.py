@@ -18,7 +18,7 @@ from handbook import output
 from handbook.build import BuildOptions, build
 from handbook.cli import cli
 from handbook.errors import HandbookError
-from handbook.output import LOCK_NAME, build_lock, write_atomic
+from handbook.output import build_lock, write_atomic
 from tests.conftest import REPO, write
 
 
@@ -31,12 +31,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    """Every output file (not the lock) by relative path."""
-    return {
-        p.relative_to(out).as_posix(): p.read_bytes()
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name != LOCK_NAME
-    }
+    """Every file in the output folder by relative path."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
 def _umask() -> int:
