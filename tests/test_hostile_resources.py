@@ -331,3 +331,26 @@ def test_hostile_content_builds_as_plain_text(hostile):
     text = "".join(page.extract_text() for page in PdfReader(hostile / "build/handbook.pdf").pages)
     assert "<img src=x>" in text
     assert SECRET not in text
+
+
+def test_card_template_refusal_names_the_card_content(hostile):
+    write(
+        hostile / "content" / "glide.yaml",
+        "kind: technique\nid: glide\nname: Glide\npurpose: Warm up.\nsteps: [Glide.]\n",
+    )
+    write(
+        hostile / "templates" / "card-technique.html.j2",
+        '{% extends "card-base.html.j2" %}\n{% block body %}\n'
+        '<img src="../secret.txt">\n{% endblock %}\n',
+    )
+    (hostile / "build" / "cards").mkdir()
+    for name in ("cards/glide.pdf", "cards.pdf"):
+        (hostile / "build" / name).write_bytes(EARLIER)
+    with pytest.raises(HandbookError) as caught:
+        build(hostile)
+    problems = caught.value.problems
+    assert [(p.path, p.line) for p in problems] == [("templates/card-technique.html.j2", 3)]
+    assert "(while rendering content/glide.yaml)" in problems[0].message
+    for name in ("cards/glide.pdf", "cards.pdf"):  # the booklet itself is fine and rebuilt
+        assert (hostile / "build" / name).read_bytes() == EARLIER
+    assert not any(SECRET.encode() in pdf.read_bytes() for pdf in hostile.rglob("*.pdf"))
