@@ -4,6 +4,12 @@ WeasyPrint is imported here only, so commands that do not render (``--help``,
 ``check``) start fast. Any warning WeasyPrint logs while rendering (a missing
 font, an image it cannot read, CSS it ignores) fails the build instead of
 passing silently.
+
+Projects share templates and stylesheets, so what they may make WeasyPrint
+read is narrow: regular files inside the project folder or the built-in
+defaults, and small ``data:`` URLs. Links out of the project, devices, FIFOs,
+hidden files, the network and attachments are refused, each as a problem
+located at the template or stylesheet line that asked.
 """
 
 from __future__ import annotations
