@@ -142,6 +142,13 @@ CASES: dict[str, tuple[str, bytes, int, int, str]] = {
         3,
         "merge keys ('<<') are not allowed",
     ),
+    "line-break-in-key": (
+        "handbook.yaml",
+        b'title: T\n"bad\\nkey": 1\n',
+        2,
+        1,
+        "unknown field 'bad\nkey'",
+    ),
     "null-byte": (
         "handbook.yaml",
         b"title: T\x00\n",
@@ -167,6 +174,7 @@ def test_hostile_yaml_is_one_located_problem(project, case, monkeypatch):
     result = CliRunner().invoke(cli, ["build", "--project", str(project)])
     assert result.exit_code == 1
     assert result.output.startswith(f"{name}:{line}:{column}: ")
+    assert result.output.split("\n")[1].startswith(("    hint: ", "1 problem found."))
     assert "Traceback" not in result.output
     assert (project / "build" / "handbook.pdf").read_bytes() == EARLIER
     assert os.listdir(project / "build") == ["handbook.pdf"]

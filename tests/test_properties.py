@@ -60,6 +60,7 @@ def _assert_located(run: Callable[[], object], yaml_files: set[str]) -> object:
         assert exc.problems
         for problem in exc.problems:
             assert problem.path and problem.message, problem
+            assert "\n" not in problem.format().split("\n    hint: ")[0], problem
             if problem.path in yaml_files:
                 assert problem.line >= 1 and problem.column >= 1, problem
         return None
@@ -97,6 +98,7 @@ def _yaml_files(root: Path) -> set[str]:
     document=documents | raw_yaml.map(lambda text: ("raw", text)),
     target=st.sampled_from(["handbook.yaml", "content/new.yaml", "content/zones.yaml"]),
 )
+@example(document={"title": "T", "bad\nkey": "x\ty", "paper": "a\u2028b"}, target="handbook.yaml")
 def test_random_yaml_documents_check_or_fail_located(project, document, target):
     if isinstance(document, tuple) and document[:1] == ("raw",):
         data = document[1].encode("utf-8", "surrogatepass")
