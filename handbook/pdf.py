@@ -386,6 +386,7 @@ def _refuse_attachments(document, fetcher) -> None:
 
 def to_pdf_bytes(document, origin: str, **options) -> bytes:
     """Write a rendered document as PDF bytes (fonts subset and embedded)."""
-    fetcher = document.url_fetcher
-    with _warnings_are_errors(origin, fetcher.refusals, fetcher.asker):
+    fetcher = document.url_fetcher  # a ProjectFetcher when the document comes from render()
+    refusals, asker = getattr(fetcher, "refusals", []), getattr(fetcher, "asker", None)
+    with _warnings_are_errors(origin, refusals, asker):
         return document.write_pdf(**options)
