@@ -131,6 +131,13 @@ TEMPLATE_CASES = {
     "a-attachment": ('<a rel="attachment" href="handbook.yaml">x</a>', "", "refused to attach"),
     "hidden-file": ('<img src=".env.png">', "", "hidden files"),
     "missing-image": ('<img src="pictures/missing.png">', "", "no such file"),
+    "data-url-bomb": (
+        '<img src="data:image/png;base64,'
+        + base64.b64encode(_png_header_only(50_000, 50_000)).decode()
+        + '">',
+        "",
+        "the image 'data:image/png' is too large",
+    ),
     "big-data-url": (
         '<img src="data:image/png;base64,' + "A" * 40_000 + '">',
         "",
