@@ -134,7 +134,8 @@ def _drop_missing_explained_by_typos(errors: list[dict], model) -> list[dict]:
 
 def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]) -> None:
     kind = source.data.get("kind") if isinstance(source.data, dict) else None
-    item = _validate(source, _CONTENT_ADAPTER, _KIND_MODELS.get(kind or ""), problems)
+    model = _KIND_MODELS.get(kind) if isinstance(kind, str) else None
+    item = _validate(source, _CONTENT_ADAPTER, model, problems)
     if item is None:
         return
     if isinstance(item, ZoneList):
