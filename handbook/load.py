@@ -101,6 +101,8 @@ def read_yaml(path: Path, root: Path) -> SourceFile:
         raise HandbookError([Problem(shown, line, column, exc.message, exc.hint)]) from None
     except yaml.MarkedYAMLError as exc:
         raise HandbookError([_syntax_problem(shown, exc)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise HandbookError([_character_problem(shown, text, exc)]) from None
     if node is None:
         raise HandbookError(
             [Problem(shown, 1, 1, "the file is empty", "add content, or delete the file")]
@@ -180,6 +182,20 @@ def _compose(text: str) -> yaml.Node | None:
 
 def _mark_position(mark: yaml.Mark | None) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def _character_problem(shown: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow at all (a NUL, most control characters)."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return Problem(
+        shown,
+        line,
+        column,
+        f"the file contains a character YAML does not allow (U+{exc.character:04X})",
+        "delete it; it may have come in when text was copied from another program",
+    )
 
 
 def _syntax_problem(shown: str, exc: yaml.MarkedYAMLError) -> Problem:

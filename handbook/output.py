@@ -24,7 +24,6 @@ def _file_mode() -> int:
     return 0o666 & ~current
 
 
-LOCK_NAME = ".handbook-build.lock"
 _TEMP_PREFIX, _TEMP_SUFFIX = ".", ".part"
 
 
@@ -32,13 +31,13 @@ _TEMP_PREFIX, _TEMP_SUFFIX = ".", ".part"
 def build_lock(out_dir: Path) -> Iterator[None]:
     """Hold the output folder for one build; a second build at once is refused.
 
-    The lock is an ``flock`` on a file in the folder: the kernel releases it
-    when the process ends, however it ends, so a killed build never leaves
-    the folder locked.
+    The lock is an ``flock`` on the folder itself (no lock file among the
+    outputs); the kernel releases it when the process ends, however it ends,
+    so a killed build never leaves the folder locked.
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        handle = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        handle = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise _cannot_write(out_dir, exc) from None
     try:

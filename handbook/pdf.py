@@ -4,6 +4,12 @@ WeasyPrint is imported here only, so commands that do not render (``--help``,
 ``check``) start fast. Any warning WeasyPrint logs while rendering (a missing
 font, an image it cannot read, CSS it ignores) fails the build instead of
 passing silently.
+
+Projects share templates and stylesheets, so what they may make WeasyPrint
+read is narrow: regular files inside the project folder or the built-in
+defaults, and small ``data:`` URLs. Links out of the project, devices, FIFOs,
+hidden files, the network and attachments are refused, each as a problem
+located at the template or stylesheet line that asked.
 """
 
 from __future__ import annotations
@@ -266,15 +272,21 @@ _ENVIRONMENT_NOTICES = ("Using fontTools instead of HarfBuzz-Subset",)
 class _CollectWarnings(logging.Handler):
     """Collects WeasyPrint's warnings, each with the stylesheet being read, if any."""
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, asker: _Asker | None) -> None:
         super().__init__(logging.WARNING)
-        self.origin = origin
+        self.origin, self.asker = origin, asker
         self.reading: str | None = None
         self.problems: list[Problem] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith(_ENVIRONMENT_NOTICES):
+            return
+        image = _IMAGE_FAILURE.match(message)
+        if image and self.asker:
+            shown = _shown_url(image[1], self.asker.root)
+            refusal = _Refused(f"the image '{shown}' cannot be loaded (damaged or not an image)")
+            self.problems.append(self.asker.problem(_needle(image[1]), refusal))
             return
         position = _CSS_POSITION.search(message) if self.reading else None
         if self.reading and position:
@@ -293,10 +305,22 @@ class _CollectWarnings(logging.Handler):
 
 
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\.?$")
+_IMAGE_FAILURE = re.compile(r"Failed to (?:load|render SVG) image (?:at )?'?([^' ]+)")
+
+
+def _shown_url(url: str, root: Path) -> str:
+    """A file URL inside the project as a project path; any other URL as it is."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        path = Path(unquote(parts.path))
+        return _shown(path, root) if path.is_relative_to(root) else str(path)
+    return _shorten(url)
 
 
 @contextmanager
-def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[_CollectWarnings]:
+def _warnings_are_errors(
+    origin: str, refusals: list[Problem], asker: _Asker | None
+) -> Iterator[_CollectWarnings]:
     """Fail on any WeasyPrint warning; a refused resource is reported as itself.
 
     WeasyPrint catches some refusals (an SVG that cannot draw its ``<image>``)
@@ -306,7 +330,7 @@ def _warnings_are_errors(origin: str, refusals: list[Problem]) -> Iterator[_Coll
     from weasyprint.urls import FatalURLFetchingError
 
     logger = logging.getLogger("weasyprint")
-    handler = _CollectWarnings(origin)
+    handler = _CollectWarnings(origin, asker)
     logger.addHandler(handler)
     fonttools = logging.getLogger("fontTools")
     fonttools_level = fonttools.level
@@ -390,7 +414,7 @@ def render(source: PageSource):
     # Images named in stylesheets are fetched by the document, hence its fetcher
     # looks for a refused reference in the stylesheets too.
     html_fetcher = fetcher((*source.template_files, *dict.fromkeys(style_files)))
-    with _warnings_are_errors(source.origin, refusals) as seen:
+    with _warnings_are_errors(source.origin, refusals, html_fetcher.asker) as seen:
         sheets = [CSS(string=source.extra_css, font_config=config, url_fetcher=html_fetcher)]
         for path in source.stylesheets:
             with seen.reading_stylesheet(_shown(path, root)):
@@ -453,6 +477,7 @@ def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> b
     """
     if date is not None:
         document.metadata.created = document.metadata.modified = date
-    refusals = getattr(document.url_fetcher, "refusals", [])
-    with _warnings_are_errors(origin, refusals):
+    fetcher = document.url_fetcher  # a ProjectFetcher when the document comes from render()
+    refusals, asker = getattr(fetcher, "refusals", []), getattr(fetcher, "asker", None)
+    with _warnings_are_errors(origin, refusals, asker):
         return document.write_pdf(**options)

@@ -191,7 +191,9 @@ class _ContainedLoader(jinja2.FileSystemLoader):
             shown = f"templates/{template}"
             if not real.is_relative_to(os.path.realpath(folder)):
                 raise _TemplateRefused(
-                    Problem(shown, 0, 0, f"refused to read '{real}': it is outside the project")
+                    Problem(
+                        shown, 0, 0, f"refused to read '{real}': it is outside the templates folder"
+                    )
                 )
             if not real.is_file():
                 raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file"))

@@ -91,6 +91,8 @@ def load_handbook(project: Project) -> Handbook:
         source = _read(path, project.root, problems)
         if source is not None:
             _add_content(handbook, source, problems)
+    for items in (handbook.techniques, handbook.safety, handbook.routines):
+        items.sort(key=lambda item: item.order)
     if settings is not None:
         problems.extend(check_references(handbook))
     if problems:
@@ -132,7 +134,8 @@ def _drop_missing_explained_by_typos(errors: list[dict], model) -> list[dict]:
 
 def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]) -> None:
     kind = source.data.get("kind") if isinstance(source.data, dict) else None
-    item = _validate(source, _CONTENT_ADAPTER, _KIND_MODELS.get(kind or ""), problems)
+    model = _KIND_MODELS.get(kind) if isinstance(kind, str) else None
+    item = _validate(source, _CONTENT_ADAPTER, model, problems)
     if item is None:
         return
     if isinstance(item, ZoneList):

@@ -131,6 +131,13 @@ TEMPLATE_CASES = {
     "a-attachment": ('<a rel="attachment" href="handbook.yaml">x</a>', "", "refused to attach"),
     "hidden-file": ('<img src=".env.png">', "", "hidden files"),
     "missing-image": ('<img src="pictures/missing.png">', "", "no such file"),
+    "data-url-bomb": (
+        '<img src="data:image/png;base64,'
+        + base64.b64encode(_png_header_only(50_000, 50_000)).decode()
+        + '">',
+        "",
+        "the image 'data:image/png' is too large",
+    ),
     "big-data-url": (
         '<img src="data:image/png;base64,' + "A" * 40_000 + '">',
         "",
@@ -217,6 +224,29 @@ def test_svg_file_cannot_reach_outside(hostile):
     problem = _single(_refused(hostile))
     assert "refused to read '/etc/hostname'" in problem.message
     assert problem.path == "templates/booklet.html.j2"
+
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE svg [<!ENTITY xxe SYSTEM "file://{secret}">]>
+<svg xmlns="http://www.w3.org/2000/svg" width="200" height="50"><text y="20">&xxe;</text></svg>
+"""
+LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY a0 "lol">'
+    + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 9))
+    + ']>\n<svg xmlns="http://www.w3.org/2000/svg"><text y="20">&a8;</text></svg>\n'
+)
+
+
+@pytest.mark.parametrize("svg", [XXE, LAUGHS], ids=["external-entity", "entity-bomb"])
+def test_svg_entities_fail_the_build_without_leaking(hostile, svg):
+    write(
+        hostile / "pictures" / "map.svg",
+        svg.replace("{secret}", str(hostile.parent / "secret.txt")),
+    )
+    _template(hostile, '<img src="pictures/map.svg">')
+    problem = _single(_refused(hostile))
+    assert (problem.path, problem.line) == ("templates/booklet.html.j2", 8)
+    assert "the image 'pictures/map.svg' cannot be loaded" in problem.message
 
 
 @pytest.mark.parametrize(
@@ -313,3 +343,26 @@ def test_hostile_content_builds_as_plain_text(hostile):
     text = "".join(page.extract_text() for page in PdfReader(hostile / "build/handbook.pdf").pages)
     assert "<img src=x>" in text
     assert SECRET not in text
+
+
+def test_card_template_refusal_names_the_card_content(hostile):
+    write(
+        hostile / "content" / "glide.yaml",
+        "kind: technique\nid: glide\nname: Glide\npurpose: Warm up.\nsteps: [Glide.]\n",
+    )
+    write(
+        hostile / "templates" / "card-technique.html.j2",
+        '{% extends "card-base.html.j2" %}\n{% block body %}\n'
+        '<img src="../secret.txt">\n{% endblock %}\n',
+    )
+    (hostile / "build" / "cards").mkdir()
+    for name in ("cards/glide.pdf", "cards.pdf"):
+        (hostile / "build" / name).write_bytes(EARLIER)
+    with pytest.raises(HandbookError) as caught:
+        build(hostile)
+    problems = caught.value.problems
+    assert [(p.path, p.line) for p in problems] == [("templates/card-technique.html.j2", 3)]
+    assert "(while rendering content/glide.yaml)" in problems[0].message
+    for name in ("cards/glide.pdf", "cards.pdf"):  # the booklet itself is fine and rebuilt
+        assert (hostile / "build" / name).read_bytes() == EARLIER
+    assert not any(SECRET.encode() in pdf.read_bytes() for pdf in hostile.rglob("*.pdf"))

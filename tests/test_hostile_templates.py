@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jinja2
@@ -133,7 +134,7 @@ def test_template_linking_outside_is_refused(project):
     (project / "templates" / "_cover.html.j2").symlink_to(project.parent / "secret.txt")
     problem = _problem(project)
     assert problem.path == "templates/_cover.html.j2"
-    assert "outside the project" in problem.message
+    assert "outside the templates folder" in problem.message
 
 
 def test_autoescape_applies_to_every_template(project):
@@ -162,3 +163,10 @@ def test_cli_template_error_exits_1_without_traceback(project):
     assert result.exit_code == 1
     assert result.output.startswith("templates/booklet.html.j2:3:1: template error:")
     assert "Traceback" not in result.output
+
+
+def test_fifo_template_is_refused_without_waiting(project):
+    (project / "templates").mkdir()
+    os.mkfifo(project / "templates" / "_cover.html.j2")
+    problem = _problem(project)
+    assert (problem.path, problem.message) == ("templates/_cover.html.j2", "not a regular file")
