@@ -77,6 +77,17 @@ class Renderer:
         )
         return self._page(html, ("base.css", "card.css"), CARD_SIZES[size], card.source_path)
 
+    def card_back(self, handbook: Handbook, card: Card, size: str) -> PageSource:
+        """The reverse of a card for duplex sheets: a short safety reminder."""
+        html = self._render(
+            "card-back.html.j2",
+            handbook=handbook,
+            card=card,
+            item=card.item,
+            labels=handbook.settings.labels,
+        )
+        return self._page(html, ("base.css", "card.css"), CARD_SIZES[size], card.source_path)
+
     def _page(self, html: str, styles: tuple[str, ...], size, origin: str) -> PageSource:
         return PageSource(
             html=html,

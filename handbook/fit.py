@@ -1,0 +1,208 @@
+"""Make a card fit one page: shrink its type only as far as WeasyPrint's layout needs.
+
+A card is rendered at full size first; most cards fit and cost one render.
+When one overflows, the height its content needs (the full pages plus what
+spills onto the last one) tells how far to shrink: content height grows with
+the type scale ``s`` roughly as ``s ** p``, with ``p`` between 1 (short lines,
+diagrams) and 2 (wrapped paragraphs). The first guess assumes ``p = 1.6``;
+every further render refines ``p`` from the two nearest measurements, so a
+card that needs shrinking fits in two or three renders, and one that cannot
+fit is known after rendering it once at the floor.
+
+The scale reaches the stylesheet as CSS custom properties (``--card-scale``
+for the card size, ``--fit`` for the shrink), which ``card.css`` multiplies
+into every font size and spacing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from handbook import pdf
+from handbook.errors import Problem
+from handbook.pdf import PageSource
+from handbook.sizes import MM_PER_POINT, card_scale
+
+FLOOR_PT = 8.0  # smallest body text on an A6 card; scaled with the card size
+PX_PER_PT = 96 / 72  # WeasyPrint lays out in CSS pixels
+
+_FIRST_EXPONENT = 1.6
+_MIN_EXPONENT, _MAX_EXPONENT = 0.8, 2.5
+_AIM = 0.985  # aim a little below the page height: line breaks move in steps
+_WORTH_GROWING = 1.04  # re-render a fitting card larger only for a clear gain
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How a rendered card used its pages, in CSS pixels."""
+
+    pages: int
+    available: float  # content height of one page
+    needed: float  # content height the card needs (all pages)
+    body_px: float  # computed font size of the body text
+
+    @property
+    def fits(self) -> bool:
+        return self.pages == 1
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The outcome of fitting a card: the last document and how it got there."""
+
+    document: Any  # WeasyPrint Document: fitting, or the overflowing floor render
+    scale: float  # 1.0 = full size
+    renders: int
+    fits: bool
+    over_mm: float  # how much content is over at the floor (0 when it fits)
+    floor_pt: float  # body text size at the floor, in points
+    body_pt: float  # body text size of the document, in points
+
+
+def measure(document) -> Measure:
+    """Read page count, page content height and needed height from the layout."""
+    pages = document.pages
+    first = pages[0]._page_box
+    available = first.height
+    root = pages[-1]._page_box.children[0]
+    last_used = root.position_y + root.margin_height() - pages[-1]._page_box.content_box_y()
+    needed = available * (len(pages) - 1) + last_used
+    body = _body_box(first)
+    return Measure(len(pages), available, needed, body.style["font_size"])
+
+
+def _body_box(page_box):
+    root = page_box.children[0]
+    for child in getattr(root, "children", []):
+        if child.element_tag == "body":
+            return child
+    return root
+
+
+def scaled_source(source: PageSource, card_size: str, scale: float) -> PageSource:
+    """The card's page source with its size scale and shrink set for card.css."""
+    variables = f":root {{ --card-scale: {card_scale(card_size):.4f}; --fit: {scale:.4f}; }}"
+    return replace(source, extra_css=f"{source.extra_css}\n{variables}")
+
+
+def fit_card(source: PageSource, card_size: str) -> Fit:
+    """Render a card at the largest scale (down to the floor) that fits one page."""
+    return search(lambda scale: pdf.render(scaled_source(source, card_size, scale)), card_size)
+
+
+def search(render: Callable[[float], Any], card_size: str, measure=measure) -> Fit:
+    """Find a scale that fits in few renders; ``render`` lays out the card at a scale."""
+    document = render(1.0)
+    first = measure(document)
+    body_pt = first.body_px / PX_PER_PT
+    floor_pt = FLOOR_PT * card_scale(card_size)
+    floor = min(1.0, floor_pt / body_pt)
+    renders = 1
+    if first.fits:
+        return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt)
+
+    failing = (1.0, first.needed)  # smallest scale known to overflow
+    fitting: tuple[float, float, Any] | None = None  # largest scale known to fit
+    exponent = _FIRST_EXPONENT
+    scale = _guess(failing, first.available, exponent, floor)
+    while True:
+        document = render(scale)
+        renders += 1
+        result = measure(document)
+        if result.fits:
+            previous_fit = fitting
+            fitting = (scale, result.needed, document)
+            exponent = _exponent((scale, result.needed), failing, exponent)
+            grow = _guess((scale, result.needed), first.available, exponent, floor)
+            grow = min(grow, failing[0] * _AIM)
+            if previous_fit is not None or grow < scale * _WORTH_GROWING:
+                break
+            scale = grow
+        else:
+            if fitting is not None:  # the attempt to grow overflowed: keep the fitting one
+                break
+            if scale <= floor:
+                over = (result.needed - result.available) / PX_PER_PT * MM_PER_POINT
+                return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
+            exponent = _exponent((scale, result.needed), failing, exponent)
+            failing = (scale, result.needed)
+            scale = min(_guess(failing, first.available, exponent, floor), scale * _AIM)
+            scale = max(scale, floor)
+    scale, _, document = fitting
+    return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale)
+
+
+def _guess(sample: tuple[float, float], available: float, exponent: float, floor: float) -> float:
+    """The scale at which ``needed`` would just fill the page, given one sample."""
+    scale, needed = sample
+    target = scale * (available * _AIM / needed) ** (1 / exponent)
+    return max(floor, min(1.0, target))
+
+
+def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -> float:
+    """The ``p`` in ``needed ~ scale ** p`` through two samples (clamped)."""
+    (s1, n1), (s2, n2) = a, b
+    if math.isclose(s1, s2) or n1 <= 0 or n2 <= 0:
+        return fallback
+    p = math.log(n2 / n1) / math.log(s2 / s1)
+    return max(_MIN_EXPONENT, min(_MAX_EXPONENT, p))
+
+
+# Fields that hold references or settings, not text a reader can shorten.
+_NOT_TEXT = frozenset({"kind", "id", "zones", "avoid_zones", "strokes", "safety", "severity"})
+_LINE_HEIGHT = 1.28  # card.css body line-height, to tell the overflow in lines
+
+
+def overflow_problem(handbook, card, card_size: str, fit: Fit, *, back: bool = False) -> Problem:
+    """A located problem for a card too long even at the floor: how much, and what to cut.
+
+    It points at the item's longest text field in its YAML file.
+    """
+    line_mm = fit.floor_pt * _LINE_HEIGHT * MM_PER_POINT
+    lines = max(1, math.ceil(fit.over_mm / line_mm))
+    parts = _text_lengths(card.item)
+    longest = [name for name, _ in parts[:2]]
+    described = " and ".join(f"'{name}' ({length} characters)" for name, length in parts[:2])
+    side = "back of the " if back else ""
+    message = (
+        f"the {side}{card.kind} card '{card.id}' does not fit on one {card_size.upper()} card "
+        f"even with its text at the smallest size ({fit.floor_pt:.1f} pt): it is "
+        f"{fit.over_mm:.0f} mm (about {lines} line{'s' if lines != 1 else ''}) too long"
+    )
+    hint = f"shorten it by about {lines} line{'s' if lines != 1 else ''}"
+    if described:
+        hint += f"; the longest parts are {described}"
+    origin = handbook.origins.get(card.id)
+    if origin is None:
+        return Problem(card.source_path, 1, 1, message, hint)
+    where = (*origin.location, longest[0]) if longest else origin.location
+    return origin.source.problem(where, message, hint, at_key=True)
+
+
+def _text_lengths(item) -> list[tuple[str, int]]:
+    """The item's text fields with their total length in characters, longest first."""
+    lengths = []
+    for name in type(item).model_fields:
+        if name in _NOT_TEXT:
+            continue
+        length = _characters(getattr(item, name))
+        if length:
+            lengths.append((name, length))
+    return sorted(lengths, key=lambda pair: -pair[1])
+
+
+def _characters(value) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return sum(_characters(v) for v in value)
+    if hasattr(value, "model_fields"):
+        return sum(
+            _characters(getattr(value, name))
+            for name in type(value).model_fields
+            if name not in _NOT_TEXT and name != "technique"
+        )
+    return 0
