@@ -31,8 +31,9 @@ PX_PER_PT = 96 / 72  # WeasyPrint lays out in CSS pixels
 
 _FIRST_EXPONENT = 1.6
 _MIN_EXPONENT, _MAX_EXPONENT = 0.8, 2.5
-_AIM = 0.985  # aim a little below the page height: line breaks move in steps
-_WORTH_GROWING = 1.04  # re-render a fitting card larger only for a clear gain
+_AIM = 0.99  # aim a little below the page height: line breaks move in steps
+_WORTH_GROWING = 1.025  # re-render a fitting card larger only for a clear gain
+_MAX_RENDERS = 4
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,35 @@ class Fit:
 
 
 def measure(document) -> Measure:
-    """Read page count, page content height and needed height from the layout."""
-    pages = document.pages
-    first = pages[0]._page_box
-    available = first.height
-    root = pages[-1]._page_box.children[0]
-    last_used = root.position_y + root.margin_height() - pages[-1]._page_box.content_box_y()
-    needed = available * (len(pages) - 1) + last_used
-    body = _body_box(first)
-    return Measure(len(pages), available, needed, body.style["font_size"])
+    """Read page count, page content height and needed height from the layout.
+
+    The needed height adds up what each page really holds: a block pushed to
+    the next page leaves a gap that the page count alone would count as used.
+    """
+    pages = [page._page_box for page in document.pages]
+    needed = sum(_used_height(page) for page in pages)
+    body = _body_box(pages[0])
+    return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
+
+
+def _used_height(page_box) -> float:
+    """From the top of the page's content area to the bottom of its last block."""
+    return _bottom(_body_box(page_box)) - page_box.content_box_y()
+
+
+def _bottom(box) -> float:
+    """The bottom of a box's content; a block split by a page break is stretched to
+    the page's end, so blocks that hold blocks are measured by their children."""
+    from weasyprint.formatting_structure.boxes import BlockLevelBox
+
+    children = [
+        child
+        for child in getattr(box, "children", [])
+        if child.is_in_normal_flow() or child.is_floated()
+    ]
+    if children and all(isinstance(child, BlockLevelBox) for child in children):
+        return max(_bottom(child) for child in children)
+    return box.position_y + box.margin_height()
 
 
 def _body_box(page_box):
@@ -94,52 +115,53 @@ def fit_card(source: PageSource, card_size: str) -> Fit:
 
 
 def search(render: Callable[[float], Any], card_size: str, measure=measure) -> Fit:
-    """Find a scale that fits in few renders; ``render`` lays out the card at a scale."""
+    """Find a scale that fits in few renders; ``render`` lays out the card at a scale.
+
+    At most four renders: full size, then estimates refined by each
+    measurement; the fourth, if needed, is at the floor. A first estimate
+    that clearly over-shrank is tried once more a little larger.
+    """
     document = render(1.0)
     first = measure(document)
     body_pt = first.body_px / PX_PER_PT
     floor_pt = FLOOR_PT * card_scale(card_size)
     floor = min(1.0, floor_pt / body_pt)
-    renders = 1
     if first.fits:
         return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt)
 
-    failing = (1.0, first.needed)  # smallest scale known to overflow
-    fitting: tuple[float, float, Any] | None = None  # largest scale known to fit
+    available = first.available
+    failing = (1.0, first.needed)  # the smallest scale known to overflow, and its height
     exponent = _FIRST_EXPONENT
-    scale = _guess(failing, first.available, exponent, floor)
+    renders = 1
     while True:
+        scale = min(_guess(failing, available, exponent), failing[0] * _AIM)
+        scale = floor if renders == _MAX_RENDERS - 1 else max(floor, scale)
         document = render(scale)
         renders += 1
         result = measure(document)
         if result.fits:
-            previous_fit = fitting
-            fitting = (scale, result.needed, document)
-            exponent = _exponent((scale, result.needed), failing, exponent)
-            grow = _guess((scale, result.needed), first.available, exponent, floor)
-            grow = min(grow, failing[0] * _AIM)
-            if previous_fit is not None or grow < scale * _WORTH_GROWING:
-                break
-            scale = grow
-        else:
-            if fitting is not None:  # the attempt to grow overflowed: keep the fitting one
-                break
-            if scale <= floor:
-                over = (result.needed - result.available) / PX_PER_PT * MM_PER_POINT
-                return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
-            exponent = _exponent((scale, result.needed), failing, exponent)
-            failing = (scale, result.needed)
-            scale = min(_guess(failing, first.available, exponent, floor), scale * _AIM)
-            scale = max(scale, floor)
-    scale, _, document = fitting
+            break
+        if scale <= floor:
+            over = (result.needed - available) / PX_PER_PT * MM_PER_POINT
+            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
+        exponent = _exponent((scale, result.needed), failing, exponent)
+        failing = (scale, result.needed)
+
+    if renders == 2:
+        exponent = _exponent((scale, result.needed), failing, exponent)
+        grow = min(_guess((scale, result.needed), available, exponent), failing[0] * _AIM)
+        if grow >= scale * _WORTH_GROWING:
+            larger = render(grow)
+            renders += 1
+            if measure(larger).fits:
+                return Fit(larger, grow, renders, True, 0.0, floor_pt, body_pt * grow)
     return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale)
 
 
-def _guess(sample: tuple[float, float], available: float, exponent: float, floor: float) -> float:
+def _guess(sample: tuple[float, float], available: float, exponent: float) -> float:
     """The scale at which ``needed`` would just fill the page, given one sample."""
     scale, needed = sample
-    target = scale * (available * _AIM / needed) ** (1 / exponent)
-    return max(floor, min(1.0, target))
+    return scale * (available * _AIM / needed) ** (1 / exponent)
 
 
 def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -> float:

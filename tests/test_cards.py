@@ -1,0 +1,275 @@
+"""Cheat cards: one page of their size, shrunk only as needed, legible, previewable."""
+
+from __future__ import annotations
+
+import math
+import re
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+from pypdf import PdfReader
+
+from handbook import pdf, sheets_pdf
+from handbook.cli import cli
+from handbook.fit import FLOOR_PT, PX_PER_PT, Measure, fit_card, search
+from handbook.project import defaults_root, open_project
+from handbook.render import Renderer, cards
+from handbook.sizes import CARD_SIZES, MM_PER_POINT, points
+from handbook.validate import load_handbook
+from tests.conftest import REPO, write
+
+# Stand-ins that fill the diagram slots the way a drawing would, unless the
+# templates already have real diagram functions.
+_BOX_SVG = Markup(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 160" preserveAspectRatio="none">'
+    '<rect x="1" y="1" width="98" height="158" fill="none" stroke="black"/></svg>'
+)
+
+A_LITTLE_TOO_LONG = """
+kind: technique
+id: kneading
+name: Kneading
+other_names: [Petrissage]
+purpose: Works the deeper layers of muscle.
+hand: Whole hand, fingers and palm
+intensity: 4
+steps:
+  - Grasp a large fold of skin and muscle beside the spine between your fingers and the heel
+    of your hand, never on the spine itself.
+  - Squeeze the fold gently, lift it a little and let it roll out between your fingers, then
+    move a hand's width further along.
+  - Work with both hands in turn, so one hand always keeps contact while the other one lifts
+    and squeezes the next fold.
+  - Travel slowly from the lower back up to the shoulders on one side, then come back down on
+    the other side of the spine.
+  - Ask your partner about the pressure often and lighten it at once at any sign of pain or
+    tension in the face.
+  - Finish with a few long, light strokes over the whole area you worked, from the neck down
+    to the lower back, and rest your hands there for a breath or two.
+never: Never knead over the spine, the kidneys or any bruise, and never pinch hard.
+safety: [no-go-zones]
+"""
+
+FAR_TOO_LONG = A_LITTLE_TOO_LONG.replace("id: kneading", "id: endless").replace(
+    "never: ", "never: " + "This warning goes on and on without an end in sight. " * 30
+)
+
+
+@pytest.fixture(scope="module")
+def default_cards():
+    """The default handbook, its renderer (with diagram slots filled) and its cards."""
+    project = open_project(REPO)
+    handbook = load_handbook(project)
+    renderer = Renderer(project)
+    renderer.env.globals.setdefault("body_map", lambda *args, **kwargs: _BOX_SVG)
+    renderer.env.globals.setdefault("timeline", lambda *args, **kwargs: _BOX_SVG)
+    return handbook, renderer, cards(handbook)
+
+
+@pytest.mark.parametrize("size", list(CARD_SIZES))
+def test_every_default_card_is_one_page_of_each_size(default_cards, size):
+    handbook, renderer, all_cards = default_cards
+    for card in all_cards:
+        source = renderer.card(handbook, card, size)
+        fit = fit_card(source, size)
+        assert fit.fits, card.id
+        assert fit.body_pt >= fit.floor_pt - 0.01
+        card_pdf = sheets_pdf.trimmed(pdf.to_pdf_bytes(fit.document, source.origin))
+        reader = PdfReader(BytesIO(card_pdf))
+        assert len(reader.pages) == 1
+        box = [float(v) for v in reader.pages[0].mediabox]
+        assert box == pytest.approx([0, 0, *points(CARD_SIZES[size])], abs=0.01)
+
+
+def test_default_build_writes_each_card_as_one_a6_page(default_build):
+    out, report = default_build
+    card_files = sorted((out / "cards").glob("*.pdf"))
+    assert card_files
+    for path in card_files:
+        reader = PdfReader(path)
+        assert len(reader.pages) == 1
+        box = [float(v) for v in reader.pages[0].mediabox[2:]]
+        assert box == pytest.approx(points(CARD_SIZES["a6"]), abs=0.01)
+    fitted = [o for o in report.outputs if o.path.parent.name == "cards"]
+    assert len(fitted) == len(card_files)
+    assert all(1 <= o.renders <= 4 and 0 < o.scale <= 1 for o in fitted)
+
+
+def test_the_sheets_get_the_card_with_its_bleed(default_cards):
+    handbook, renderer, all_cards = default_cards
+    source = renderer.card(handbook, all_cards[0], "a6")
+    page = PdfReader(BytesIO(pdf.to_pdf_bytes(fit_card(source, "a6").document, ""))).pages[0]
+    bleed_mm = (float(page.trimbox[0]) - float(page.mediabox[0])) * MM_PER_POINT
+    assert bleed_mm == pytest.approx(2, abs=0.01)
+
+
+def test_card_text_is_large_and_selectable(default_build):
+    out, _ = default_build
+    text = PdfReader(out / "cards" / "rubbing.pdf").pages[0].extract_text()
+    assert "Rubbing" in text
+    assert "Never" in text or "NEVER" in text
+
+
+def _project_with(default_copy: Path, name: str, text: str) -> Path:
+    write(default_copy / "content" / "techniques" / f"{name}.yaml", text)
+    return default_copy
+
+
+def test_a_card_a_little_too_long_is_shrunk_to_one_page(default_copy):
+    project = _project_with(default_copy, "kneading", A_LITTLE_TOO_LONG)
+    result = CliRunner().invoke(cli, ["build", "--project", str(project), "--duplex", "--png"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "kneading.pdf" in line)
+    shrunk = int(re.search(r"text shrunk to (\d+)%", line).group(1))
+    assert 70 <= shrunk < 100
+    out = project / "build"
+    assert len(PdfReader(out / "cards" / "kneading.pdf").pages) == 1
+    # five cards, two to an A4 sheet, each sheet followed by its back
+    assert len(PdfReader(out / "card-sheets.pdf").pages) == 2 * math.ceil(5 / 2)
+    previews = sorted(p.name for p in (out / "png").iterdir())
+    assert "contact-sheet.png" in previews
+    assert "kneading.png" in previews
+    assert len(previews) == 6
+
+
+def test_a_card_far_too_long_fails_alone_with_a_located_error(default_copy):
+    project = _project_with(default_copy, "endless", FAR_TOO_LONG)
+    out = project / "build"
+    write(out / "cards.pdf", "the last good cards")
+    result = CliRunner().invoke(cli, ["build", "--project", str(project)])
+    assert result.exit_code == 1
+    message = result.output
+    assert "content/techniques/endless.yaml:" in message
+    assert re.search(r"it is \d+ mm \(about \d+ lines?\) too long", message)
+    assert "hint: shorten it by about" in message
+    assert "'never'" in message  # the longest part, where the error points
+    assert "Traceback" not in message
+    assert not (out / "cards" / "endless.pdf").exists()
+    assert len(PdfReader(out / "cards" / "rubbing.pdf").pages) == 1
+    assert (out / "cards.pdf").read_text() == "the last good cards"
+
+
+def test_check_reports_a_card_that_cannot_fit(default_copy):
+    project = _project_with(default_copy, "endless", FAR_TOO_LONG)
+    result = CliRunner().invoke(cli, ["check", "--project", str(project)])
+    assert result.exit_code == 1
+    assert "content/techniques/endless.yaml:" in result.output
+    assert "too long" in result.output
+    quick = CliRunner().invoke(cli, ["check", "--project", str(project), "--no-cards"])
+    assert quick.exit_code == 0, quick.output
+    assert not (project / "build").exists()
+
+
+# --- the search, on a model of a card: needed height = a * scale ** p ------------------
+
+AVAILABLE = 500.0
+BODY_PX = 11.5 * PX_PER_PT
+
+
+class _Model:
+    def __init__(self, overflow: float, exponent: float):
+        self.overflow, self.exponent, self.scales = overflow, exponent, []
+
+    def needed(self, scale: float) -> float:
+        return AVAILABLE * self.overflow * scale**self.exponent
+
+    def render(self, scale: float) -> float:
+        self.scales.append(scale)
+        return scale
+
+    def measure(self, scale: float) -> Measure:
+        needed = self.needed(scale)
+        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, BODY_PX)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    overflow=st.floats(min_value=0.5, max_value=3.0),
+    exponent=st.floats(min_value=1.0, max_value=2.2),
+)
+def test_search_fits_in_at_most_four_renders(overflow, exponent):
+    model = _Model(overflow, exponent)
+    fit = search(model.render, "a6", measure=model.measure)
+    floor = FLOOR_PT / 11.5
+    assert fit.renders == len(model.scales) <= 4
+    assert fit.fits == (model.needed(floor) <= AVAILABLE)
+    if overflow <= 1:
+        assert fit.renders == 1 and fit.scale == 1
+    if fit.fits:
+        assert floor - 1e-9 <= fit.scale <= 1
+        assert model.needed(fit.scale) <= AVAILABLE
+    else:
+        expected = (model.needed(floor) - AVAILABLE) / PX_PER_PT * MM_PER_POINT
+        assert fit.over_mm == pytest.approx(expected)
+
+
+def test_search_needs_two_renders_for_a_typical_overflow():
+    model = _Model(1.15, 1.5)
+    fit = search(model.render, "a6", measure=model.measure)
+    best = (1 / 1.15) ** (1 / 1.5)
+    assert fit.fits and fit.renders == 2
+    assert best * 0.97 <= fit.scale <= best
+
+
+# --- legibility ---------------------------------------------------------------------------
+
+
+def _contrast(one: str, other: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _colour_pairs(css: str) -> list[tuple[str, str, str]]:
+    """(selector, text colour, background) for every rule of the stylesheet that sets a
+    text colour; the background is the rule's own, else the card's paper."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    variables = dict(re.findall(r"(--[\w-]+)\s*:\s*(#[0-9a-fA-F]{6})", css))
+
+    def resolve(value: str) -> str:
+        value = value.strip()
+        found = re.fullmatch(r"var\((--[\w-]+)\)", value)
+        return variables[found.group(1)] if found else value
+
+    paper = variables["--card-paper"]
+    pairs = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        declarations = dict(re.findall(r"([\w-]+)\s*:\s*([^;]+)", body))
+        if "color" in declarations:
+            background = declarations.get("background", declarations.get("background-color"))
+            pairs.append(
+                (
+                    selector.strip(),
+                    resolve(declarations["color"]),
+                    resolve(background) if background else paper,
+                )
+            )
+    return pairs
+
+
+def test_card_colours_have_at_least_aaa_contrast():
+    """WCAG AAA (7:1) between every text colour in card.css and its background.
+
+    The ratio is computed from luminance, so it also holds when the card is
+    printed in black and white (shades of grey keep their luminance).
+    """
+    pairs = _colour_pairs((defaults_root() / "styles" / "card.css").read_text())
+    assert len(pairs) >= 6  # the band, steps, never label, muted text, footer...
+    for selector, text, background in pairs:
+        assert re.fullmatch(r"#[0-9a-fA-F]{6}", text), (selector, text)
+        assert _contrast(text, background) >= 7, (selector, text, background)
+
+
+def test_contrast_check_catches_a_pale_colour():
+    css = ":root { --card-paper: #ffffff; --pale: #999999; } .x { color: var(--pale); }"
+    [(_, text, background)] = _colour_pairs(css)
+    assert _contrast(text, background) < 7
