@@ -34,6 +34,7 @@ _MIN_EXPONENT, _MAX_EXPONENT = 0.8, 2.5
 _AIM = 0.99  # aim a little below the page height: line breaks move in steps
 _WORTH_GROWING = 1.025  # re-render a fitting card larger only for a clear gain
 _MAX_RENDERS = 4
+_MIN_OVERFLOW = 1.015  # an overflowing card needs at least this much of a page
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ def measure(document) -> Measure:
     """
     pages = [page._page_box for page in document.pages]
     needed = sum(_used_height(page) for page in pages)
+    if len(pages) > 1:
+        # A block that cannot split (a drawing, a boxed line) or a margin lost at
+        # the page break can overflow a card whose heights add up to less than a page.
+        needed = max(needed, pages[0].height * _MIN_OVERFLOW)
     body = _body_box(pages[0])
     return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
 
@@ -117,9 +122,9 @@ def fit_card(source: PageSource, card_size: str) -> Fit:
 def search(render: Callable[[float], Any], card_size: str, measure=measure) -> Fit:
     """Find a scale that fits in few renders; ``render`` lays out the card at a scale.
 
-    At most four renders: full size, then estimates refined by each
-    measurement; the fourth, if needed, is at the floor. A first estimate
-    that clearly over-shrank is tried once more a little larger.
+    Full size first, then estimates refined by each measurement; the fourth
+    aims lower, and only if that overflows too is the floor tried. A first
+    estimate that clearly over-shrank is tried once more a little larger.
     """
     document = render(1.0)
     first = measure(document)
@@ -134,8 +139,9 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
     exponent = _FIRST_EXPONENT
     renders = 1
     while True:
-        scale = min(_guess(failing, available, exponent), failing[0] * _AIM)
-        scale = floor if renders == _MAX_RENDERS - 1 else max(floor, scale)
+        aim = _AIM if renders < _MAX_RENDERS - 1 else _AIM**4  # the last tries are cautious
+        scale = min(_guess(failing, available, exponent, aim), failing[0] * _AIM)
+        scale = floor if renders >= _MAX_RENDERS else max(floor, scale)
         document = render(scale)
         renders += 1
         result = measure(document)
@@ -158,10 +164,12 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
     return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale)
 
 
-def _guess(sample: tuple[float, float], available: float, exponent: float) -> float:
-    """The scale at which ``needed`` would just fill the page, given one sample."""
+def _guess(
+    sample: tuple[float, float], available: float, exponent: float, aim: float = _AIM
+) -> float:
+    """The scale at which ``needed`` would fill ``aim`` of the page, given one sample."""
     scale, needed = sample
-    return scale * (available * _AIM / needed) ** (1 / exponent)
+    return scale * (available * aim / needed) ** (1 / exponent)
 
 
 def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -> float:

@@ -64,6 +64,6 @@ def write_previews(cards_pdf: Path, card_ids: list[str], out_dir: Path, dpi: int
 
 def _write_png(image, target: Path) -> Path:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     write_atomic(target, buffer.getvalue())
     return target

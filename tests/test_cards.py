@@ -135,6 +135,9 @@ def test_a_card_a_little_too_long_is_shrunk_to_one_page(default_copy):
     assert "contact-sheet.png" in previews
     assert "kneading.png" in previews
     assert len(previews) == 6
+    checked = CliRunner().invoke(cli, ["check", "--project", str(project)])
+    assert checked.exit_code == 0, checked.output
+    assert f"text shrunk on kneading ({shrunk}%)" in checked.output
 
 
 def test_a_card_far_too_long_fails_alone_with_a_located_error(default_copy):
