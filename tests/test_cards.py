@@ -23,12 +23,19 @@ from handbook.sizes import CARD_SIZES, MM_PER_POINT, points
 from handbook.validate import load_handbook
 from tests.conftest import REPO, write
 
-# Stand-ins that fill the diagram slots the way a drawing would, unless the
-# templates already have real diagram functions.
-_BOX_SVG = Markup(
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 160" preserveAspectRatio="none">'
-    '<rect x="1" y="1" width="98" height="158" fill="none" stroke="black"/></svg>'
-)
+
+# Stand-ins that fill the diagram slots the way the drawings do (a body map with
+# its labels; a timeline bar with its legend), unless real diagram functions exist.
+def _drawing(width: int, height: int) -> Markup:
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 {width} {height}">'
+        f'<rect x="1" y="1" width="{width - 2}" height="{height - 2}" fill="none" stroke="black"/>'
+        "</svg>"
+    )
+
+
+BODY_MAP = _drawing(200, 160)
+TIMELINE = _drawing(300, 70)
 
 A_LITTLE_TOO_LONG = """
 kind: technique
@@ -66,8 +73,8 @@ def default_cards():
     project = open_project(REPO)
     handbook = load_handbook(project)
     renderer = Renderer(project)
-    renderer.env.globals.setdefault("body_map", lambda *args, **kwargs: _BOX_SVG)
-    renderer.env.globals.setdefault("timeline", lambda *args, **kwargs: _BOX_SVG)
+    renderer.env.globals.setdefault("body_map", lambda *args, **kwargs: BODY_MAP)
+    renderer.env.globals.setdefault("timeline", lambda *args, **kwargs: TIMELINE)
     return handbook, renderer, cards(handbook)
 
 
