@@ -19,7 +19,7 @@ from handbook.cli import cli
 from handbook.fit import FLOOR_PT, PX_PER_PT, Measure, fit_card, search
 from handbook.project import defaults_root, open_project
 from handbook.render import Renderer, cards
-from handbook.sizes import CARD_SIZES, MM_PER_POINT, points
+from handbook.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
 from handbook.validate import load_handbook
 from tests.conftest import REPO, write
 
@@ -129,15 +129,20 @@ def _project_with(default_copy: Path, name: str, text: str) -> Path:
 
 def test_a_card_a_little_too_long_is_shrunk_to_one_page(default_copy):
     project = _project_with(default_copy, "kneading", A_LITTLE_TOO_LONG)
-    result = CliRunner().invoke(cli, ["build", "--project", str(project), "--duplex", "--png"])
+    result = CliRunner().invoke(
+        cli, ["build", "--project", str(project), "--duplex", "--png", "--sheet", "letter"]
+    )
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if "kneading.pdf" in line)
     shrunk = int(re.search(r"text shrunk to (\d+)%", line).group(1))
     assert 70 <= shrunk < 100
     out = project / "build"
     assert len(PdfReader(out / "cards" / "kneading.pdf").pages) == 1
-    # five cards, two to an A4 sheet, each sheet followed by its back
-    assert len(PdfReader(out / "card-sheets.pdf").pages) == 2 * math.ceil(5 / 2)
+    # five cards, two to a Letter sheet, each sheet followed by its back
+    sheets = PdfReader(out / "card-sheets.pdf").pages
+    assert len(sheets) == 2 * math.ceil(5 / 2)
+    size = [float(v) for v in sheets[0].mediabox[2:]]
+    assert size == pytest.approx(points(PAPER_SIZES["letter"]), abs=0.01)
     previews = sorted(p.name for p in (out / "png").iterdir())
     assert "contact-sheet.png" in previews
     assert "kneading.png" in previews
@@ -145,6 +150,11 @@ def test_a_card_a_little_too_long_is_shrunk_to_one_page(default_copy):
     checked = CliRunner().invoke(cli, ["check", "--project", str(project)])
     assert checked.exit_code == 0, checked.output
     assert f"text shrunk on kneading ({shrunk}%)" in checked.output
+
+
+def test_letter_paper_booklets_print_their_cards_on_letter():
+    assert sheet_for_paper("letter") == sheet_for_paper("half-letter") == "letter"
+    assert sheet_for_paper("a5") == sheet_for_paper("a4") == "a4"
 
 
 def test_a_card_far_too_long_fails_alone_with_a_located_error(default_copy):
