@@ -1,13 +1,14 @@
 """Make a card fit one page: shrink its type only as far as WeasyPrint's layout needs.
 
 A card is rendered at full size first; most cards fit and cost one render.
-When one overflows, the height its content needs (the full pages plus what
-spills onto the last one) tells how far to shrink: content height grows with
-the type scale ``s`` roughly as ``s ** p``, with ``p`` between 1 (short lines,
-diagrams) and 2 (wrapped paragraphs). The first guess assumes ``p = 1.6``;
-every further render refines ``p`` from the two nearest measurements, so a
-card that needs shrinking fits in two or three renders, and one that cannot
-fit is known after rendering it once at the floor.
+When one overflows, the height its content needs (what each page really
+holds, added up) tells how far to shrink: content height grows with the
+type scale ``s`` roughly as ``s ** p``, with ``p`` between 1 (short lines,
+drawings) and 2 (wrapped paragraphs). The first guess assumes ``p = 1.6``;
+every further render refines ``p`` from the two latest measurements. A card
+that needs shrinking usually fits on the second or third render; the
+fourth aims lower still, and the floor is tried only if that overflows too.
+A card too long even at the floor is known after rendering it at the floor.
 
 The scale reaches the stylesheet as CSS custom properties (``--card-scale``
 for the card size, ``--fit`` for the shrink), which ``card.css`` multiplies
@@ -138,7 +139,11 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
     failing = (1.0, first.needed)  # the smallest scale known to overflow, and its height
     exponent = _FIRST_EXPONENT
     renders = 1
+    scale, result = 1.0, first
     while True:
+        if scale <= floor:
+            over = (result.needed - available) / PX_PER_PT * MM_PER_POINT
+            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
         aim = _AIM if renders < _MAX_RENDERS - 1 else _AIM**4  # the last tries are cautious
         scale = min(_guess(failing, available, exponent, aim), failing[0] * _AIM)
         scale = floor if renders >= _MAX_RENDERS else max(floor, scale)
@@ -147,9 +152,6 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
         result = measure(document)
         if result.fits:
             break
-        if scale <= floor:
-            over = (result.needed - available) / PX_PER_PT * MM_PER_POINT
-            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
         exponent = _exponent((scale, result.needed), failing, exponent)
         failing = (scale, result.needed)
 

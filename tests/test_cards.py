@@ -192,8 +192,8 @@ BODY_PX = 11.5 * PX_PER_PT
 
 
 class _Model:
-    def __init__(self, overflow: float, exponent: float):
-        self.overflow, self.exponent, self.scales = overflow, exponent, []
+    def __init__(self, overflow: float, exponent: float, body_px: float = BODY_PX):
+        self.overflow, self.exponent, self.body_px, self.scales = overflow, exponent, body_px, []
 
     def needed(self, scale: float) -> float:
         return AVAILABLE * self.overflow * scale**self.exponent
@@ -204,7 +204,7 @@ class _Model:
 
     def measure(self, scale: float) -> Measure:
         needed = self.needed(scale)
-        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, BODY_PX)
+        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, self.body_px)
 
 
 @settings(max_examples=300, deadline=None)
@@ -234,6 +234,13 @@ def test_search_needs_two_renders_for_a_typical_overflow():
     best = (1 / 1.15) ** (1 / 1.5)
     assert fit.fits and fit.renders == 2
     assert best * 0.97 <= fit.scale <= best
+
+
+def test_text_already_at_the_floor_is_not_shrunk_further():
+    model = _Model(1.2, 1.5, body_px=7.5 * PX_PER_PT)
+    fit = search(model.render, "a6", measure=model.measure)
+    assert not fit.fits and fit.renders == 1 and fit.scale == 1
+    assert fit.over_mm == pytest.approx(0.2 * AVAILABLE / PX_PER_PT * MM_PER_POINT)
 
 
 # --- legibility ---------------------------------------------------------------------------
