@@ -12,8 +12,8 @@ from pathlib import Path
 
 from handbook import pdf
 from handbook.errors import HandbookError, Problem
-from handbook.output import write_atomic
-from handbook.project import open_project
+from handbook.output import build_lock, write_atomic
+from handbook.project import Project, open_project
 from handbook.render import Card, Renderer, cards
 from handbook.sizes import CARD_SIZES, PAPER_SIZES, pouch_margin, sheet_for_paper
 from handbook.validate import Handbook, load_handbook
@@ -81,6 +81,13 @@ def build(project_dir: Path, options: BuildOptions = BuildOptions()) -> BuildRep
     project = open_project(project_dir)
     handbook = load_handbook(project)
     out_dir = options.out_dir or project.root / "build"
+    with build_lock(out_dir):
+        return _write_outputs(project, handbook, out_dir, options)
+
+
+def _write_outputs(
+    project: Project, handbook: Handbook, out_dir: Path, options: BuildOptions
+) -> BuildReport:
     renderer = Renderer(project)
     report = BuildReport()
     paper = options.paper or handbook.settings.paper

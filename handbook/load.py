@@ -89,8 +89,11 @@ class _NodeLoader(yaml.SafeLoader):
 
 def read_yaml(path: Path, root: Path) -> SourceFile:
     """Parse one YAML file into a :class:`SourceFile`, or raise HandbookError."""
-    shown = relative_path(path, root)
-    text = _read_text(path, shown)
+    try:
+        shown = path.relative_to(root).as_posix()  # the name the user gave, links unresolved
+    except ValueError:
+        shown = relative_path(path, root)
+    text = _read_text(path, shown, root)
     try:
         node = _compose(text)
     except _YamlProblem as exc:
@@ -110,7 +113,19 @@ def read_yaml(path: Path, root: Path) -> SourceFile:
     return source
 
 
-def _read_text(path: Path, shown: str) -> str:
+def _read_text(path: Path, shown: str, root: Path) -> str:
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise HandbookError(
+            [
+                Problem(
+                    shown,
+                    0,
+                    0,
+                    f"refused to read '{path.resolve()}': it is outside the project folder",
+                    "copy the file into the project instead of linking to it",
+                )
+            ]
+        )
     try:
         if not path.is_file():
             raise HandbookError([Problem(shown, 0, 0, "not a regular file")])
@@ -128,7 +143,10 @@ def _read_text(path: Path, shown: str) -> str:
                     )
                 ]
             )
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # the file may grow after stat
+        if len(raw) > MAX_FILE_BYTES:
+            raise HandbookError([Problem(shown, 0, 0, "the file grew while it was read")])
     except OSError as exc:
         raise HandbookError(
             [Problem(shown, 0, 0, f"cannot read the file: {exc.strerror}")]

@@ -10,15 +10,34 @@ first-aid or yoga handbook needs no code change.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Markdown = Annotated[str, StringConstraints(max_length=50_000)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Minutes = Annotated[float, Field(gt=0, le=600)]
+
+
+def _calendar_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic alone would read ``0`` or ``86400`` as a Unix time."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise PydanticCustomError("date_parsing", "not a YYYY-MM-DD date")
+    return value
+
+
+CalendarDate = Annotated[datetime.date, BeforeValidator(_calendar_date)]
 
 PaperSize = Literal["a5", "a4", "letter", "half-letter"]
 CardSize = Literal["a6", "a5", "4x6", "5x7", "3.5x5"]
@@ -68,7 +87,7 @@ class Settings(Strict):
     authors: list[Text] = []
     language: LanguageTag = "en"
     edition: str = ""
-    date: datetime.date | None = None
+    date: CalendarDate | None = None
     paper: PaperSize = "a5"
     card_size: CardSize = "a6"
     outline: list[Id] = Field(
@@ -150,11 +169,40 @@ class Routine(Strict):
     steps: Annotated[list[RoutineStep], Field(min_length=1)]
 
 
+# Body-map geometry lives in a fixed frame, 120 units wide and 160 high, y
+# pointing down, with the body's midline at x = 60 (see handbook/diagrams.py).
+MAP_WIDTH = 120.0
+MAP_HEIGHT = 160.0
+X = Annotated[float, Field(ge=0, le=MAP_WIDTH)]
+Y = Annotated[float, Field(ge=0, le=MAP_HEIGHT)]
+Point = tuple[X, Y]
+
+
+class Shape(Strict):
+    """One piece of a zone on the body map: a polygon or an ellipse, in map units."""
+
+    polygon: Annotated[list[Point], Field(min_length=3)] | None = None
+    ellipse: tuple[X, Y, Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None = (
+        Field(default=None, description="centre x, centre y, radius x, radius y")
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Shape:
+        if (self.polygon is None) == (self.ellipse is None):
+            raise ValueError("a shape needs exactly one of 'polygon' or 'ellipse'")
+        return self
+
+
 class Zone(Strict):
+    """A named area of the body. ``shapes`` place it on the body map; ``mirror``
+    repeats every shape on the other side of the midline."""
+
     id: Id
     name: Text
     view: Literal["back", "front"] = "back"
     description: str = ""
+    shapes: list[Shape] = []
+    mirror: bool = False
 
 
 class ZoneList(Strict):

@@ -305,7 +305,8 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
         message = f"'{name}' must be a list"
         hint = "put each item on its own line starting with '- '"
     elif kind in ("model_type", "dict_type", "model_attributes_type"):
-        message = f"'{name or 'this file'}' must be a mapping of 'key: value' lines"
+        what = f"'{name}'" if name else "the file"
+        message = f"{what} must be a mapping of 'key: value' lines"
     elif kind == "string_type":
         message = f"'{name}' must be text"
         hint = "write it on one line, or quote it"

@@ -59,7 +59,8 @@ steps:
   - Finish with a few long, light strokes over the whole area you worked, from the neck down
     to the lower back, and rest your hands there for a breath or two.
 never: Never knead over the spine, the kidneys or any bruise, and never pinch hard.
-safety: [no-go-zones]
+zones: [upper, lower]
+safety: [gentle]
 """
 
 FAR_TOO_LONG = A_LITTLE_TOO_LONG.replace("id: kneading", "id: endless").replace(
@@ -122,13 +123,13 @@ def test_card_text_is_large_and_selectable(default_build):
     assert "Never" in text or "NEVER" in text
 
 
-def _project_with(default_copy: Path, name: str, text: str) -> Path:
-    write(default_copy / "content" / "techniques" / f"{name}.yaml", text)
-    return default_copy
+def _project_with(tiny_copy: Path, name: str, text: str) -> Path:
+    write(tiny_copy / "content" / f"{name}.yaml", text)
+    return tiny_copy
 
 
-def test_a_card_a_little_too_long_is_shrunk_to_one_page(default_copy):
-    project = _project_with(default_copy, "kneading", A_LITTLE_TOO_LONG)
+def test_a_card_a_little_too_long_is_shrunk_to_one_page(tiny_copy):
+    project = _project_with(tiny_copy, "kneading", A_LITTLE_TOO_LONG)
     result = CliRunner().invoke(
         cli, ["build", "--project", str(project), "--duplex", "--png", "--sheet", "letter"]
     )
@@ -157,28 +158,28 @@ def test_letter_paper_booklets_print_their_cards_on_letter():
     assert sheet_for_paper("a5") == sheet_for_paper("a4") == "a4"
 
 
-def test_a_card_far_too_long_fails_alone_with_a_located_error(default_copy):
-    project = _project_with(default_copy, "endless", FAR_TOO_LONG)
+def test_a_card_far_too_long_fails_alone_with_a_located_error(tiny_copy):
+    project = _project_with(tiny_copy, "endless", FAR_TOO_LONG)
     out = project / "build"
     write(out / "cards.pdf", "the last good cards")
     result = CliRunner().invoke(cli, ["build", "--project", str(project)])
     assert result.exit_code == 1
     message = result.output
-    assert "content/techniques/endless.yaml:" in message
+    assert "content/endless.yaml:" in message
     assert re.search(r"it is \d+ mm \(about \d+ lines?\) too long", message)
     assert "hint: shorten it by about" in message
     assert "'never'" in message  # the longest part, where the error points
     assert "Traceback" not in message
     assert not (out / "cards" / "endless.pdf").exists()
-    assert len(PdfReader(out / "cards" / "rubbing.pdf").pages) == 1
+    assert len(PdfReader(out / "cards" / "gliding.pdf").pages) == 1
     assert (out / "cards.pdf").read_text() == "the last good cards"
 
 
-def test_check_reports_a_card_that_cannot_fit(default_copy):
-    project = _project_with(default_copy, "endless", FAR_TOO_LONG)
+def test_check_reports_a_card_that_cannot_fit(tiny_copy):
+    project = _project_with(tiny_copy, "endless", FAR_TOO_LONG)
     result = CliRunner().invoke(cli, ["check", "--project", str(project)])
     assert result.exit_code == 1
-    assert "content/techniques/endless.yaml:" in result.output
+    assert "content/endless.yaml:" in result.output
     assert "too long" in result.output
     quick = CliRunner().invoke(cli, ["check", "--project", str(project), "--no-cards"])
     assert quick.exit_code == 0, quick.output

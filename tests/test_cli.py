@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from handbook.cli import cli
-from tests.conftest import REPO, write
+from tests.conftest import REPO, TINY, write
 
 
 def test_check_default_project():
@@ -33,7 +33,7 @@ def test_check_reports_every_problem_located_without_traceback(tmp_path):
 
 def test_build_writes_outputs_into_out(tmp_path):
     result = CliRunner().invoke(
-        cli, ["build", "--project", str(REPO), "--out", str(tmp_path), "--card-size", "a6"]
+        cli, ["build", "--project", str(TINY), "--out", str(tmp_path), "--card-size", "a6"]
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "handbook.pdf").is_file()

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from handbook.build import BuildOptions, build, check
 from handbook.errors import HandbookError
 from handbook.sizes import CARD_SIZES, PAPER_SIZES, points
-from tests.conftest import REPO, write
+from tests.conftest import REPO, TINY, write
 
 
 def page_size(page) -> tuple[float, float]:
@@ -74,47 +74,47 @@ def test_fonts_are_embedded(default_build):
 
 def test_letter_paper(tmp_path):
     out = tmp_path / "out"
-    build(REPO, BuildOptions(out_dir=out, paper="letter"))
+    build(TINY, BuildOptions(out_dir=out, paper="letter"))
     for page in PdfReader(out / "handbook.pdf").pages:
         assert_size(page, PAPER_SIZES["letter"])
 
 
-def test_failing_build_keeps_the_last_good_pdfs(default_copy, tmp_path):
+def test_failing_build_keeps_the_last_good_pdfs(tiny_copy, tmp_path):
     out = tmp_path / "out"
-    build(default_copy, BuildOptions(out_dir=out))
+    build(tiny_copy, BuildOptions(out_dir=out))
     before = {p: p.read_bytes() for p in out.rglob("*.pdf")}
-    technique = next((default_copy / "content").rglob("*.yaml"))
+    technique = tiny_copy / "content" / "gliding.yaml"
     technique.write_text(technique.read_text() + "\nnot valid: [\n")
     with pytest.raises(HandbookError):
-        build(default_copy, BuildOptions(out_dir=out))
+        build(tiny_copy, BuildOptions(out_dir=out))
     assert {p: p.read_bytes() for p in out.rglob("*.pdf")} == before
     assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.suffix == ".part"]
 
 
-def test_project_templates_override_single_defaults(default_copy, tmp_path):
+def test_project_templates_override_single_defaults(tiny_copy, tmp_path):
     write(
-        default_copy / "templates" / "_cover.html.j2",
+        tiny_copy / "templates" / "_cover.html.j2",
         '<section class="cover"><h1>Custom cover for {{ handbook.settings.title }}</h1></section>',
     )
     out = tmp_path / "out"
-    build(default_copy, BuildOptions(out_dir=out))
+    build(tiny_copy, BuildOptions(out_dir=out))
     text = booklet_text(out)
     assert "Custom cover for" in text
-    assert check(default_copy).techniques[0].name in text
+    assert check(tiny_copy).techniques[0].name in text
 
 
-def test_template_typo_is_located(default_copy, tmp_path):
-    write(default_copy / "templates" / "_cover.html.j2", "<h1>\n{{ handbook.settings.titel }}</h1>")
+def test_template_typo_is_located(tiny_copy, tmp_path):
+    write(tiny_copy / "templates" / "_cover.html.j2", "<h1>\n{{ handbook.settings.titel }}</h1>")
     with pytest.raises(HandbookError) as caught:
-        build(default_copy, BuildOptions(out_dir=tmp_path / "out"))
+        build(tiny_copy, BuildOptions(out_dir=tmp_path / "out"))
     [problem] = caught.value.problems
     assert (problem.path, problem.line) == ("templates/_cover.html.j2", 2)
     assert "titel" in problem.message
 
 
-def test_content_html_is_escaped(default_copy, tmp_path):
+def test_content_html_is_escaped(tiny_copy, tmp_path):
     write(
-        default_copy / "content" / "zz-chapter.yaml",
+        tiny_copy / "content" / "zz-chapter.yaml",
         """
         kind: chapter
         id: escaped
@@ -124,7 +124,7 @@ def test_content_html_is_escaped(default_copy, tmp_path):
         """,
     )
     out = tmp_path / "out"
-    build(default_copy, BuildOptions(out_dir=out))
+    build(tiny_copy, BuildOptions(out_dir=out))
     text = booklet_text(out)
     assert "<b>Bold</b> & <script>x</script>" in text
     assert "<img src=" in text and "/etc/passwd" in text
