@@ -80,7 +80,6 @@ def body_map(
     zones: Sequence[Zone],
     item: Technique | SafetyTopic,
     labels: Labels = DEFAULT_LABELS,
-    css_class: str = "",
 ) -> Markup:
     """The body map for a technique (zones worked, strokes, zones to keep off)
     or a safety topic (its zones, marked by severity). Empty if nothing to show."""
@@ -97,8 +96,7 @@ def body_map(
         labels=labels,
         tone=tone,
         key=item.id,
-        title=getattr(item, "name", None) or getattr(item, "title", ""),
-        css_class=css_class,
+        title=item.name if isinstance(item, Technique) else item.title,
     )
 
 
@@ -112,7 +110,6 @@ def draw_body_map(
     tone: str = "stop",
     key: str = "map",
     title: str = "",
-    css_class: str = "",
 ) -> Markup:
     """A body map with the zones in ``work`` dotted, those in ``keep_off``
     hatched, an arrow for every stroke, and each highlighted zone named."""
@@ -131,7 +128,7 @@ def draw_body_map(
     width = column + max(widths) + 2
     height = MAP_HEIGHT
     p = f"m-{key}"
-    out = [_svg_open(width, height, title, css_class), _defs(p, tone)]
+    out = [_svg_open(width, height, title, "body-map"), _defs(p, tone)]
     for index, view in enumerate(views):
         dx = index * panel_width
         out.append(f'<g class="view view-{view}" transform="translate({dx:g} 0)">')
@@ -144,7 +141,8 @@ def draw_body_map(
             if zone is not None and zone.view == view:
                 out.append(_arrows(zone, stroke))
         if len(views) > 1:
-            out.append(_text(MAP_WIDTH - 4, FONT, view.capitalize(), anchor="end", bold=True))
+            caption = labels.view_back if view == "back" else labels.view_front
+            out.append(_text(MAP_WIDTH - 4, FONT, caption, anchor="end", bold=True))
         out.append("</g>")
     for callout in callouts:
         out.append(callout.svg(views, panel_width))
@@ -167,7 +165,7 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     p = f"t-{routine.id}"
     out: list[str] = []
     x = 0.0
-    boundaries = [0.0]
+    boundaries, elapsed = [0.0], [0.0]
     for number, step in enumerate(routine.steps, start=1):
         w = width * step.minutes / total
         pattern = f"{p}-{order.index(step.technique) % len(_FILLS)}"
@@ -183,21 +181,18 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
         out.append(_text(x + w / 2, top + bar_h / 2 + 3.3, str(number), anchor="middle", bold=True))
         x += w
         boundaries.append(x)
+        elapsed.append(elapsed[-1] + step.minutes)
+    labelled = _spaced(boundaries, 14)
     axis_y = top + bar_h + 2
     out.append(f'<line x1="0" y1="{axis_y:g}" x2="{width:g}" y2="{axis_y:g}" stroke="{INK}"/>')
-    last_label = -100.0
-    for i, bx in enumerate(boundaries):
-        minutes = sum(s.minutes for s in routine.steps[:i])
+    for i, (bx, minutes) in enumerate(zip(boundaries, elapsed, strict=True)):
         out.append(
             f'<line x1="{bx:.2f}" y1="{axis_y:g}" x2="{bx:.2f}" y2="{axis_y + 3:g}" '
             f'stroke="{INK}"/>'
         )
-        is_last = i == len(boundaries) - 1
-        if bx - last_label >= 14 or is_last:
-            text = f"{minutes:g}"
-            anchor = "end" if is_last else ("start" if i == 0 else "middle")
-            out.append(_text(bx, axis_y + 3 + FONT, text, anchor=anchor))
-            last_label = bx
+        if i in labelled:
+            anchor = "start" if i == 0 else ("end" if i == len(boundaries) - 1 else "middle")
+            out.append(_text(bx, axis_y + 3 + FONT, f"{minutes:g}", anchor=anchor))
     key_y = axis_y + 3 + FONT + 14
     key, key_h = _timeline_key(techniques, names, order, p, key_y, width)
     out.extend(key)
@@ -205,6 +200,18 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     defs = "".join(_fill_pattern(f"{p}-{i}", i) for i in range(len(_FILLS)))
     head = _svg_open(width, height, routine.title, "timeline")
     return Markup(f"{head}<defs>{defs}</defs>{''.join(out)}</svg>")
+
+
+def _spaced(positions: list[float], gap: float) -> set[int]:
+    """Indexes of the positions to label: the first, the last, and those between
+    that keep at least ``gap`` from their labelled neighbours."""
+    last = len(positions) - 1
+    chosen, previous = {0, last}, positions[0]
+    for i in range(1, last):
+        if positions[i] - previous >= gap and positions[last] - positions[i] >= gap:
+            chosen.add(i)
+            previous = positions[i]
+    return chosen
 
 
 # --- body map parts -------------------------------------------------------------
@@ -346,12 +353,12 @@ def _arrow_paths(box: Box, direction: str) -> list[str]:
 
 def _straight(x0: float, y0: float, x1: float, y1: float) -> str:
     angle = math.atan2(y1 - y0, x1 - x0)
-    shaft_end = (x1 - 3.5 * math.cos(angle), y1 - 3.5 * math.sin(angle))
+    shaft_end = (x1 - 4.5 * math.cos(angle), y1 - 4.5 * math.sin(angle))
     return (
         f'<path d="M{x0:.1f} {y0:.1f} L{shaft_end[0]:.1f} {shaft_end[1]:.1f}" '
-        f'stroke="white" stroke-width="3.6" fill="none"/>'
+        f'stroke="white" stroke-width="4.2" fill="none"/>'
         f'<path class="shaft" d="M{x0:.1f} {y0:.1f} L{shaft_end[0]:.1f} {shaft_end[1]:.1f}" '
-        f'stroke="{INK}" stroke-width="1.6" fill="none"/>' + _head(x1, y1, angle)
+        f'stroke="{INK}" stroke-width="2" fill="none"/>' + _head(x1, y1, angle)
     )
 
 
@@ -366,14 +373,14 @@ def _circle_arrow(box: Box) -> str:
     tangent = end + math.pi / 2  # clockwise in SVG's y-down frame
     hx, hy = cx + r * math.cos(end), cy + r * math.sin(end)
     return (
-        f'<path d="{arc}" stroke="white" stroke-width="3.6" fill="none"/>'
-        f'<path class="shaft" d="{arc}" stroke="{INK}" stroke-width="1.6" fill="none"/>'
+        f'<path d="{arc}" stroke="white" stroke-width="4.2" fill="none"/>'
+        f'<path class="shaft" d="{arc}" stroke="{INK}" stroke-width="2" fill="none"/>'
         + _head(hx, hy, tangent)
     )
 
 
 def _head(x: float, y: float, angle: float) -> str:
-    size, spread = 5.0, 0.45
+    size, spread = 6.0, 0.45
     left = (x - size * math.cos(angle - spread), y - size * math.sin(angle - spread))
     right = (x - size * math.cos(angle + spread), y - size * math.sin(angle + spread))
     points = f"{x:.1f},{y:.1f} {left[0]:.1f},{left[1]:.1f} {right[0]:.1f},{right[1]:.1f}"
@@ -407,7 +414,7 @@ def _defs(p: str, tone: str) -> str:
         "<defs>"
         f'<pattern id="{p}-work" patternUnits="userSpaceOnUse" width="4" height="4">'
         f'<rect width="4" height="4" fill="{work_bg}"/>'
-        f'<circle cx="2" cy="2" r="0.75" fill="{work_ink}"/></pattern>'
+        f'<circle cx="2" cy="2" r="0.85" fill="{work_ink}"/></pattern>'
         f'<pattern id="{p}-keep-off" patternUnits="userSpaceOnUse" width="3.5" height="3.5" '
         'patternTransform="rotate(45)">'
         f'<rect width="3.5" height="3.5" fill="{stop_bg}"/>'
@@ -450,7 +457,7 @@ _FILLS = (
     ("#ece0ef", "#5a2a66", "cross"),
     ("#ffffff", "#444444", "vertical"),
     ("#f0f0f0", "#1a1a1a", "grid"),
-    ("#fbeaea", "#8a1111", "none"),
+    ("#fbeaea", "#8a1111", "bricks"),
 )
 
 
@@ -469,7 +476,10 @@ def _fill_pattern(pattern_id: str, index: int) -> str:
             f'<line x1="3" y1="0" x2="3" y2="6" stroke="{ink}" stroke-width="0.5"/>'
             f'<line x1="0" y1="3" x2="6" y2="3" stroke="{ink}" stroke-width="0.5"/>'
         ),
-        "none": "",
+        "bricks": (
+            f'<line x1="0" y1="1.5" x2="3.5" y2="1.5" stroke="{ink}" stroke-width="0.8"/>'
+            f'<line x1="3" y1="4.5" x2="6" y2="4.5" stroke="{ink}" stroke-width="0.8"/>'
+        ),
     }[kind]
     return (
         f'<pattern id="{pattern_id}" patternUnits="userSpaceOnUse" width="6" height="6">'
@@ -506,7 +516,8 @@ def _svg_open(width: float, height: float, title: str, css_class: str) -> str:
     classes = " ".join(c for c in ("diagram", css_class) if c)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(classes)}" '
-        f'viewBox="0 0 {width:.1f} {height:.1f}" role="img">'
+        f'width="{width:.1f}" height="{height:.1f}" viewBox="0 0 {width:.1f} {height:.1f}" '
+        'role="img">'
         f"<title>{escape(title)}</title>"
     )
 

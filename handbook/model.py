@@ -42,6 +42,10 @@ CalendarDate = Annotated[datetime.date, BeforeValidator(_calendar_date)]
 PaperSize = Literal["a5", "a4", "letter", "half-letter"]
 CardSize = Literal["a6", "a5", "4x6", "5x7", "3.5x5"]
 
+# Where a technique, safety topic or routine comes among its kind, in the
+# booklet and the cards; items with the same order keep the order of their files.
+Order = Annotated[int, Field(ge=0, le=10_000)]
+
 # Chapter ids that stand for a part of the booklet generated from content.
 GENERATED_PARTS = ("techniques", "routines", "safety", "glossary")
 
@@ -77,6 +81,8 @@ class Labels(Strict):
     page: Text = "page"
     see: Text = "see"
     total: Text = "Total"
+    view_back: Text = "Back"
+    view_front: Text = "Front"
 
 
 class Settings(Strict):
@@ -125,6 +131,7 @@ class Stroke(Strict):
 class Technique(Strict):
     kind: Literal["technique"]
     id: Id
+    order: Order = 0
     name: Text
     other_names: list[Text] = []
     purpose: Text
@@ -145,6 +152,7 @@ class Technique(Strict):
 class SafetyTopic(Strict):
     kind: Literal["safety"]
     id: Id
+    order: Order = 0
     title: Text
     severity: Literal["stop", "caution", "note"]
     summary: str = ""
@@ -163,6 +171,7 @@ class RoutineStep(Strict):
 class Routine(Strict):
     kind: Literal["routine"]
     id: Id
+    order: Order = 0
     title: Text
     minutes: Minutes
     purpose: str = ""

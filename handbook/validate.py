@@ -91,6 +91,8 @@ def load_handbook(project: Project) -> Handbook:
         source = _read(path, project.root, problems)
         if source is not None:
             _add_content(handbook, source, problems)
+    for items in (handbook.techniques, handbook.safety, handbook.routines):
+        items.sort(key=lambda item: item.order)
     if settings is not None:
         problems.extend(check_references(handbook))
     if problems:
