@@ -63,14 +63,15 @@ def check_cards(project_dir: Path, card_size: str | None = None) -> list[tuple[s
     fits, problems = [], []
     for card in cards(handbook):
         try:
-            fit = fit_card(renderer.card(handbook, card, size), size)
+            source = renderer.card(handbook, card, size)
+            fit = fit_card(source, size)
         except HandbookError as exc:
             problems.extend(exc.problems)
             continue
         if fit.fits:
             fits.append((card.id, fit.scale))
         else:
-            problems.append(overflow_problem(handbook, card, size, fit))
+            problems.append(overflow_problem(handbook, card, size, fit, source.html))
     if problems:
         raise HandbookError(problems)
     return fits
@@ -138,7 +139,7 @@ def _build_card(
         source = renderer.card(handbook, card, size)
         fit = fit_card(source, size)
         if not fit.fits:
-            raise HandbookError([overflow_problem(handbook, card, size, fit)])
+            raise HandbookError([overflow_problem(handbook, card, size, fit, source.html)])
         data = pdf.to_pdf_bytes(fit.document, source.origin)
         card_pdf = sheets_pdf.trimmed(data)
         write_atomic(target, card_pdf)
@@ -203,7 +204,8 @@ def _card_backs(renderer, handbook, all_cards, size: str, report: BuildReport):
             source = renderer.card_back(handbook, card, size)
             fit = fit_card(source, size)
             if not fit.fits:
-                raise HandbookError([overflow_problem(handbook, card, size, fit, back=True)])
+                problem = overflow_problem(handbook, card, size, fit, source.html, back=True)
+                raise HandbookError([problem])
             backs.append(pdf.to_pdf_bytes(fit.document, source.origin))
         except HandbookError as exc:
             report.problems.extend(exc.problems)

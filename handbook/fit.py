@@ -17,7 +17,9 @@ into every font size and spacing.
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -186,16 +188,20 @@ def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -
 # Fields that hold references or settings, not text a reader can shorten.
 _NOT_TEXT = frozenset({"kind", "id", "zones", "avoid_zones", "strokes", "safety", "severity"})
 _LINE_HEIGHT = 1.28  # card.css body line-height, to tell the overflow in lines
+_MATCH_CHARS = 24  # how much of a text must appear on the card to count as printed there
 
 
-def overflow_problem(handbook, card, card_size: str, fit: Fit, *, back: bool = False) -> Problem:
+def overflow_problem(
+    handbook, card, card_size: str, fit: Fit, card_html: str, *, back: bool = False
+) -> Problem:
     """A located problem for a card too long even at the floor: how much, and what to cut.
 
-    It points at the item's longest text field in its YAML file.
+    It names the item's longest text fields that the card prints (found in
+    ``card_html``) and points at the longest one in the item's YAML file.
     """
     line_mm = fit.floor_pt * _LINE_HEIGHT * MM_PER_POINT
     lines = max(1, math.ceil(fit.over_mm / line_mm))
-    parts = _text_lengths(card.item)
+    parts = _text_lengths(card.item, _plain(card_html))
     longest = [name for name, _ in parts[:2]]
     described = " and ".join(f"'{name}' ({length} characters)" for name, length in parts[:2])
     side = "back of the " if back else ""
@@ -206,7 +212,7 @@ def overflow_problem(handbook, card, card_size: str, fit: Fit, *, back: bool = F
     )
     hint = f"shorten it by about {lines} line{'s' if lines != 1 else ''}"
     if described:
-        hint += f"; the longest parts are {described}"
+        hint += f"; the longest parts on the card are {described}"
     origin = handbook.origins.get(card.id)
     if origin is None:
         return Problem(card.source_path, 1, 1, message, hint)
@@ -214,26 +220,33 @@ def overflow_problem(handbook, card, card_size: str, fit: Fit, *, back: bool = F
     return origin.source.problem(where, message, hint, at_key=True)
 
 
-def _text_lengths(item) -> list[tuple[str, int]]:
-    """The item's text fields with their total length in characters, longest first."""
+def _plain(text: str) -> str:
+    """Text without markup, Markdown marks or runs of spaces, to compare content with HTML."""
+    text = html.unescape(re.sub(r"<[^>]*>", " ", text))
+    return " ".join(re.sub(r"[*_`#\[\]()]", " ", text).split())
+
+
+def _text_lengths(item, shown: str) -> list[tuple[str, int]]:
+    """The item's text fields printed on the card, with their length, longest first."""
     lengths = []
     for name in type(item).model_fields:
         if name in _NOT_TEXT:
             continue
-        length = _characters(getattr(item, name))
+        length = _characters(getattr(item, name), shown)
         if length:
             lengths.append((name, length))
     return sorted(lengths, key=lambda pair: -pair[1])
 
 
-def _characters(value) -> int:
+def _characters(value, shown: str) -> int:
+    """Characters of the texts in ``value`` that appear in ``shown``."""
     if isinstance(value, str):
-        return len(value)
+        return len(value) if _plain(value)[:_MATCH_CHARS] in shown else 0
     if isinstance(value, list | tuple):
-        return sum(_characters(v) for v in value)
+        return sum(_characters(v, shown) for v in value)
     if hasattr(value, "model_fields"):
         return sum(
-            _characters(getattr(value, name))
+            _characters(getattr(value, name), shown)
             for name in type(value).model_fields
             if name not in _NOT_TEXT and name != "technique"
         )

@@ -48,8 +48,12 @@ zones: [upper, lower]
 safety: [gentle]
 """
 
-FAR_TOO_LONG = A_LITTLE_TOO_LONG.replace("id: kneading", "id: endless").replace(
-    "never: ", "never: " + "This warning goes on and on without an end in sight. " * 30
+# The purpose, longest of all, is not printed on the card, so the error must not
+# suggest shortening it.
+FAR_TOO_LONG = (
+    A_LITTLE_TOO_LONG.replace("id: kneading", "id: endless")
+    .replace("never: ", "never: " + "This warning goes on and on without an end in sight. " * 30)
+    .replace("purpose: ", "purpose: " + "A purpose told at great length. " * 80)
 )
 
 
@@ -162,6 +166,7 @@ def test_a_card_far_too_long_fails_alone_with_a_located_error(tiny_copy):
     assert re.search(r"it is \d+ mm \(about \d+ lines?\) too long", message)
     assert "hint: shorten it by about" in message
     assert "'never'" in message  # the longest part, where the error points
+    assert "'purpose'" not in message  # not printed on the card
     assert "Traceback" not in message
     assert not (out / "cards" / "endless.pdf").exists()
     assert len(PdfReader(out / "cards" / "gliding.pdf").pages) == 1
