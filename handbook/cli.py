@@ -18,6 +18,7 @@ from handbook.model import CardSize, PaperSize
 
 PAPERS = list(PaperSize.__args__)
 CARD_SIZES = list(CardSize.__args__)
+SHEETS = ["a4", "letter"]
 
 project_option = click.option(
     "--project",
@@ -66,25 +67,51 @@ def cli() -> None:
 @click.option(
     "--card-size", type=click.Choice(CARD_SIZES), help="Card size [default: from handbook.yaml]."
 )
+@click.option(
+    "--sheet",
+    type=click.Choice(SHEETS),
+    help="Paper for card-sheets.pdf [default: letter for letter-family paper, else a4].",
+)
+@click.option("--duplex", is_flag=True, help="Print each card's back on the reverse of its sheet.")
+@click.option("--png", is_flag=True, help="Also write build/png/: each card and a contact sheet.")
 @reports_problems
 def build(
-    project_dir: Path, out_dir: Path | None, paper: str | None, card_size: str | None
+    project_dir: Path,
+    out_dir: Path | None,
+    paper: str | None,
+    card_size: str | None,
+    sheet: str | None,
+    duplex: bool,
+    png: bool,
 ) -> None:
-    """Build the booklet (handbook.pdf) and the cards (cards/, cards.pdf)."""
+    """Build the booklet (handbook.pdf), the cards (cards/, cards.pdf) and card-sheets.pdf."""
     from handbook.build import BuildOptions
     from handbook.build import build as run_build
 
-    report = run_build(project_dir, BuildOptions(out_dir=out_dir, paper=paper, card_size=card_size))
+    options = BuildOptions(
+        out_dir=out_dir, paper=paper, card_size=card_size, sheet=sheet, duplex=duplex, png=png
+    )
+    report = run_build(project_dir, options)
     for output in report.outputs:
         pages = f"{output.pages} page{'s' if output.pages != 1 else ''}"
-        click.echo(f"wrote {output.path} ({pages}, {output.seconds:.2f} s)")
+        shrunk = f", text shrunk to {output.scale:.0%}" if output.scale < 1 else ""
+        click.echo(f"wrote {output.path} ({pages}, {output.seconds:.2f} s{shrunk})")
 
 
 @cli.command()
 @project_option
+@click.option(
+    "--card-size", type=click.Choice(CARD_SIZES), help="Card size [default: from handbook.yaml]."
+)
+@click.option(
+    "--cards/--no-cards",
+    default=True,
+    show_default=True,
+    help="Lay out every card to find cards too long for one page (takes a moment).",
+)
 @reports_problems
-def check(project_dir: Path) -> None:
-    """Validate the whole project without rendering; print every problem."""
+def check(project_dir: Path, card_size: str | None, cards: bool) -> None:
+    """Validate the whole project and print every problem; writes nothing."""
     from handbook.build import check as run_check
 
     handbook = run_check(project_dir)
@@ -92,6 +119,14 @@ def check(project_dir: Path) -> None:
         f"{len(handbook.chapters)} chapters, {len(handbook.techniques)} techniques, "
         f"{len(handbook.routines)} routines, {len(handbook.safety)} safety topics"
     )
+    if cards:
+        from handbook.build import check_cards
+
+        fits = check_cards(project_dir, card_size)
+        shrunk = [f"{card_id} ({scale:.0%})" for card_id, scale in fits if scale < 1]
+        counts += f"; {len(fits)} cards fit one page"
+        if shrunk:
+            counts += f", text shrunk on {', '.join(shrunk)}"
     click.echo(f"ok: {counts}")
 
 
