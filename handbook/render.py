@@ -95,6 +95,24 @@ class Renderer:
             card.source_path,
         )
 
+    def card_back(self, handbook: Handbook, card: Card, size: str) -> PageSource:
+        """The reverse of a card for duplex sheets: a short safety reminder."""
+        template = "card-back.html.j2"
+        html = self._render(
+            template,
+            handbook=handbook,
+            card=card,
+            item=card.item,
+            labels=handbook.settings.labels,
+        )
+        return self._page(
+            html,
+            template,
+            ("base.css", "card.css", "diagrams.css"),
+            CARD_SIZES[size],
+            card.source_path,
+        )
+
     def _page(
         self, html: str, template: str, styles: tuple[str, ...], size, origin: str
     ) -> PageSource:
