@@ -9,10 +9,12 @@ that everything is rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
 
+from handbook.errors import HandbookError
 from handbook.output import write_atomic
 
 CACHE_FILE = ".handbook-cache.json"
@@ -52,51 +54,60 @@ class BuildCache:
             if isinstance(sources, str) and isinstance(order, list):
                 self.sources, self.order = sources, [str(name) for name in order]
 
-    def is_fresh(self, name: str, key: str) -> bool:
-        """Whether ``name`` exists, unchanged, and was made from inputs hashing to ``key``."""
+    def is_fresh(self, name: str, key: str, files: tuple[str, ...] = ()) -> bool:
+        """Whether ``name`` (and the ``files`` made with it) exist, unchanged, from ``key``."""
         entry = self.entries.get(name)
-        if not entry or entry.get("key") != key:
+        if not entry or entry.get("key") != key or entry.get("files", []) != list(files):
             return False
-        return entry.get("stamp") == self._stamp(name)
+        return entry.get("stamp") == self._stamps(name, files)
 
     def unchanged_since(self, sources: str) -> list[str] | None:
         """The outputs, if no source changed since a clean build and no output was touched."""
         if sources != self.sources or not all(name in self.entries for name in self.order):
             return None
-        if all(self.entries[name]["stamp"] == self._stamp(name) for name in self.order):
-            return self.order
-        return None
+        for name in self.order:
+            entry = self.entries[name]
+            if entry["stamp"] != self._stamps(name, tuple(entry.get("files", []))):
+                return None
+        return self.order
 
     def pages(self, name: str) -> int:
         return self.entries[name]["pages"]
 
-    def record(self, name: str, key: str, pages: int) -> None:
-        self.entries[name] = {"key": key, "pages": pages, "stamp": self._stamp(name)}
+    def record(self, name: str, key: str, pages: int, files: tuple[str, ...] = ()) -> None:
+        stamp = self._stamps(name, files)
+        self.entries[name] = {"key": key, "pages": pages, "files": list(files), "stamp": stamp}
 
     def prune(self, names: set[str]) -> list[Path]:
         """Delete outputs this cache recorded that the project no longer makes.
 
-        Only PDF files inside the output folder are deleted, whatever the
-        record says (it could have been shipped with a project).
+        Only PDF and PNG files inside the output folder are deleted, whatever
+        the record says (it could have been shipped with a project).
         """
         removed = []
         for name in sorted(set(self.entries) - names):
-            del self.entries[name]
-            target = self.out_dir / name
-            inside = target.resolve().is_relative_to(self.out_dir.resolve())
-            if inside and target.suffix == ".pdf" and target.is_file():
-                target.unlink()
-                removed.append(target)
+            entry = self.entries.pop(name)
+            for file in [name, *entry.get("files", [])]:
+                target = self.out_dir / str(file)
+                inside = target.resolve().is_relative_to(self.out_dir.resolve())
+                if inside and target.suffix in (".pdf", ".png") and target.is_file():
+                    target.unlink()
+                    removed.append(target)
         return removed
 
     def save(self) -> None:
+        """Write the record; if that fails, the next build only renders everything again."""
         record = {
             "format": _FORMAT,
             "outputs": self.entries,
             "sources": self.sources,
             "order": self.order,
         }
-        write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())
+        with contextlib.suppress(HandbookError):  # the outputs' own errors say why
+            write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())
+
+    def _stamps(self, name: str, files: tuple[str, ...]) -> list[list[int] | None]:
+        return [self._stamp(file) for file in (name, *files)]
 
     def _stamp(self, name: str) -> list[int] | None:
         try:
@@ -112,4 +123,5 @@ def _well_formed(entry: object) -> bool:
         and isinstance(entry.get("key"), str)
         and isinstance(entry.get("pages"), int)
         and isinstance(entry.get("stamp"), list)
+        and isinstance(entry.get("files", []), list)
     )

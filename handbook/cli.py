@@ -19,7 +19,10 @@ import click
 
 from handbook import __version__
 from handbook.errors import HandbookError
+from handbook.pdf import PDF_VARIANTS
 from handbook.sizes import CARD_SIZES, PAPER_SIZES
+
+SHEETS = ["a4", "letter"]
 
 project_option = click.option(
     "--project",
@@ -49,6 +52,28 @@ def build_options(command):
             "--card-size",
             type=click.Choice(list(CARD_SIZES)),
             help="Card size [default: from handbook.yaml].",
+        ),
+        click.option(
+            "--sheet",
+            type=click.Choice(SHEETS),
+            help="Paper for card-sheets.pdf [default: letter for letter-family paper, else a4].",
+        ),
+        click.option(
+            "--duplex", is_flag=True, help="Print each card's back on the reverse of its sheet."
+        ),
+        click.option(
+            "--png", is_flag=True, help="Also write build/png/: each card and a contact sheet."
+        ),
+        click.option(
+            "--bleed",
+            metavar="LENGTH",
+            help="Bleed around the booklet's pages for a print shop, e.g. 3mm.",
+        ),
+        click.option("--marks", is_flag=True, help="Crop marks on the booklet's pages."),
+        click.option(
+            "--pdf-variant",
+            type=click.Choice(PDF_VARIANTS),
+            help="Write the booklet as PDF/A (archiving) or PDF/UA (accessibility).",
         ),
         click.option("--force", is_flag=True, help="Render every output, even unchanged ones."),
         click.option(
@@ -123,12 +148,16 @@ class Progress:
         if self.quiet or (result.status == "up to date" and not self.verbose):
             return
         status = click.style(f"{result.status:<11}", fg=self.STYLES[result.status], bold=True)
-        line = f"{status} {_shown(result.path)}"
+        details = []
         if result.pages:
-            line += f" ({result.pages} page{'s' if result.pages != 1 else ''}"
-            line += f", {result.seconds:.2f} s)" if result.seconds else ")"
-        elif result.seconds:
-            line += f" ({result.seconds:.2f} s)"
+            details.append(f"{result.pages} page{'s' if result.pages != 1 else ''}")
+        if result.seconds:
+            details.append(f"{result.seconds:.2f} s")
+        if result.scale < 1:
+            details.append(f"text shrunk to {result.scale:.0%}")
+        line = f"{status} {_shown(result.path)}"
+        if details:
+            line += f" ({', '.join(details)})"
         click.echo(line, color=self.color)
 
     def summary(self) -> None:
@@ -150,18 +179,11 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _options(out_dir, paper, card_size, force, jobs, time_limit, memory_limit):
+def _options(time_limit: float, memory_limit: int, **options):
     from handbook.build import BuildOptions
     from handbook.workers import Limits
 
-    return BuildOptions(
-        out_dir=out_dir,
-        paper=paper,
-        card_size=card_size,
-        force=force,
-        jobs=jobs,
-        limits=Limits(seconds=time_limit, memory_mb=memory_limit),
-    )
+    return BuildOptions(**options, limits=Limits(seconds=time_limit, memory_mb=memory_limit))
 
 
 def _run_build(project_dir: Path, options, progress: Progress) -> None:
@@ -184,9 +206,12 @@ def cli() -> None:
 @build_options
 @reports_problems
 def build(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
-    """Build the booklet (handbook.pdf) and the cards (cards/, cards.pdf).
+    """Build the booklet (handbook.pdf, handbook-print.pdf), the cards and card-sheets.pdf.
 
-    Only outputs whose inputs changed since the last build are rendered.
+    handbook-print.pdf is the booklet imposed for saddle stitching: print it
+    double-sided (flip on the short edge), fold the stack in the middle and
+    staple it. Only outputs whose inputs changed since the last build are
+    rendered.
     """
     _run_build(project_dir, _options(**options), Progress(quiet, verbose))
 
@@ -251,9 +276,20 @@ def init(folder: Path, bare: bool, quiet: bool) -> None:
 
 @cli.command()
 @project_option
+@click.option(
+    "--card-size",
+    type=click.Choice(list(CARD_SIZES)),
+    help="Card size [default: from handbook.yaml].",
+)
+@click.option(
+    "--cards/--no-cards",
+    default=True,
+    show_default=True,
+    help="Lay out every card to find cards too long for one page (takes a moment).",
+)
 @reports_problems
-def check(project_dir: Path) -> None:
-    """Validate the whole project without rendering; print every problem."""
+def check(project_dir: Path, card_size: str | None, cards: bool) -> None:
+    """Validate the whole project and print every problem; writes nothing."""
     from handbook.build import check as run_check
 
     handbook = run_check(project_dir)
@@ -261,6 +297,14 @@ def check(project_dir: Path) -> None:
         f"{len(handbook.chapters)} chapters, {len(handbook.techniques)} techniques, "
         f"{len(handbook.routines)} routines, {len(handbook.safety)} safety topics"
     )
+    if cards:
+        from handbook.build import check_cards
+
+        fits = check_cards(project_dir, card_size)
+        shrunk = [f"{card_id} ({scale:.0%})" for card_id, scale in fits if scale < 1]
+        counts += f"; {len(fits)} cards fit one page"
+        if shrunk:
+            counts += f", text shrunk on {', '.join(shrunk)}"
     click.echo(f"ok: {counts}")
 
 

@@ -25,10 +25,17 @@ class Problem:
 
     def format(self) -> str:
         location = f"{self.path}:{self.line}:{self.column}" if self.line else self.path
-        text = f"{location}: {self.message}"
+        text = f"{_one_line(location)}: {_one_line(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {_one_line(self.hint)}"
         return text
+
+
+def _one_line(text: str) -> str:
+    """Show line breaks and other control characters a user typed as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class HandbookError(Exception):

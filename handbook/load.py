@@ -89,8 +89,11 @@ class _NodeLoader(yaml.SafeLoader):
 
 def read_yaml(path: Path, root: Path) -> SourceFile:
     """Parse one YAML file into a :class:`SourceFile`, or raise HandbookError."""
-    shown = relative_path(path, root)
-    text = _read_text(path, shown)
+    try:
+        shown = path.relative_to(root).as_posix()  # the name the user gave, links unresolved
+    except ValueError:
+        shown = relative_path(path, root)
+    text = _read_text(path, shown, root)
     try:
         node = _compose(text)
     except _YamlProblem as exc:
@@ -98,6 +101,8 @@ def read_yaml(path: Path, root: Path) -> SourceFile:
         raise HandbookError([Problem(shown, line, column, exc.message, exc.hint)]) from None
     except yaml.MarkedYAMLError as exc:
         raise HandbookError([_syntax_problem(shown, exc)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise HandbookError([_character_problem(shown, text, exc)]) from None
     if node is None:
         raise HandbookError(
             [Problem(shown, 1, 1, "the file is empty", "add content, or delete the file")]
@@ -110,7 +115,19 @@ def read_yaml(path: Path, root: Path) -> SourceFile:
     return source
 
 
-def _read_text(path: Path, shown: str) -> str:
+def _read_text(path: Path, shown: str, root: Path) -> str:
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise HandbookError(
+            [
+                Problem(
+                    shown,
+                    0,
+                    0,
+                    f"refused to read '{path.resolve()}': it is outside the project folder",
+                    "copy the file into the project instead of linking to it",
+                )
+            ]
+        )
     try:
         if not path.is_file():
             raise HandbookError([Problem(shown, 0, 0, "not a regular file")])
@@ -128,7 +145,10 @@ def _read_text(path: Path, shown: str) -> str:
                     )
                 ]
             )
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # the file may grow after stat
+        if len(raw) > MAX_FILE_BYTES:
+            raise HandbookError([Problem(shown, 0, 0, "the file grew while it was read")])
     except OSError as exc:
         raise HandbookError(
             [Problem(shown, 0, 0, f"cannot read the file: {exc.strerror}")]
@@ -162,6 +182,20 @@ def _compose(text: str) -> yaml.Node | None:
 
 def _mark_position(mark: yaml.Mark | None) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def _character_problem(shown: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow at all (a NUL, most control characters)."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return Problem(
+        shown,
+        line,
+        column,
+        f"the file contains a character YAML does not allow (U+{exc.character:04X})",
+        "delete it; it may have come in when text was copied from another program",
+    )
 
 
 def _syntax_problem(shown: str, exc: yaml.MarkedYAMLError) -> Problem:

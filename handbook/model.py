@@ -10,9 +10,18 @@ first-aid or yoga handbook needs no code change.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -20,8 +29,22 @@ Markdown = Annotated[str, StringConstraints(max_length=50_000)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Minutes = Annotated[float, Field(gt=0, le=600)]
 
+
+def _calendar_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic alone would read ``0`` or ``86400`` as a Unix time."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise PydanticCustomError("date_parsing", "not a YYYY-MM-DD date")
+    return value
+
+
+CalendarDate = Annotated[datetime.date, BeforeValidator(_calendar_date)]
+
 PaperSize = Literal["a5", "a4", "letter", "half-letter"]
 CardSize = Literal["a6", "a5", "4x6", "5x7", "3.5x5"]
+
+# Where a technique, safety topic or routine comes among its kind, in the
+# booklet and the cards; items with the same order keep the order of their files.
+Order = Annotated[int, Field(ge=0, le=10_000)]
 
 # Chapter ids that stand for a part of the booklet generated from content.
 GENERATED_PARTS = ("techniques", "routines", "safety", "glossary")
@@ -58,6 +81,8 @@ class Labels(Strict):
     page: Text = "page"
     see: Text = "see"
     total: Text = "Total"
+    view_back: Text = "Back"
+    view_front: Text = "Front"
 
 
 class Settings(Strict):
@@ -68,7 +93,7 @@ class Settings(Strict):
     authors: list[Text] = []
     language: LanguageTag = "en"
     edition: str = ""
-    date: datetime.date | None = None
+    date: CalendarDate | None = None
     paper: PaperSize = "a5"
     card_size: CardSize = "a6"
     outline: list[Id] = Field(
@@ -106,6 +131,7 @@ class Stroke(Strict):
 class Technique(Strict):
     kind: Literal["technique"]
     id: Id
+    order: Order = 0
     name: Text
     other_names: list[Text] = []
     purpose: Text
@@ -126,6 +152,7 @@ class Technique(Strict):
 class SafetyTopic(Strict):
     kind: Literal["safety"]
     id: Id
+    order: Order = 0
     title: Text
     severity: Literal["stop", "caution", "note"]
     summary: str = ""
@@ -144,17 +171,47 @@ class RoutineStep(Strict):
 class Routine(Strict):
     kind: Literal["routine"]
     id: Id
+    order: Order = 0
     title: Text
     minutes: Minutes
     purpose: str = ""
     steps: Annotated[list[RoutineStep], Field(min_length=1)]
 
 
+# Body-map geometry lives in a fixed frame, 120 units wide and 160 high, y
+# pointing down, with the body's midline at x = 60 (see handbook/diagrams.py).
+MAP_WIDTH = 120.0
+MAP_HEIGHT = 160.0
+X = Annotated[float, Field(ge=0, le=MAP_WIDTH)]
+Y = Annotated[float, Field(ge=0, le=MAP_HEIGHT)]
+Point = tuple[X, Y]
+
+
+class Shape(Strict):
+    """One piece of a zone on the body map: a polygon or an ellipse, in map units."""
+
+    polygon: Annotated[list[Point], Field(min_length=3)] | None = None
+    ellipse: tuple[X, Y, Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None = (
+        Field(default=None, description="centre x, centre y, radius x, radius y")
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Shape:
+        if (self.polygon is None) == (self.ellipse is None):
+            raise ValueError("a shape needs exactly one of 'polygon' or 'ellipse'")
+        return self
+
+
 class Zone(Strict):
+    """A named area of the body. ``shapes`` place it on the body map; ``mirror``
+    repeats every shape on the other side of the midline."""
+
     id: Id
     name: Text
     view: Literal["back", "front"] = "back"
     description: str = ""
+    shapes: list[Shape] = []
+    mirror: bool = False
 
 
 class ZoneList(Strict):

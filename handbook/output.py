@@ -1,9 +1,18 @@
-"""Writing outputs so that a failing build never damages the last good one."""
+"""Writing outputs so that a failing build never damages the last good one.
+
+Each output is written to a temporary file beside it and renamed over it, so
+a reader (or a build killed with ``kill -9``) sees the old file or the new
+one, never half of one. One build at a time holds a lock on the output
+folder; it also removes the temporary files a killed build left behind.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from handbook.errors import HandbookError, Problem
@@ -15,12 +24,57 @@ def _file_mode() -> int:
     return 0o666 & ~current
 
 
+_TEMP_PREFIX, _TEMP_SUFFIX = ".", ".part"
+
+
+@contextmanager
+def build_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for one build; a second build at once is refused.
+
+    The lock is an ``flock`` on the folder itself (no lock file among the
+    outputs); the kernel releases it when the process ends, however it ends,
+    so a killed build never leaves the folder locked.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise _cannot_write(out_dir, exc) from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HandbookError(
+                [
+                    Problem(
+                        str(out_dir),
+                        0,
+                        0,
+                        "a build is already running into this output folder",
+                        "wait for it to finish, or build into another folder with --out",
+                    )
+                ]
+            ) from None
+        remove_stale_temporaries(out_dir)
+        yield
+    finally:
+        os.close(handle)
+
+
+def remove_stale_temporaries(out_dir: Path) -> None:
+    """Delete the temporary files of an earlier build that was killed mid-write."""
+    for pattern in (f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}", f"*/{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
+        for stale in out_dir.glob(pattern):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write to a temporary file beside ``target``, fsync it, then rename over it."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+            dir=target.parent, prefix=f"{_TEMP_PREFIX}{target.name}.", suffix=_TEMP_SUFFIX
         )
     except OSError as exc:
         raise _cannot_write(target, exc) from None
@@ -34,6 +88,21 @@ def write_atomic(target: Path, data: bytes) -> None:
     except OSError as exc:
         Path(temp_name).unlink(missing_ok=True)
         raise _cannot_write(target, exc) from None
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself survive a power cut (best effort: not every system can)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _cannot_write(target: Path, exc: OSError) -> HandbookError:

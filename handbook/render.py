@@ -8,6 +8,7 @@ template fails with the template's file and line.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from handbook import markup
+from handbook import diagrams, markup
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.model import GENERATED_PARTS, Chapter
 from handbook.pdf import PageSource
@@ -48,7 +49,7 @@ class Renderer:
     def __init__(self, project: Project):
         self.project = project
         self.env = ImmutableSandboxedEnvironment(
-            loader=jinja2.FileSystemLoader([str(d) for d in project.search_dirs("templates")]),
+            loader=_ContainedLoader([str(d) for d in project.search_dirs("templates")]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -57,6 +58,9 @@ class Renderer:
         self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
         self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
         self.env.filters["minutes"] = lambda value: f"{value:g}"
+        self.env.filters["css_string"] = css_string
+        self.env.globals["body_map"] = _body_map
+        self.env.globals["timeline"] = _timeline
 
     def booklet(self, handbook: Handbook, paper: str) -> PageSource:
         html = self._render(
@@ -64,26 +68,62 @@ class Renderer:
             handbook=handbook,
             parts=outline(handbook),
             labels=handbook.settings.labels,
+            paper=paper,
         )
-        return self._page(html, ("base.css", "booklet.css"), PAPER_SIZES[paper], "handbook.yaml")
+        return self._page(
+            html,
+            "booklet.html.j2",
+            ("base.css", "booklet.css", "diagrams.css"),
+            PAPER_SIZES[paper],
+            "handbook.yaml",
+        )
 
     def card(self, handbook: Handbook, card: Card, size: str) -> PageSource:
+        template = f"card-{card.kind}.html.j2"
         html = self._render(
-            f"card-{card.kind}.html.j2",
+            template,
             handbook=handbook,
             card=card,
             item=card.item,
             labels=handbook.settings.labels,
         )
-        return self._page(html, ("base.css", "card.css"), CARD_SIZES[size], card.source_path)
+        return self._page(
+            html,
+            template,
+            ("base.css", "card.css", "diagrams.css"),
+            CARD_SIZES[size],
+            card.source_path,
+        )
 
-    def _page(self, html: str, styles: tuple[str, ...], size, origin: str) -> PageSource:
+    def card_back(self, handbook: Handbook, card: Card, size: str) -> PageSource:
+        """The reverse of a card for duplex sheets: a short safety reminder."""
+        template = "card-back.html.j2"
+        html = self._render(
+            template,
+            handbook=handbook,
+            card=card,
+            item=card.item,
+            labels=handbook.settings.labels,
+        )
+        return self._page(
+            html,
+            template,
+            ("base.css", "card.css", "diagrams.css"),
+            CARD_SIZES[size],
+            card.source_path,
+        )
+
+    def _page(
+        self, html: str, template: str, styles: tuple[str, ...], size, origin: str
+    ) -> PageSource:
+        own_templates = sorted((self.project.root / "templates").glob("*.j2"))
         return PageSource(
             html=html,
             stylesheets=tuple(self.project.find("styles", name) for name in styles),
             extra_css=f"@page {{ size: {css_size(size)}; }}",
             origin=origin,
             allowed_roots=(self.project.root, defaults_root()),
+            template_files=(Path(self.env.get_template(template).filename), *own_templates),
         )
 
     def _render(self, name: str, **context: Any) -> str:
@@ -95,13 +135,27 @@ class Renderer:
                 [Problem(path, exc.lineno, 1, f"template syntax error: {exc.message}")]
             ) from None
         except jinja2.TemplateNotFound as exc:
+            path, line = self._template_frame(name)
+            if not line:  # the template asked for is missing, not one it includes
+                path = f"templates/{exc.name}"
             raise HandbookError(
-                [Problem(f"templates/{exc.name}", 0, 0, "template not found")]
+                [Problem(path, line, 1 if line else 0, f"template '{exc.name}' not found")]
             ) from None
-        except (jinja2.UndefinedError, SecurityError, TypeError, ValueError) as exc:
+        except _TemplateRefused as exc:
+            raise HandbookError([exc.problem]) from None
+        except (jinja2.UndefinedError, SecurityError) as exc:
             path, line = self._template_frame(name)
             raise HandbookError(
                 [Problem(path, line, 1, f"template error: {exc}", "check the name in the template")]
+            ) from None
+        except Exception as exc:
+            # Anything raised while a template runs (a failing filter, 1/0) is the
+            # template's mistake; an exception with no template frame is a bug.
+            path, line = self._template_frame(name)
+            if not line:
+                raise
+            raise HandbookError(
+                [Problem(path, line, 1, f"template error: {type(exc).__name__}: {exc}")]
             ) from None
 
     def _template_frame(self, fallback: str) -> tuple[str, int]:
@@ -117,6 +171,67 @@ class Renderer:
 
     def _shown(self, filename: str) -> str:
         return relative_path(Path(filename), self.project.root)
+
+
+def css_string(text: str) -> Markup:
+    """A quoted CSS string for text from content, safe inside an HTML ``<style>``.
+
+    Every character that could end the string, the rule or the element is
+    written as a CSS escape (``\\22 `` for a quote, ``\\3c `` for ``<``).
+    """
+    escaped = "".join(
+        f"\\{ord(char):x} " if char in "\"\\<>&'" or not char.isprintable() else char
+        for char in str(text)
+    )
+    return Markup(f'"{escaped}"')
+
+
+class _TemplateRefused(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that serves only regular files that really lie in its folders.
+
+    Jinja already refuses ``..`` in template names; this also refuses a template
+    that is a link to a file elsewhere, or a device or FIFO.
+    """
+
+    def get_source(self, environment, template):
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            candidate = Path(folder, *pieces)
+            if not os.path.lexists(candidate):
+                continue
+            real = Path(os.path.realpath(candidate))
+            shown = f"templates/{template}"
+            if not real.is_relative_to(os.path.realpath(folder)):
+                raise _TemplateRefused(
+                    Problem(
+                        shown, 0, 0, f"refused to read '{real}': it is outside the templates folder"
+                    )
+                )
+            if not real.is_file():
+                raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file"))
+            break
+        return super().get_source(environment, template)
+
+
+@jinja2.pass_context
+def _body_map(context: Any, item: Any) -> Markup:
+    """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
+    handbook: Handbook = context["handbook"]
+    return diagrams.body_map(handbook.zones, item, handbook.settings.labels)
+
+
+@jinja2.pass_context
+def _timeline(context: Any, routine: Any) -> Markup:
+    """``{{ timeline(routine) }}``: the routine's steps as a bar of minutes."""
+    handbook: Handbook = context["handbook"]
+    names = {t.id: t.name for t in handbook.techniques}
+    return diagrams.timeline(routine, names, [t.id for t in handbook.techniques])
 
 
 def outline(handbook: Handbook) -> list[Part]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,8 @@ def load_handbook(project: Project) -> Handbook:
         source = _read(path, project.root, problems)
         if source is not None:
             _add_content(handbook, source, problems)
+    for items in (handbook.techniques, handbook.safety, handbook.routines):
+        items.sort(key=lambda item: item.order)
     if settings is not None:
         problems.extend(check_references(handbook))
     if problems:
@@ -109,13 +112,30 @@ def _validate(source, adapter: TypeAdapter, model: type[BaseModel] | None, probl
     try:
         return adapter.validate_python(source.data)
     except ValidationError as exc:
-        problems.extend(_explain(source, error, model) for error in exc.errors())
+        errors = _drop_missing_explained_by_typos(exc.errors(), model)
+        problems.extend(_explain(source, error, model) for error in errors)
         return None
+
+
+def _drop_missing_explained_by_typos(errors: list[dict], model) -> list[dict]:
+    """A misspelt key also shows up as a missing field; report only the typo."""
+    typos = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden" and model is not None:
+            parent, key = tuple(error["loc"][:-1]), str(error["loc"][-1])
+            fields = _field_names(model, _strip_kind(parent, model))
+            typos.update((parent, close) for close in get_close_matches(key, fields, 1, 0.6))
+    return [
+        e
+        for e in errors
+        if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in typos)
+    ]
 
 
 def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]) -> None:
     kind = source.data.get("kind") if isinstance(source.data, dict) else None
-    item = _validate(source, _CONTENT_ADAPTER, _KIND_MODELS.get(kind or ""), problems)
+    model = _KIND_MODELS.get(kind) if isinstance(kind, str) else None
+    item = _validate(source, _CONTENT_ADAPTER, model, problems)
     if item is None:
         return
     if isinstance(item, ZoneList):
@@ -244,9 +264,7 @@ def _check_links(handbook: Handbook) -> list[Problem]:
 
 
 def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] | None) -> Problem:
-    location: Location = tuple(error["loc"])
-    if model is not None and location and location[0] in CONTENT_KINDS:
-        location = location[1:]
+    location = _strip_kind(tuple(error["loc"]), model)
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     name = str(location[-1]) if location else ""
     message, hint = error["msg"], ""
@@ -290,7 +308,8 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
         message = f"'{name}' must be a list"
         hint = "put each item on its own line starting with '- '"
     elif kind in ("model_type", "dict_type", "model_attributes_type"):
-        message = f"'{name or 'this file'}' must be a mapping of 'key: value' lines"
+        what = f"'{name}'" if name else "the file"
+        message = f"{what} must be a mapping of 'key: value' lines"
     elif kind == "string_type":
         message = f"'{name}' must be text"
         hint = "write it on one line, or quote it"
@@ -299,6 +318,13 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
     elif kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
         message = f"'{name}' {error['msg'].lower()}, got {value}"
     return source.problem(location, message, hint)
+
+
+def _strip_kind(location: Location, model) -> Location:
+    """Discriminated-union errors start with the kind; the file has no such level."""
+    if model is not None and location and location[0] in CONTENT_KINDS:
+        return location[1:]
+    return location
 
 
 def _pattern_message(name: str, value: Any, location: Location) -> tuple[str, str]:

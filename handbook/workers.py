@@ -16,6 +16,9 @@ counts from when a task is handed to its worker.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
 import os
@@ -26,6 +29,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 from handbook.errors import HandbookError, Problem
@@ -202,7 +206,9 @@ class _Worker:
         context = multiprocessing.get_context("fork")
         self.conn, child_conn = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child_conn, limits.memory_mb, warm_up), daemon=True
+            target=_worker_main,
+            args=(child_conn, limits.memory_mb, warm_up, os.getpid()),
+            daemon=True,
         )
         self.process.start()
         child_conn.close()
@@ -221,9 +227,12 @@ class _Worker:
         self.conn.close()
 
 
-def _worker_main(conn: Connection, memory_mb: int, warm_up: Callable[[], Any] | None) -> None:
+def _worker_main(
+    conn: Connection, memory_mb: int, warm_up: Callable[[], Any] | None, parent: int
+) -> None:
     """A worker's loop: run each task that arrives, send back what happened."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
+    _die_with_parent(parent)
     limit = memory_mb * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:  # a limit set outside (ulimit -v) cannot be raised
@@ -248,6 +257,31 @@ def _worker_main(conn: Connection, memory_mb: int, warm_up: Callable[[], Any] | 
         conn.send((kind, payload, time.perf_counter() - started))
 
 
+def _near_memory_limit() -> bool:
+    """Whether this process came close to its address-space limit."""
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if limit == resource.RLIM_INFINITY:
+        return False
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        status = Path("/proc/self/status").read_text().splitlines()
+        peak_kb = int(next(line for line in status if line.startswith("VmPeak:")).split()[1])
+        return peak_kb * 1024 > 0.9 * limit
+    return False
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when the build dies, even by ``kill -9``.
+
+    Otherwise an orphaned worker would keep rendering, and keep holding the
+    output folder's lock.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request took hold
+        os._exit(1)
+
+
 def _attempt(task: Task) -> tuple[str, Any]:
     # A render makes millions of objects and few cycles; collecting once
     # afterwards (the first allocation after enable) is cheaper than during.
@@ -261,11 +295,15 @@ def _attempt(task: Task) -> tuple[str, Any]:
     except RecursionError:
         return ("recursion", None)
     except Exception:
+        # At the memory limit, C code fails in odd ways (a SystemError, say).
+        if _near_memory_limit():
+            return ("memory", None)
         return ("crash", traceback.format_exc())
     finally:
         gc.enable()
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _LIMIT_HINT = "shorten this content, or raise the limit with {option} if it is expected"
 
 

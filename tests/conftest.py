@@ -12,6 +12,7 @@ from handbook.build import BuildOptions, BuildReport, build
 from handbook.project import defaults_root
 
 REPO = Path(__file__).resolve().parent.parent
+TINY = REPO / "tests" / "fixtures" / "tiny"
 
 
 def write(path: Path, text: str) -> Path:
@@ -28,6 +29,14 @@ def default_copy(tmp_path: Path) -> Path:
     root.mkdir()
     shutil.copy(defaults_root() / "handbook.yaml", root / "handbook.yaml")
     shutil.copytree(defaults_root() / "content", root / "content")
+    return root
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path) -> Path:
+    """A private copy of the small test project in tests/fixtures/tiny (builds in a moment)."""
+    root = tmp_path / "tiny"
+    shutil.copytree(TINY, root)
     return root
 
 

@@ -39,18 +39,19 @@ def test_editing_one_technique_rebuilds_its_card_and_the_booklet_only(default_co
     technique = default_copy / "content/techniques/stroking.yaml"
     text = technique.read_text(encoding="utf-8")
     technique.write_text(
-        text.replace("Warm a little oil", "Warm a spoonful of almond oil"), encoding="utf-8"
+        text.replace("Warm a little oil", "Warm a little Ylang oil"), encoding="utf-8"
     )
     second = build(default_copy, options)
     after = fingerprints(out)
 
-    expected = {"handbook.pdf", "cards/stroking.pdf", "cards.pdf"}
+    derived = {"handbook-print.pdf", "cards.pdf", "card-sheets.pdf"}
+    expected = {"handbook.pdf", "cards/stroking.pdf", *derived}
     assert rendered(second, out) == expected
-    assert {name for name in after if after[name] != before[name]} == expected
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {*expected, ".bleed/stroking.pdf"}
     booklet = "".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
-    assert "spoonful of almond oil" in booklet
-    card = PdfReader(out / "cards/stroking.pdf").pages[0].extract_text()
-    assert "spoonful of almond oil" in card
+    assert "Ylang" in booklet
+    assert "Ylang" in PdfReader(out / "cards/stroking.pdf").pages[0].extract_text()
 
 
 def test_nothing_changed_renders_nothing_and_force_renders_all(default_copy, tmp_path):
@@ -83,17 +84,15 @@ def test_style_settings_and_deleted_outputs_are_inputs_too(default_copy, tmp_pat
     assert rendered(build(default_copy, options), out) == everything
 
 
-def test_a_removed_technique_takes_its_card_along(default_copy, tmp_path):
+def test_a_removed_routine_takes_its_card_along(default_copy, tmp_path):
     out = tmp_path / "out"
     build(default_copy, BuildOptions(out_dir=out))
-    assert (out / "cards/rubbing.pdf").is_file()
-    (default_copy / "content/techniques/rubbing.yaml").unlink()
-    routine = default_copy / "content/routines/relaxing-15.yaml"
-    routine.write_text(routine.read_text().replace("technique: rubbing", "technique: stroking"))
+    assert (out / "cards/shoulders-5.pdf").is_file()
+    (default_copy / "content/routines/shoulders-5.yaml").unlink()
     build(default_copy, BuildOptions(out_dir=out))
-    assert not (out / "cards/rubbing.pdf").exists()
+    assert not (out / "cards/shoulders-5.pdf").exists()
     recorded = json.loads((out / CACHE_FILE).read_text())["outputs"]
-    assert "cards/rubbing.pdf" not in recorded
+    assert "cards/shoulders-5.pdf" not in recorded
     assert len(PdfReader(out / "cards.pdf").pages) == len(list((out / "cards").glob("*.pdf")))
 
 

@@ -1,0 +1,253 @@
+"""Make a card fit one page: shrink its type only as far as WeasyPrint's layout needs.
+
+A card is rendered at full size first; most cards fit and cost one render.
+When one overflows, the height its content needs (what each page really
+holds, added up) tells how far to shrink: content height grows with the
+type scale ``s`` roughly as ``s ** p``, with ``p`` between 1 (short lines,
+drawings) and 2 (wrapped paragraphs). The first guess assumes ``p = 1.6``;
+every further render refines ``p`` from the two latest measurements. A card
+that needs shrinking usually fits on the second or third render; the
+fourth aims lower still, and the floor is tried only if that overflows too.
+A card too long even at the floor is known after rendering it at the floor.
+
+The scale reaches the stylesheet as CSS custom properties (``--card-scale``
+for the card size, ``--fit`` for the shrink), which ``card.css`` multiplies
+into every font size and spacing.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from handbook import pdf
+from handbook.errors import Problem
+from handbook.pdf import PageSource
+from handbook.sizes import MM_PER_POINT, card_scale
+
+FLOOR_PT = 8.0  # smallest body text on an A6 card; scaled with the card size
+PX_PER_PT = 96 / 72  # WeasyPrint lays out in CSS pixels
+
+_FIRST_EXPONENT = 1.6
+_MIN_EXPONENT, _MAX_EXPONENT = 0.8, 2.5
+_AIM = 0.99  # aim a little below the page height: line breaks move in steps
+_WORTH_GROWING = 1.025  # re-render a fitting card larger only for a clear gain
+_MAX_RENDERS = 4
+_MIN_OVERFLOW = 1.015  # an overflowing card needs at least this much of a page
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How a rendered card used its pages, in CSS pixels."""
+
+    pages: int
+    available: float  # content height of one page
+    needed: float  # content height the card needs (all pages)
+    body_px: float  # computed font size of the body text
+
+    @property
+    def fits(self) -> bool:
+        return self.pages == 1
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The outcome of fitting a card: the last document and how it got there."""
+
+    document: Any  # WeasyPrint Document: fitting, or the overflowing floor render
+    scale: float  # 1.0 = full size
+    renders: int
+    fits: bool
+    over_mm: float  # how much content is over at the floor (0 when it fits)
+    floor_pt: float  # body text size at the floor, in points
+    body_pt: float  # body text size of the document, in points
+
+
+def measure(document) -> Measure:
+    """Read page count, page content height and needed height from the layout.
+
+    The needed height adds up what each page really holds: a block pushed to
+    the next page leaves a gap that the page count alone would count as used.
+    """
+    pages = [page._page_box for page in document.pages]
+    needed = sum(_used_height(page) for page in pages)
+    if len(pages) > 1:
+        # A block that cannot split (a drawing, a boxed line) or a margin lost at
+        # the page break can overflow a card whose heights add up to less than a page.
+        needed = max(needed, pages[0].height * _MIN_OVERFLOW)
+    body = _body_box(pages[0])
+    return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
+
+
+def _used_height(page_box) -> float:
+    """From the top of the page's content area to the bottom of its last block."""
+    return _bottom(_body_box(page_box)) - page_box.content_box_y()
+
+
+def _bottom(box) -> float:
+    """The bottom of a box's content; a block split by a page break is stretched to
+    the page's end, so blocks that hold blocks are measured by their children."""
+    from weasyprint.formatting_structure.boxes import BlockLevelBox
+
+    children = [
+        child
+        for child in getattr(box, "children", [])
+        if child.is_in_normal_flow() or child.is_floated()
+    ]
+    if children and all(isinstance(child, BlockLevelBox) for child in children):
+        return max(_bottom(child) for child in children)
+    return box.position_y + box.margin_height()
+
+
+def _body_box(page_box):
+    root = page_box.children[0]
+    for child in getattr(root, "children", []):
+        if child.element_tag == "body":
+            return child
+    return root
+
+
+def scaled_source(source: PageSource, card_size: str, scale: float) -> PageSource:
+    """The card's page source with its size scale and shrink set for card.css."""
+    variables = f":root {{ --card-scale: {card_scale(card_size):.4f}; --fit: {scale:.4f}; }}"
+    return replace(source, extra_css=f"{source.extra_css}\n{variables}")
+
+
+def fit_card(source: PageSource, card_size: str) -> Fit:
+    """Render a card at the largest scale (down to the floor) that fits one page."""
+    return search(lambda scale: pdf.render(scaled_source(source, card_size, scale)), card_size)
+
+
+def search(render: Callable[[float], Any], card_size: str, measure=measure) -> Fit:
+    """Find a scale that fits in few renders; ``render`` lays out the card at a scale.
+
+    Full size first, then estimates refined by each measurement; the fourth
+    aims lower, and only if that overflows too is the floor tried. A first
+    estimate that clearly over-shrank is tried once more a little larger.
+    """
+    document = render(1.0)
+    first = measure(document)
+    body_pt = first.body_px / PX_PER_PT
+    floor_pt = FLOOR_PT * card_scale(card_size)
+    floor = min(1.0, floor_pt / body_pt)
+    if first.fits:
+        return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt)
+
+    available = first.available
+    failing = (1.0, first.needed)  # the smallest scale known to overflow, and its height
+    exponent = _FIRST_EXPONENT
+    renders = 1
+    scale, result = 1.0, first
+    while True:
+        if scale <= floor:
+            over = (result.needed - available) / PX_PER_PT * MM_PER_POINT
+            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
+        aim = _AIM if renders < _MAX_RENDERS - 1 else _AIM**4  # the last tries are cautious
+        scale = min(_guess(failing, available, exponent, aim), failing[0] * _AIM)
+        scale = floor if renders >= _MAX_RENDERS else max(floor, scale)
+        document = render(scale)
+        renders += 1
+        result = measure(document)
+        if result.fits:
+            break
+        exponent = _exponent((scale, result.needed), failing, exponent)
+        failing = (scale, result.needed)
+
+    if renders == 2:
+        exponent = _exponent((scale, result.needed), failing, exponent)
+        grow = min(_guess((scale, result.needed), available, exponent), failing[0] * _AIM)
+        if grow >= scale * _WORTH_GROWING:
+            larger = render(grow)
+            renders += 1
+            if measure(larger).fits:
+                return Fit(larger, grow, renders, True, 0.0, floor_pt, body_pt * grow)
+    return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale)
+
+
+def _guess(
+    sample: tuple[float, float], available: float, exponent: float, aim: float = _AIM
+) -> float:
+    """The scale at which ``needed`` would fill ``aim`` of the page, given one sample."""
+    scale, needed = sample
+    return scale * (available * aim / needed) ** (1 / exponent)
+
+
+def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -> float:
+    """The ``p`` in ``needed ~ scale ** p`` through two samples (clamped)."""
+    (s1, n1), (s2, n2) = a, b
+    if math.isclose(s1, s2) or n1 <= 0 or n2 <= 0:
+        return fallback
+    p = math.log(n2 / n1) / math.log(s2 / s1)
+    return max(_MIN_EXPONENT, min(_MAX_EXPONENT, p))
+
+
+# Fields that hold references or settings, not text a reader can shorten.
+_NOT_TEXT = frozenset({"kind", "id", "zones", "avoid_zones", "strokes", "safety", "severity"})
+_LINE_HEIGHT = 1.28  # card.css body line-height, to tell the overflow in lines
+_MATCH_CHARS = 24  # how much of a text must appear on the card to count as printed there
+
+
+def overflow_problem(
+    handbook, card, card_size: str, fit: Fit, card_html: str, *, back: bool = False
+) -> Problem:
+    """A located problem for a card too long even at the floor: how much, and what to cut.
+
+    It names the item's longest text fields that the card prints (found in
+    ``card_html``) and points at the longest one in the item's YAML file.
+    """
+    line_mm = fit.floor_pt * _LINE_HEIGHT * MM_PER_POINT
+    lines = max(1, math.ceil(fit.over_mm / line_mm))
+    parts = _text_lengths(card.item, _plain(card_html))
+    longest = [name for name, _ in parts[:2]]
+    described = " and ".join(f"'{name}' ({length} characters)" for name, length in parts[:2])
+    side = "back of the " if back else ""
+    message = (
+        f"the {side}{card.kind} card '{card.id}' does not fit on one {card_size.upper()} card "
+        f"even with its text at the smallest size ({fit.floor_pt:.1f} pt): it is "
+        f"{fit.over_mm:.0f} mm (about {lines} line{'s' if lines != 1 else ''}) too long"
+    )
+    hint = f"shorten it by about {lines} line{'s' if lines != 1 else ''}"
+    if described:
+        hint += f"; the longest parts on the card are {described}"
+    origin = handbook.origins.get(card.id)
+    if origin is None:
+        return Problem(card.source_path, 1, 1, message, hint)
+    where = (*origin.location, longest[0]) if longest else origin.location
+    return origin.source.problem(where, message, hint, at_key=True)
+
+
+def _plain(text: str) -> str:
+    """Text without markup, Markdown marks or runs of spaces, to compare content with HTML."""
+    text = html.unescape(re.sub(r"<[^>]*>", " ", text))
+    return " ".join(re.sub(r"[*_`#\[\]()]", " ", text).split())
+
+
+def _text_lengths(item, shown: str) -> list[tuple[str, int]]:
+    """The item's text fields printed on the card, with their length, longest first."""
+    lengths = []
+    for name in type(item).model_fields:
+        if name in _NOT_TEXT:
+            continue
+        length = _characters(getattr(item, name), shown)
+        if length:
+            lengths.append((name, length))
+    return sorted(lengths, key=lambda pair: -pair[1])
+
+
+def _characters(value, shown: str) -> int:
+    """Characters of the texts in ``value`` that appear in ``shown``."""
+    if isinstance(value, str):
+        return len(value) if _plain(value)[:_MATCH_CHARS] in shown else 0
+    if isinstance(value, list | tuple):
+        return sum(_characters(v, shown) for v in value)
+    if hasattr(value, "model_fields"):
+        return sum(
+            _characters(getattr(value, name), shown)
+            for name in type(value).model_fields
+            if name not in _NOT_TEXT and name != "technique"
+        )
+    return 0

@@ -1,0 +1,111 @@
+"""Saddle-stitch imposition: the booklet, two pages per side of a landscape sheet.
+
+Printed double-sided (flip on the short edge), the sheets stacked in order and
+folded in the middle give the booklet in page order. The page order is a pure
+function (:func:`saddle_order`); :func:`impose` only draws pages where it says.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import NamedTuple
+
+Side = tuple[int | None, int | None]
+"""The booklet pages (0-based) on the left and right half of one side; None is blank."""
+
+
+class Sheet(NamedTuple):
+    front: Side
+    back: Side
+
+
+class Imposition(NamedTuple):
+    pdf: bytes
+    sides: int  # pages of the new PDF: two per sheet
+
+
+def padded_order(n_pages: int) -> list[int | None]:
+    """The booklet's pages padded to a multiple of 4.
+
+    Blanks go before the last page, so the back cover stays on the back.
+    """
+    if n_pages < 1:
+        raise ValueError("a booklet has at least one page")
+    blanks: list[int | None] = [None] * (-n_pages % 4)
+    if n_pages == 1:
+        return [0, *blanks]
+    return [*range(n_pages - 1), *blanks, n_pages - 1]
+
+
+def saddle_order(n_pages: int) -> list[Sheet]:
+    """Which pages go on each side of each sheet, outermost sheet first.
+
+    Sheet ``i`` carries pages ``2i`` and ``2i + 1`` from the front of the
+    padded booklet and their mirror images from its back: on the front, the
+    later page left of the fold and the earlier one right of it; on the back
+    (behind them after a short-edge flip), the other way round.
+    """
+    pages = padded_order(n_pages)
+    last = len(pages) - 1
+    return [
+        Sheet(
+            front=(pages[last - 2 * i], pages[2 * i]),
+            back=(pages[2 * i + 1], pages[last - 2 * i - 1]),
+        )
+        for i in range(len(pages) // 4)
+    ]
+
+
+def impose(booklet: bytes, sheet_size: tuple[float, float]) -> Imposition:
+    """Lay out a booklet PDF for saddle stitching.
+
+    ``sheet_size`` is the landscape sheet's (width, height) in points. Each page
+    becomes a form XObject clipped to its trim box (so bleed and crop marks
+    do not reach the neighbour page), scaled to fit half the sheet if its size
+    differs and set against the fold.
+    """
+    import pikepdf
+
+    out = pikepdf.Pdf.new()
+    with pikepdf.Pdf.open(io.BytesIO(booklet)) as source:
+        forms = [out.copy_foreign(page.as_form_xobject()) for page in source.pages]
+        for sheet in saddle_order(len(forms)):
+            for side in sheet:
+                _add_side(out, forms, side, sheet_size)
+        for key in ("/Title", "/Author", "/Subject"):
+            if key in source.docinfo:
+                out.docinfo[key] = source.docinfo[key]
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True)
+    return Imposition(buffer.getvalue(), len(out.pages))
+
+
+def _add_side(out, forms: list, side: Side, sheet_size: tuple[float, float]) -> None:
+    import pikepdf
+
+    width, height = sheet_size
+    half = width / 2
+    resources = pikepdf.Dictionary()
+    drawing = []
+    for slot, index in enumerate(side):
+        if index is None:
+            continue
+        form = forms[index]
+        x0, y0, x1, y1 = (float(v) for v in form.BBox)
+        scale = min(half / (x1 - x0), height / (y1 - y0))
+        # Left pages touch the fold with their right edge, right pages with their left.
+        left = half - scale * (x1 - x0) if slot == 0 else half
+        bottom = (height - scale * (y1 - y0)) / 2
+        name = f"/P{slot}"
+        resources[name] = form
+        drawing.append(
+            f"q {scale:.6f} 0 0 {scale:.6f} {left - scale * x0:.4f} {bottom - scale * y0:.4f} cm "
+            f"{name} Do Q"
+        )
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, round(width, 4), round(height, 4)],
+        Resources=pikepdf.Dictionary(XObject=resources),
+        Contents=out.make_stream("\n".join(drawing).encode()),
+    )
+    out.pages.append(pikepdf.Page(page))

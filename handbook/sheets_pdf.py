@@ -1,0 +1,104 @@
+"""Writing card PDFs with pikepdf: cards trimmed to size, and n-up card sheets.
+
+A card is rendered once, with its bleed (WeasyPrint's ``@page { bleed }``:
+the media box is larger than the trim box). The single-card PDFs are cut
+down to the trim box; the sheets place the full bleed version as a form
+XObject at the positions :mod:`handbook.sheets` computed.
+"""
+
+from __future__ import annotations
+
+import io
+
+from handbook.sheets import Placement, Segment, SheetLayout, crop_marks
+from handbook.sizes import MM_PER_POINT
+
+MARK_WIDTH_PT = 0.3
+
+
+def trimmed(card_pdf: bytes) -> bytes:
+    """The card with its media box cut down to its trim box (the card's real size)."""
+    import pikepdf
+
+    with pikepdf.Pdf.open(io.BytesIO(card_pdf)) as pdf:
+        for page in pdf.pages:
+            trim = page.obj.get("/TrimBox", page.mediabox)
+            page.obj.MediaBox = trim
+            for box in ("/BleedBox", "/TrimBox", "/CropBox", "/ArtBox"):
+                if box in page.obj:
+                    del page.obj[box]
+        return _save(pdf)
+
+
+def combine(pdfs: list[bytes]) -> bytes:
+    """One file with the pages of every PDF, in order."""
+    import pikepdf
+
+    combined = pikepdf.Pdf.new()
+    for data in pdfs:
+        with pikepdf.Pdf.open(io.BytesIO(data)) as part:
+            combined.pages.extend(part.pages)
+    return _save(combined)
+
+
+def card_sheets(layout: SheetLayout, fronts: list[bytes], backs: list[bytes] | None) -> bytes:
+    """The cards n-up with crop marks; with ``backs``, each sheet is followed by its reverse."""
+    import pikepdf
+
+    out = pikepdf.Pdf.new()
+    per_sheet = layout.per_sheet
+    for start in range(0, len(fronts), per_sheet):
+        chunk = slice(start, start + per_sheet)
+        _add_sheet(out, layout.sheet, layout.placements, fronts[chunk])
+        if backs is not None:
+            _add_sheet(out, layout.sheet, layout.backs(), backs[chunk])
+    return _save(out)
+
+
+def _add_sheet(out, sheet, placements: tuple[Placement, ...], cards: list[bytes]) -> None:
+    import pikepdf
+
+    size = [_pt(sheet[0]), _pt(sheet[1])]
+    page = out.add_blank_page(page_size=size)
+    xobjects = pikepdf.Dictionary()
+    ops = []
+    for index, (placement, data) in enumerate(zip(placements, cards, strict=False)):
+        name = f"/Card{index}"
+        xobjects[name] = _form(out, data)
+        bleed = placement.bleed()
+        a, b, c, d, e, f = placement.matrix()
+        ops.append(
+            f"q {_pt(bleed.x):.3f} {_pt(bleed.y):.3f} {_pt(bleed.width):.3f} "
+            f"{_pt(bleed.height):.3f} re W n "
+            f"{a} {b} {c} {d} {_pt(e):.3f} {_pt(f):.3f} cm {name} Do Q"
+        )
+    ops.append(f"q 0 G {MARK_WIDTH_PT} w")
+    ops.extend(_line(mark) for p in placements[: len(cards)] for mark in crop_marks(p.trim))
+    ops.append("Q")
+    page.obj.Resources = pikepdf.Dictionary(XObject=xobjects)
+    page.obj.Contents = out.make_stream("\n".join(ops).encode())
+
+
+def _form(out, data: bytes):
+    """The card's page, bleed included, as a form XObject copied into ``out``."""
+    import pikepdf
+
+    with pikepdf.Pdf.open(io.BytesIO(data)) as card:
+        page = card.pages[0]
+        form = page.as_form_xobject()
+        form.BBox = page.mediabox
+        return out.copy_foreign(form)
+
+
+def _line(mark: Segment) -> str:
+    return f"{_pt(mark.x1):.3f} {_pt(mark.y1):.3f} m {_pt(mark.x2):.3f} {_pt(mark.y2):.3f} l S"
+
+
+def _pt(mm: float) -> float:
+    return mm / MM_PER_POINT
+
+
+def _save(pdf) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()

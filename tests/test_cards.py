@@ -1,0 +1,301 @@
+"""Cheat cards: one page of their size, shrunk only as needed, legible, previewable."""
+
+from __future__ import annotations
+
+import math
+import re
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from handbook import pdf, sheets_pdf
+from handbook.cli import cli
+from handbook.fit import FLOOR_PT, PX_PER_PT, Measure, fit_card, search
+from handbook.project import defaults_root, open_project
+from handbook.render import Renderer, cards
+from handbook.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
+from handbook.validate import load_handbook
+from tests.conftest import REPO, write
+
+A_LITTLE_TOO_LONG = """
+kind: technique
+id: kneading
+name: Kneading
+other_names: [Petrissage]
+purpose: Works the deeper layers of muscle.
+hand: Whole hand, fingers and palm
+intensity: 4
+steps:
+  - Grasp a large fold of skin and muscle beside the spine between your fingers and the heel
+    of your hand, never on the spine itself.
+  - Squeeze the fold gently, lift it a little and let it roll out between your fingers, then
+    move a hand's width further along.
+  - Work with both hands in turn, so one hand always keeps contact while the other one lifts
+    and squeezes the next fold.
+  - Travel slowly from the lower back up to the shoulders on one side, then come back down on
+    the other side of the spine.
+  - Ask your partner about the pressure often and lighten it at once at any sign of pain or
+    tension in the face.
+  - Finish with a few long, light strokes over the whole area you worked, from the neck down
+    to the lower back, and rest your hands there for a breath or two.
+never: Never knead over the spine, the kidneys or any bruise, and never pinch hard.
+zones: [upper, lower]
+safety: [gentle]
+"""
+
+# The purpose, longest of all, is not printed on the card, so the error must not
+# suggest shortening it.
+FAR_TOO_LONG = (
+    A_LITTLE_TOO_LONG.replace("id: kneading", "id: endless")
+    .replace("never: ", "never: " + "This warning goes on and on without an end in sight. " * 30)
+    .replace("purpose: ", "purpose: " + "A purpose told at great length. " * 80)
+)
+
+
+@pytest.fixture(scope="module")
+def default_cards():
+    """The default handbook, its renderer and its cards."""
+    project = open_project(REPO)
+    handbook = load_handbook(project)
+    return handbook, Renderer(project), cards(handbook)
+
+
+@pytest.mark.parametrize("size", [size for size in CARD_SIZES if size != "a6"])
+def test_every_default_card_is_one_page_of_each_size(default_cards, size):
+    """(A6, the default, is checked on the default build's PDFs below.) Every card is
+    laid out as the build does; the first is also written and read back as a PDF."""
+    handbook, renderer, all_cards = default_cards
+    width, height = CARD_SIZES[size]
+    for index, card in enumerate(all_cards):
+        source = renderer.card(handbook, card, size)
+        fit = fit_card(source, size)
+        assert fit.fits, card.id
+        assert fit.body_pt >= fit.floor_pt - 0.01
+        pages = fit.document.pages
+        assert len(pages) == 1
+        page_mm = (
+            pages[0].width / PX_PER_PT * MM_PER_POINT,
+            pages[0].height / PX_PER_PT * MM_PER_POINT,
+        )
+        assert page_mm == pytest.approx((width, height), abs=0.01)
+        if index == 0:
+            card_pdf = sheets_pdf.trimmed(pdf.to_pdf_bytes(fit.document, source.origin))
+            reader = PdfReader(BytesIO(card_pdf))
+            assert len(reader.pages) == 1
+            box = [float(v) for v in reader.pages[0].mediabox]
+            assert box == pytest.approx([0, 0, *points((width, height))], abs=0.01)
+
+
+def test_default_build_writes_each_card_as_one_a6_page(default_build):
+    out, report = default_build
+    card_files = sorted((out / "cards").glob("*.pdf"))
+    assert card_files
+    for path in card_files:
+        reader = PdfReader(path)
+        assert len(reader.pages) == 1
+        box = [float(v) for v in reader.pages[0].mediabox[2:]]
+        assert box == pytest.approx(points(CARD_SIZES["a6"]), abs=0.01)
+    fitted = [o for o in report.outputs if o.path.parent.name == "cards"]
+    assert len(fitted) == len(card_files)
+    assert all(1 <= o.renders <= 4 and 0 < o.scale <= 1 for o in fitted)
+
+
+def test_the_sheets_get_the_card_with_its_bleed(default_cards):
+    handbook, renderer, all_cards = default_cards
+    source = renderer.card(handbook, all_cards[0], "a6")
+    page = PdfReader(BytesIO(pdf.to_pdf_bytes(fit_card(source, "a6").document, ""))).pages[0]
+    bleed_mm = (float(page.trimbox[0]) - float(page.mediabox[0])) * MM_PER_POINT
+    assert bleed_mm == pytest.approx(2, abs=0.01)
+
+
+def test_card_text_is_large_and_selectable(default_build):
+    out, _ = default_build
+    text = PdfReader(out / "cards" / "rubbing.pdf").pages[0].extract_text()
+    assert "Rubbing" in text
+    assert "Never" in text or "NEVER" in text
+
+
+def _project_with(tiny_copy: Path, name: str, text: str) -> Path:
+    write(tiny_copy / "content" / f"{name}.yaml", text)
+    return tiny_copy
+
+
+def test_a_card_a_little_too_long_is_shrunk_to_one_page(tiny_copy):
+    project = _project_with(tiny_copy, "kneading", A_LITTLE_TOO_LONG)
+    result = CliRunner().invoke(
+        cli, ["build", "--project", str(project), "--duplex", "--png", "--sheet", "letter"]
+    )
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "kneading.pdf" in line)
+    shrunk = int(re.search(r"text shrunk to (\d+)%", line).group(1))
+    assert 70 <= shrunk < 100
+    out = project / "build"
+    assert len(PdfReader(out / "cards" / "kneading.pdf").pages) == 1
+    # five cards, two to a Letter sheet, each sheet followed by its back
+    sheets = PdfReader(out / "card-sheets.pdf").pages
+    assert len(sheets) == 2 * math.ceil(5 / 2)
+    size = [float(v) for v in sheets[0].mediabox[2:]]
+    assert size == pytest.approx(points(PAPER_SIZES["letter"]), abs=0.01)
+    previews = sorted(p.name for p in (out / "png").iterdir())
+    assert "contact-sheet.png" in previews
+    assert "kneading.png" in previews
+    assert len(previews) == 6
+    checked = CliRunner().invoke(cli, ["check", "--project", str(project)])
+    assert checked.exit_code == 0, checked.output
+    assert f"text shrunk on kneading ({shrunk}%)" in checked.output
+
+
+def test_letter_paper_booklets_print_their_cards_on_letter():
+    assert sheet_for_paper("letter") == sheet_for_paper("half-letter") == "letter"
+    assert sheet_for_paper("a5") == sheet_for_paper("a4") == "a4"
+
+
+def test_a_card_far_too_long_fails_alone_with_a_located_error(tiny_copy):
+    project = _project_with(tiny_copy, "endless", FAR_TOO_LONG)
+    out = project / "build"
+    write(out / "cards.pdf", "the last good cards")
+    result = CliRunner().invoke(cli, ["build", "--project", str(project)])
+    assert result.exit_code == 1
+    message = result.output
+    assert "content/endless.yaml:" in message
+    assert re.search(r"it is \d+ mm \(about \d+ lines?\) too long", message)
+    assert "hint: shorten it by about" in message
+    assert "'never'" in message  # the longest part, where the error points
+    assert "'purpose'" not in message  # not printed on the card
+    assert "Traceback" not in message
+    assert not (out / "cards" / "endless.pdf").exists()
+    assert len(PdfReader(out / "cards" / "gliding.pdf").pages) == 1
+    assert (out / "cards.pdf").read_text() == "the last good cards"
+
+
+def test_check_reports_a_card_that_cannot_fit(tiny_copy):
+    project = _project_with(tiny_copy, "endless", FAR_TOO_LONG)
+    result = CliRunner().invoke(cli, ["check", "--project", str(project)])
+    assert result.exit_code == 1
+    assert "content/endless.yaml:" in result.output
+    assert "too long" in result.output
+    quick = CliRunner().invoke(cli, ["check", "--project", str(project), "--no-cards"])
+    assert quick.exit_code == 0, quick.output
+    assert not (project / "build").exists()
+
+
+# --- the search, on a model of a card: needed height = a * scale ** p ------------------
+
+AVAILABLE = 500.0
+BODY_PX = 11.5 * PX_PER_PT
+
+
+class _Model:
+    def __init__(self, overflow: float, exponent: float, body_px: float = BODY_PX):
+        self.overflow, self.exponent, self.body_px, self.scales = overflow, exponent, body_px, []
+
+    def needed(self, scale: float) -> float:
+        return AVAILABLE * self.overflow * scale**self.exponent
+
+    def render(self, scale: float) -> float:
+        self.scales.append(scale)
+        return scale
+
+    def measure(self, scale: float) -> Measure:
+        needed = self.needed(scale)
+        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, self.body_px)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    overflow=st.floats(min_value=0.5, max_value=3.0),
+    exponent=st.floats(min_value=1.0, max_value=2.2),
+)
+def test_search_fits_in_at_most_four_renders(overflow, exponent):
+    model = _Model(overflow, exponent)
+    fit = search(model.render, "a6", measure=model.measure)
+    floor = FLOOR_PT / 11.5
+    assert fit.renders == len(model.scales) <= 4
+    assert fit.fits == (model.needed(floor) <= AVAILABLE)
+    if overflow <= 1:
+        assert fit.renders == 1 and fit.scale == 1
+    if fit.fits:
+        assert floor - 1e-9 <= fit.scale <= 1
+        assert model.needed(fit.scale) <= AVAILABLE
+    else:
+        expected = (model.needed(floor) - AVAILABLE) / PX_PER_PT * MM_PER_POINT
+        assert fit.over_mm == pytest.approx(expected)
+
+
+def test_search_needs_two_renders_for_a_typical_overflow():
+    model = _Model(1.15, 1.5)
+    fit = search(model.render, "a6", measure=model.measure)
+    best = (1 / 1.15) ** (1 / 1.5)
+    assert fit.fits and fit.renders == 2
+    assert best * 0.97 <= fit.scale <= best
+
+
+def test_text_already_at_the_floor_is_not_shrunk_further():
+    model = _Model(1.2, 1.5, body_px=7.5 * PX_PER_PT)
+    fit = search(model.render, "a6", measure=model.measure)
+    assert not fit.fits and fit.renders == 1 and fit.scale == 1
+    assert fit.over_mm == pytest.approx(0.2 * AVAILABLE / PX_PER_PT * MM_PER_POINT)
+
+
+# --- legibility ---------------------------------------------------------------------------
+
+
+def _contrast(one: str, other: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _colour_pairs(css: str) -> list[tuple[str, str, str]]:
+    """(selector, text colour, background) for every rule of the stylesheet that sets a
+    text colour; the background is the rule's own, else the card's paper."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    variables = dict(re.findall(r"(--[\w-]+)\s*:\s*(#[0-9a-fA-F]{6})", css))
+
+    def resolve(value: str) -> str:
+        value = value.strip()
+        found = re.fullmatch(r"var\((--[\w-]+)\)", value)
+        return variables[found.group(1)] if found else value
+
+    paper = variables["--card-paper"]
+    pairs = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        declarations = dict(re.findall(r"([\w-]+)\s*:\s*([^;]+)", body))
+        if "color" in declarations:
+            background = declarations.get("background", declarations.get("background-color"))
+            pairs.append(
+                (
+                    selector.strip(),
+                    resolve(declarations["color"]),
+                    resolve(background) if background else paper,
+                )
+            )
+    return pairs
+
+
+def test_card_colours_have_at_least_aaa_contrast():
+    """WCAG AAA (7:1) between every text colour in card.css and its background.
+
+    The ratio is computed from luminance, so it also holds when the card is
+    printed in black and white (shades of grey keep their luminance).
+    """
+    pairs = _colour_pairs((defaults_root() / "styles" / "card.css").read_text())
+    assert len(pairs) >= 6  # the band, steps, never label, muted text, footer...
+    for selector, text, background in pairs:
+        assert re.fullmatch(r"#[0-9a-fA-F]{6}", text), (selector, text)
+        assert _contrast(text, background) >= 7, (selector, text, background)
+
+
+def test_contrast_check_catches_a_pale_colour():
+    css = ":root { --card-paper: #ffffff; --pale: #999999; } .x { color: var(--pale); }"
+    [(_, text, background)] = _colour_pairs(css)
+    assert _contrast(text, background) < 7

@@ -1,0 +1,202 @@
+"""Body maps and timelines are drawn from the content, as well-formed, escaped SVG."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import write
+
+from handbook.diagrams import body_map, draw_body_map, timeline
+from handbook.errors import HandbookError
+from handbook.model import Routine, RoutineStep, SafetyTopic, Shape, Stroke, Technique, Zone
+from handbook.project import open_project
+from handbook.render import Renderer
+from handbook.validate import load_handbook
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+LEFT = Zone(id="left", name="Left side", shapes=[Shape(polygon=[(20, 60), (50, 60), (50, 100)])])
+BOTH = Zone(
+    id="both",
+    name="Both sides",
+    mirror=True,
+    shapes=[Shape(polygon=[(70, 40), (90, 40), (90, 80)])],
+)
+ROUND = Zone(id="round", name="Round", shapes=[Shape(ellipse=(60, 130, 10, 8))])
+ZONES = [LEFT, BOTH, ROUND]
+
+
+def technique(**changes) -> Technique:
+    fields = {
+        "kind": "technique",
+        "id": "demo",
+        "name": "Demo",
+        "purpose": "Shows arrows.",
+        "steps": ["One step."],
+        "zones": ["left", "both"],
+        "avoid_zones": ["round"],
+        "strokes": [
+            Stroke(zone="left", direction="down"),
+            Stroke(zone="both", direction="outward"),
+        ],
+    }
+    return Technique(**{**fields, **changes})
+
+
+def parse(svg) -> ET.Element:
+    return ET.fromstring(str(svg))
+
+
+def groups(root: ET.Element, css_class: str) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if css_class in g.get("class", "").split()]
+
+
+def shaft_ends(group: ET.Element) -> list[tuple[float, float, float, float]]:
+    """(x0, y0, x1, y1) of each straight arrow shaft in an arrow group."""
+    ends = []
+    for path in group.iter(f"{SVG}path"):
+        if path.get("class") == "shaft":
+            start, end = path.get("d")[1:].split(" L")
+            x0, y0 = map(float, start.split())
+            x1, y1 = map(float, end.split())
+            ends.append((x0, y0, x1, y1))
+    return ends
+
+
+def test_body_map_is_well_formed_svg_with_a_title():
+    root = parse(body_map(ZONES, technique()))
+    assert root.tag == f"{SVG}svg"
+    assert root.find(f"{SVG}title").text == "Demo"
+
+
+def test_safety_topic_marks_its_no_go_zones():
+    topic = SafetyTopic(kind="safety", id="keep-off", title="Keep off", severity="stop")
+    topic = topic.model_copy(update={"zones": ["round", "both"]})
+    root = parse(body_map(ZONES, topic))
+    marked = {
+        g.get("data-zone") for g in groups(root, "keep-off") if g.get("class") == "zone keep-off"
+    }
+    assert marked == {"round", "both"}
+    assert not groups(root, "work")
+    names = {t.text for g in groups(root, "callout") for t in g.iter(f"{SVG}text")}
+    assert {"Round", "Both sides"} <= names
+
+
+def test_hatching_is_a_pattern_so_it_survives_black_and_white():
+    root = parse(body_map(ZONES, technique()))
+    zone = next(g for g in groups(root, "zone") if g.get("data-zone") == "round")
+    fill = next(iter(zone)).get("fill")
+    pattern_id = fill.removeprefix("url(#").removesuffix(")")
+    pattern = next(p for p in root.iter(f"{SVG}pattern") if p.get("id") == pattern_id)
+    assert pattern.find(f"{SVG}line") is not None  # hatch lines, not a flat colour
+
+
+def test_safety_topic_without_zones_draws_nothing():
+    topic = SafetyTopic(kind="safety", id="fever", title="Fever", severity="stop")
+    assert str(body_map(ZONES, topic)) == ""
+
+
+def test_arrows_follow_the_strokes():
+    root = parse(body_map(ZONES, technique()))
+    arrows = {g.get("data-zone"): g for g in groups(root, "arrow")}
+    assert arrows["left"].get("data-direction") == "down"
+    (x0, y0, x1, y1) = shaft_ends(arrows["left"])[0]
+    assert x0 == x1 and y1 > y0
+    # A mirrored zone gets one arrow per side, each pointing away from the midline.
+    sides = shaft_ends(arrows["both"])
+    assert len(sides) == 2
+    for x0, _, x1, _ in sides:
+        assert (x1 - x0) * (x0 - 60) > 0
+
+
+def test_editing_a_stroke_changes_the_picture():
+    before = body_map(ZONES, technique())
+    edited = technique(strokes=[Stroke(zone="left", direction="up")])
+    after = body_map(ZONES, edited)
+    assert before != after
+    arrows = groups(parse(after), "arrow")
+    assert [g.get("data-direction") for g in arrows] == ["up"]
+    (_, y0, _, y1) = shaft_ends(arrows[0])[0]
+    assert y1 < y0
+
+
+def test_circular_strokes_draw_an_arc():
+    root = parse(body_map(ZONES, technique(strokes=[Stroke(zone="round", direction="circular")])))
+    arrow = groups(root, "arrow")[0]
+    assert any(" A" in p.get("d", "") for p in arrow.iter(f"{SVG}path"))
+
+
+def test_text_is_escaped():
+    zone = Zone(id="odd", name='<b>Hips & "more"</b>', shapes=[Shape(ellipse=(60, 80, 9, 9))])
+    item = technique(name="A <script>", zones=["odd"], strokes=[], avoid_zones=[])
+    svg = str(body_map([zone], item))
+    assert "<script>" not in svg and "<b>" not in svg
+    root = parse(svg)
+    assert root.find(f"{SVG}title").text == "A <script>"
+    callouts = [" ".join(t.text for t in g.iter(f"{SVG}text")) for g in groups(root, "callout")]
+    assert callouts == ['<b>Hips & "more"</b>']
+
+
+def test_front_view_zones_get_their_own_panel():
+    chest = Zone(id="chest", name="Chest", view="front", shapes=[Shape(ellipse=(60, 60, 15, 10))])
+    svg = draw_body_map([LEFT, chest], work=["left", "chest"])
+    views = [g.get("class") for g in groups(parse(svg), "view")]
+    assert views == ["view view-back", "view view-front"]
+
+
+def test_timeline_segments_are_proportional_to_minutes():
+    routine = Routine(
+        kind="routine",
+        id="r",
+        title="Evening & more",
+        minutes=10,
+        steps=[
+            RoutineStep(technique="a", minutes=2),
+            RoutineStep(technique="b", minutes=5),
+            RoutineStep(technique="a", minutes=3),
+        ],
+    )
+    root = parse(timeline(routine, {"a": "Alpha <1>", "b": "Beta"}))
+    segments = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "segment"]
+    widths = [float(r.get("width")) for r in segments]
+    assert [r.get("data-technique") for r in segments] == ["a", "b", "a"]
+    ratios = [w / m for w, m in zip(widths, (2, 5, 3), strict=True)]
+    assert max(ratios) - min(ratios) < 0.05
+    # Same technique, same pattern; different technique, different pattern.
+    fills = [r.get("fill") for r in segments]
+    assert fills[0] == fills[2] != fills[1]
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "Alpha <1>" in texts
+    assert root.find(f"{SVG}title").text == "Evening & more"
+
+
+def test_default_booklet_places_a_diagram_for_every_technique_routine_and_mapped_topic():
+    project = open_project(Path(__file__).resolve().parent.parent)
+    handbook = load_handbook(project)
+    html = Renderer(project).booklet(handbook, "a5").html
+    mapped = [s for s in handbook.safety if s.zones]
+    expected = len(handbook.techniques) + len(handbook.routines) + len(mapped)
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == expected
+
+
+def test_zone_shape_needs_exactly_one_kind(default_copy):
+    write(
+        default_copy / "content" / "zones.yaml",
+        """
+        kind: zones
+        zones:
+          - id: spine
+            name: Spine
+            shapes:
+              - polygon: [[1, 1], [2, 2], [3, 1]]
+                ellipse: [60, 60, 5, 5]
+        """,
+    )
+    with pytest.raises(HandbookError) as caught:
+        load_handbook(open_project(default_copy))
+    assert any(
+        "exactly one of 'polygon' or 'ellipse'" in p.message and p.path == "content/zones.yaml"
+        for p in caught.value.problems
+    )
