@@ -261,8 +261,10 @@ def plan(
     jobs += [job for job in card_jobs if job]
     if not all_cards or not all(card_jobs):
         return jobs
+    fronts = [job for job in card_jobs if job]
     ids = tuple(card.id for card in all_cards)
-    jobs.append(derived_job("cards.pdf", card_jobs, _make_cards_pdf))
+    combined = derived_job("cards.pdf", fronts, _make_cards_pdf)
+    jobs.append(combined)
 
     sheet_paper = options.sheet or sheet_for_paper(paper)
     layout = sheets.layout(PAPER_SIZES[sheet_paper], CARD_SIZES[size], pouch_margin(size))
@@ -276,10 +278,10 @@ def plan(
         _make_sheets, layout, ids, backs, _card_origins(handbook, all_cards), size
     )
     params = [repr(layout), *(digest(shared, back.html) for _, back in backs or ())]
-    jobs.append(derived_job("card-sheets.pdf", card_jobs, make_sheets, *params))
+    jobs.append(derived_job("card-sheets.pdf", fronts, make_sheets, *params))
     if options.png:
         previews = derived_job(
-            "png/contact-sheet.png", [jobs[-2]], partial(_make_previews, ids), *ids
+            "png/contact-sheet.png", [combined], partial(_make_previews, ids), *ids
         )
         jobs.append(dataclasses.replace(previews, files=tuple(f"png/{i}.png" for i in ids)))
     return jobs
