@@ -79,25 +79,13 @@ class Renderer:
         )
 
     def card(self, handbook: Handbook, card: Card, size: str) -> PageSource:
-        template = f"card-{card.kind}.html.j2"
-        html = self._render(
-            template,
-            handbook=handbook,
-            card=card,
-            item=card.item,
-            labels=handbook.settings.labels,
-        )
-        return self._page(
-            html,
-            template,
-            ("base.css", "card.css", "diagrams.css"),
-            CARD_SIZES[size],
-            card.source_path,
-        )
+        return self._card_page(f"card-{card.kind}.html.j2", handbook, card, size)
 
     def card_back(self, handbook: Handbook, card: Card, size: str) -> PageSource:
         """The reverse of a card for duplex sheets: a short safety reminder."""
-        template = "card-back.html.j2"
+        return self._card_page("card-back.html.j2", handbook, card, size)
+
+    def _card_page(self, template: str, handbook: Handbook, card: Card, size: str) -> PageSource:
         html = self._render(
             template,
             handbook=handbook,
