@@ -65,6 +65,9 @@ class Handbook:
     zones: list[Zone] = field(default_factory=list)
     origins: dict[str, Origin] = field(default_factory=dict)
     settings_source: SourceFile | None = None
+    # Ids declared in files that failed their own checks: references to them
+    # are not reported again, so one typo does not bury the real problem.
+    invalid_ids: set[str] = field(default_factory=set)
 
     def technique(self, technique_id: str) -> Technique:
         return next(t for t in self.techniques if t.id == technique_id)
@@ -137,6 +140,7 @@ def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]
     model = _KIND_MODELS.get(kind) if isinstance(kind, str) else None
     item = _validate(source, _CONTENT_ADAPTER, model, problems)
     if item is None:
+        handbook.invalid_ids.update(_declared_ids(source.data))
         return
     if isinstance(item, ZoneList):
         for index, zone in enumerate(item.zones):
@@ -150,6 +154,16 @@ def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]
         "safety": handbook.safety,
         "routine": handbook.routines,
     }[item.kind].append(item)
+
+
+def _declared_ids(data: object) -> set[str]:
+    """The ids a file that failed validation meant to declare, as far as they can be read."""
+    if not isinstance(data, dict):
+        return set()
+    entries = data.get("zones") if data.get("kind") == "zones" else [data]
+    if not isinstance(entries, list):
+        return set()
+    return {e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)}
 
 
 def _register(handbook: Handbook, item_id: str, origin: Origin, problems: list[Problem]) -> None:
@@ -180,7 +194,7 @@ def check_references(handbook: Handbook) -> list[Problem]:
     problems: list[Problem] = []
 
     def expect(origin: Origin, sub: Location, value: str, kind: str) -> None:
-        if value not in ids[kind]:
+        if value not in ids[kind] and value not in handbook.invalid_ids:
             label = "safety topic" if kind == "safety" else kind
             problems.append(
                 origin.problem(sub, f"unknown {label} '{value}'", did_you_mean(value, ids[kind]))
@@ -228,7 +242,7 @@ def _check_outline(handbook: Handbook) -> list[Problem]:
     problems = []
     seen: set[str] = set()
     for i, entry in enumerate(handbook.settings.outline):
-        if entry not in known:
+        if entry not in known and entry not in handbook.invalid_ids:
             problems.append(
                 source.problem(
                     ("outline", i), f"unknown chapter '{entry}'", did_you_mean(entry, known)
@@ -241,7 +255,7 @@ def _check_outline(handbook: Handbook) -> list[Problem]:
 
 
 def _check_links(handbook: Handbook) -> list[Problem]:
-    targets = set(handbook.origins) | set(GENERATED_PARTS)
+    targets = set(handbook.origins) | set(GENERATED_PARTS) | handbook.invalid_ids
     targets |= {s.id for c in handbook.chapters for s in c.sections if s.id}
     problems = []
     for chapter in handbook.chapters:

@@ -186,3 +186,18 @@ def test_missing_settings_file(tmp_path):
     with pytest.raises(HandbookError) as caught:
         check(tmp_path)
     assert "handbook.yaml is missing" in caught.value.problems[0].message
+
+
+def test_an_invalid_file_does_not_also_break_every_reference_to_it(tmp_path):
+    routine = """
+    kind: routine
+    id: short
+    title: Short
+    minutes: 2
+    steps:
+      - {technique: stroking, minutes: 2}
+    """
+    broken = TECHNIQUE.replace("purpose: Calms.", "purpose: Calms.\nintensity: strong")
+    problem = only(problems(tmp_path, {"t.yaml": broken, "r.yaml": routine}))
+    assert problem.path == "content/t.yaml"
+    assert problem.message == "'strong' is not a whole number"
