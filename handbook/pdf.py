@@ -14,6 +14,7 @@ located at the template or stylesheet line that asked.
 
 from __future__ import annotations
 
+import datetime
 import io
 import logging
 import mimetypes
@@ -479,5 +480,32 @@ def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> b
         document.metadata.created = document.metadata.modified = date
     fetcher = document.url_fetcher  # a ProjectFetcher when the document comes from render()
     refusals, asker = getattr(fetcher, "refusals", []), getattr(fetcher, "asker", None)
-    with _warnings_are_errors(origin, refusals, asker):
+    with _warnings_are_errors(origin, refusals, asker), _font_timestamps(date):
         return document.write_pdf(**options)
+
+
+@contextmanager
+def _font_timestamps(date: str | None) -> Iterator[None]:
+    """Keep subset fonts free of the clock when WeasyPrint subsets with fontTools.
+
+    Without libharfbuzz-subset, WeasyPrint falls back to fontTools, which
+    stamps each subset font with the current time unless SOURCE_DATE_EPOCH
+    is set; pinning it (to the handbook's date, else 0) keeps builds
+    byte-identical on such machines too.
+    """
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = str(_epoch(date))
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def _epoch(date: str | None) -> int:
+    try:
+        day = datetime.date.fromisoformat((date or "")[:10])
+    except ValueError:
+        return 0
+    return int(datetime.datetime.combine(day, datetime.time(), datetime.UTC).timestamp())

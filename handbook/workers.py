@@ -179,7 +179,7 @@ class WorkerPool:
     def _receive(self, worker: _Worker, task: Task) -> Outcome:
         try:
             kind, payload, seconds = worker.conn.recv()
-        except EOFError:
+        except (EOFError, ConnectionResetError):
             self._replace(worker)
             problem = _died(task, worker.process.exitcode, self.limits)
             return Outcome(task, problems=[problem], seconds=time.monotonic() - worker.started)
