@@ -18,7 +18,7 @@ from typing import ClassVar
 import click
 
 from handbook import __version__
-from handbook.errors import HandbookError
+from handbook.errors import HandbookError, counted
 from handbook.pdf import PDF_VARIANTS
 from handbook.sizes import CARD_SIZES, PAPER_SIZES
 
@@ -124,7 +124,7 @@ def _print_problems(exc: HandbookError) -> None:
     for problem in exc.problems:
         click.echo(problem.format(), err=True)
     count = len(exc.problems)
-    click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+    click.echo(f"{counted(count, 'problem')} found.", err=True)
 
 
 class Progress:
@@ -150,7 +150,7 @@ class Progress:
         status = click.style(f"{result.status:<11}", fg=self.STYLES[result.status], bold=True)
         details = []
         if result.pages:
-            details.append(f"{result.pages} page{'s' if result.pages != 1 else ''}")
+            details.append(counted(result.pages, "page"))
         if result.seconds:
             details.append(f"{result.seconds:.2f} s")
         if result.scale < 1:
@@ -294,15 +294,17 @@ def check(project_dir: Path, card_size: str | None, cards: bool) -> None:
 
     handbook = run_check(project_dir)
     counts = (
-        f"{len(handbook.chapters)} chapters, {len(handbook.techniques)} techniques, "
-        f"{len(handbook.routines)} routines, {len(handbook.safety)} safety topics"
+        f"{counted(len(handbook.chapters), 'chapter')}, "
+        f"{counted(len(handbook.techniques), 'technique')}, "
+        f"{counted(len(handbook.routines), 'routine')}, "
+        f"{counted(len(handbook.safety), 'safety topic')}"
     )
     if cards:
         from handbook.build import check_cards
 
         fits = check_cards(project_dir, card_size)
         shrunk = [f"{card_id} ({scale:.0%})" for card_id, scale in fits if scale < 1]
-        counts += f"; {len(fits)} cards fit one page"
+        counts += f"; {counted(len(fits), 'card')} fit one page"
         if shrunk:
             counts += f", text shrunk on {', '.join(shrunk)}"
     click.echo(f"ok: {counts}")

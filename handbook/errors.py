@@ -65,3 +65,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if len(options) <= 8:
         return "valid values: " + ", ".join(f"'{o}'" for o in options)
     return "valid values include: " + ", ".join(f"'{o}'" for o in options[:8]) + ", ..."
+
+
+def counted(count: int, noun: str) -> str:
+    """``counted(1, "page")`` is "1 page", ``counted(2, "page")`` "2 pages"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

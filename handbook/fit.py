@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from handbook import pdf
-from handbook.errors import Problem
+from handbook.errors import Problem, counted
 from handbook.pdf import PageSource
 from handbook.sizes import MM_PER_POINT, card_scale
 
@@ -208,9 +208,9 @@ def overflow_problem(
     message = (
         f"the {side}{card.kind} card '{card.id}' does not fit on one {card_size.upper()} card "
         f"even with its text at the smallest size ({fit.floor_pt:.1f} pt): it is "
-        f"{fit.over_mm:.0f} mm (about {lines} line{'s' if lines != 1 else ''}) too long"
+        f"{fit.over_mm:.0f} mm (about {counted(lines, 'line')}) too long"
     )
-    hint = f"shorten it by about {lines} line{'s' if lines != 1 else ''}"
+    hint = f"shorten it by about {counted(lines, 'line')}"
     if described:
         hint += f"; the longest parts on the card are {described}"
     origin = handbook.origins.get(card.id)
