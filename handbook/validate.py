@@ -306,7 +306,7 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
         message = f"'{value}' is not a valid value for '{name}'"
         hint = did_you_mean(str(value), [c for c in choices if c])
     elif kind == "string_pattern_mismatch":
-        message, hint = _pattern_message(name, value, location)
+        message, hint = _pattern_message(name, value)
     elif kind in ("int_parsing", "int_from_float"):
         message, hint = f"'{value}' is not a whole number", f"write '{name}' as a number like 3"
     elif kind == "float_parsing":
@@ -341,7 +341,7 @@ def _strip_kind(location: Location, model) -> Location:
     return location
 
 
-def _pattern_message(name: str, value: Any, location: Location) -> tuple[str, str]:
+def _pattern_message(name: str, value: Any) -> tuple[str, str]:
     if name == "language":
         return f"'{value}' is not a language tag", "use a BCP 47 tag such as 'en' or 'en-GB'"
     slug = "-".join("".join(c if c.isalnum() else " " for c in str(value).lower()).split())

@@ -41,7 +41,7 @@ def test_build_writes_outputs_into_out(tmp_path):
     assert "handbook.pdf" in result.output
 
 
-def test_unknown_option_value_is_a_usage_error(tmp_path):
+def test_unknown_option_value_is_a_usage_error():
     result = CliRunner().invoke(cli, ["build", "--project", str(REPO), "--paper", "a3"])
     assert result.exit_code == 2
     assert "'a3' is not one of" in result.output

@@ -24,7 +24,7 @@ def booklet_text(out: Path) -> str:
     return "".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
 
 
-def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(default_copy, tmp_path):
+def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(default_copy):
     out = default_copy / "build"
     results: queue.Queue = queue.Queue()
     stop = threading.Event()
