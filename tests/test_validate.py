@@ -18,6 +18,19 @@ steps: [Glide slowly.]
 """
 
 
+def short_routine(technique: str) -> str:
+    """A two-minute routine of one step using ``technique``."""
+    return f"""
+    kind: routine
+    id: short
+    title: Short
+    minutes: 2
+    steps:
+      - technique: {technique}
+        minutes: 2
+    """
+
+
 def project(tmp_path: Path, files: dict[str, str], settings: str = SETTINGS) -> Path:
     write(tmp_path / "handbook.yaml", settings)
     for name, text in files.items():
@@ -120,15 +133,7 @@ def test_duplicate_ids_across_files(tmp_path):
 
 
 def test_unknown_references_suggest(tmp_path):
-    routine = """
-    kind: routine
-    id: short
-    title: Short
-    minutes: 2
-    steps:
-      - technique: strokng
-        minutes: 2
-    """
+    routine = short_routine("strokng")
     problem = only(problems(tmp_path, {"t.yaml": TECHNIQUE, "r.yaml": routine}))
     assert (problem.path, problem.line) == ("content/r.yaml", 6)
     assert problem.message == "unknown technique 'strokng'"
@@ -189,14 +194,7 @@ def test_missing_settings_file(tmp_path):
 
 
 def test_an_invalid_file_does_not_also_break_every_reference_to_it(tmp_path):
-    routine = """
-    kind: routine
-    id: short
-    title: Short
-    minutes: 2
-    steps:
-      - {technique: stroking, minutes: 2}
-    """
+    routine = short_routine("stroking")
     broken = TECHNIQUE.replace("purpose: Calms.", "purpose: Calms.\nintensity: strong")
     problem = only(problems(tmp_path, {"t.yaml": broken, "r.yaml": routine}))
     assert problem.path == "content/t.yaml"
