@@ -143,9 +143,9 @@ def child_build(project: str, out: str, *args: str) -> None:
 
 def dump_sources(project: Path, folder: Path) -> None:
     """Write the final HTML of every document for the floor measurement."""
+    from handbook.content.validate import load_handbook
+    from handbook.html.render import Renderer, cards
     from handbook.project import open_project
-    from handbook.render import Renderer, cards
-    from handbook.validate import load_handbook
 
     opened = open_project(project)
     handbook = load_handbook(opened)

@@ -15,11 +15,11 @@ import statistics
 import time
 from pathlib import Path
 
-from handbook.fit import fit_card
+from handbook.content.validate import load_handbook
+from handbook.html.render import Renderer, cards
+from handbook.press.fit import fit_card
+from handbook.press.sizes import CARD_SIZES
 from handbook.project import open_project
-from handbook.render import Renderer, cards
-from handbook.sizes import CARD_SIZES
-from handbook.validate import load_handbook
 
 
 def main() -> None:

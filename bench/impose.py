@@ -9,9 +9,9 @@ import statistics
 import time
 from pathlib import Path
 
-from handbook import pdf
-from handbook.impose import impose
-from handbook.sizes import print_sheet
+from handbook.engine import pdf
+from handbook.press.impose import impose
+from handbook.press.sizes import print_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 PROSE = (

@@ -18,9 +18,9 @@ from typing import ClassVar
 import click
 
 from handbook import __version__
+from handbook.engine.pdf import PDF_VARIANTS
 from handbook.errors import HandbookError, counted
-from handbook.pdf import PDF_VARIANTS
-from handbook.sizes import CARD_SIZES, PAPER_SIZES
+from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
 
 SHEETS = ["a4", "letter"]
 
@@ -181,7 +181,7 @@ def _shown(path: Path) -> str:
 
 def _options(time_limit: float, memory_limit: int, **options):
     from handbook.build import BuildOptions
-    from handbook.workers import Limits
+    from handbook.build.workers import Limits
 
     return BuildOptions(**options, limits=Limits(seconds=time_limit, memory_mb=memory_limit))
 
@@ -225,7 +225,7 @@ def watch(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
 
     A failed build keeps the last good outputs. Stop with Ctrl-C.
     """
-    from handbook.watch import watch as run_watch
+    from handbook.build.watch import watch as run_watch
 
     progress = Progress(quiet, verbose)
 
@@ -326,7 +326,7 @@ def schema(out_dir: Path) -> None:
     Point an editor at one with a first line such as
     '# yaml-language-server: $schema=../schema/content.schema.json'.
     """
-    from handbook.schema import write_schemas
+    from handbook.content.schema import write_schemas
 
     for path in write_schemas(out_dir):
         click.echo(f"wrote {_shown(path)}")

@@ -13,9 +13,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from handbook.content.schema import (
+    CONTENT_SCHEMA,
+    SCHEMA_DIR,
+    SETTINGS_SCHEMA,
+    modeline,
+    write_schemas,
+)
 from handbook.errors import HandbookError, Problem
 from handbook.project import SETTINGS_FILE, defaults_root
-from handbook.schema import CONTENT_SCHEMA, SCHEMA_DIR, SETTINGS_SCHEMA, modeline, write_schemas
 
 SKELETON = Path(__file__).parent / "skeleton"
 

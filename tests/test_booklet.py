@@ -12,11 +12,11 @@ import yaml
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from handbook import pdf
 from handbook.build import BuildOptions, build
 from handbook.cli import cli
-from handbook.pdf import PDF_VARIANTS
-from handbook.sizes import PAPER_SIZES, points, print_sheet
+from handbook.engine import pdf
+from handbook.engine.pdf import PDF_VARIANTS
+from handbook.press.sizes import PAPER_SIZES, points, print_sheet
 from tests.conftest import REPO, write
 
 SAFETY = {"hot-skin": "Hot skin", "sharp-pain": "Sharp pain"}

@@ -13,13 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from handbook import pdf, sheets_pdf
 from handbook.cli import cli
-from handbook.fit import FLOOR_PT, PX_PER_PT, Measure, fit_card, search
+from handbook.content.validate import load_handbook
+from handbook.engine import pdf
+from handbook.html.render import Renderer, cards
+from handbook.press import sheets_pdf
+from handbook.press.fit import FLOOR_PT, PX_PER_PT, Measure, fit_card, search
+from handbook.press.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
 from handbook.project import defaults_root, open_project
-from handbook.render import Renderer, cards
-from handbook.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
-from handbook.validate import load_handbook
 from tests.conftest import REPO, write
 
 A_LITTLE_TOO_LONG = """

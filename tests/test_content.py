@@ -7,8 +7,8 @@ from functools import cache
 
 from pypdf import PdfReader
 
+from handbook.content.validate import Handbook, load_handbook
 from handbook.project import defaults_root, open_project
-from handbook.validate import Handbook, load_handbook
 
 TECHNIQUES = {
     "stroking",

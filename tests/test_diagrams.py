@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from handbook.diagrams import body_map, draw_body_map, timeline
+from handbook.content.model import Routine, RoutineStep, SafetyTopic, Shape, Stroke, Technique, Zone
+from handbook.content.validate import load_handbook
 from handbook.errors import HandbookError
-from handbook.model import Routine, RoutineStep, SafetyTopic, Shape, Stroke, Technique, Zone
+from handbook.html.diagrams import body_map, draw_body_map, timeline
+from handbook.html.render import Renderer
 from handbook.project import open_project
-from handbook.render import Renderer
-from handbook.validate import load_handbook
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, check
 from handbook.errors import HandbookError
-from handbook.sizes import CARD_SIZES, PAPER_SIZES, points
+from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, points
 from tests.conftest import REPO, TINY, write
 
 

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from handbook.build import build
 from handbook.cli import cli
+from handbook.content.validate import load_handbook
 from handbook.errors import HandbookError
+from handbook.html.render import Renderer
 from handbook.project import open_project
-from handbook.render import Renderer
-from handbook.validate import load_handbook
 from tests.conftest import write
 
 SECRET = "TOP-SECRET-0815"

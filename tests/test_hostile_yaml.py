@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from handbook.build import build, check
 from handbook.cli import cli
+from handbook.content.load import MAX_DEPTH, MAX_FILE_BYTES
 from handbook.errors import HandbookError
-from handbook.load import MAX_DEPTH, MAX_FILE_BYTES
 from tests.conftest import write
 
 EARLIER = b"%PDF-1.7 earlier output\n"

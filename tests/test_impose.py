@@ -8,9 +8,9 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from handbook import pdf
-from handbook.impose import Sheet, impose, padded_order, saddle_order
-from handbook.sizes import PAPER_SIZES, points, print_sheet
+from handbook.engine import pdf
+from handbook.press.impose import Sheet, impose, padded_order, saddle_order
+from handbook.press.sizes import PAPER_SIZES, points, print_sheet
 
 
 def reading_order(sheets: list[Sheet]) -> list[int | None]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from handbook.build import RENDERED, UP_TO_DATE, BuildOptions, build
-from handbook.cache import CACHE_FILE
+from handbook.build.cache import CACHE_FILE
 
 
 def fingerprints(out: Path) -> dict[str, tuple[int, str]]:

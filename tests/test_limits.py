@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from handbook.build import FAILED, BuildOptions, build
+from handbook.build.workers import Limits, Task, run_tasks
 from handbook.cli import cli
 from handbook.errors import HandbookError
-from handbook.workers import Limits, Task, run_tasks
 
 TECHNIQUE = "content/techniques/stroking.yaml"
 

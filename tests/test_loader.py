@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from handbook.content.load import read_yaml
 from handbook.errors import HandbookError
-from handbook.load import read_yaml
 from tests.conftest import write
 
 

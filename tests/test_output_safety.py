@@ -14,11 +14,10 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from handbook import output
-from handbook.build import BuildOptions, build
+from handbook.build import BuildOptions, build, output
+from handbook.build.output import build_lock, write_atomic
 from handbook.cli import cli
 from handbook.errors import HandbookError
-from handbook.output import build_lock, write_atomic
 from tests.conftest import REPO, write
 
 
@@ -136,7 +135,7 @@ def test_second_build_into_the_same_folder_is_refused(project):
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from handbook.output import build_lock
+from handbook.build.output import build_lock
 with build_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(60)

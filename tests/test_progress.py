@@ -53,8 +53,8 @@ def test_colour_on_a_terminal_unless_no_color(default_copy):
 
 
 def test_the_size_choices_offered_are_those_the_settings_accept():
-    from handbook.model import CardSize, PaperSize
-    from handbook.sizes import CARD_SIZES, PAPER_SIZES
+    from handbook.content.model import CardSize, PaperSize
+    from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
 
     assert set(PAPER_SIZES) == set(PaperSize.__args__)
     assert set(CARD_SIZES) == set(CardSize.__args__)

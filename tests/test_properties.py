@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from handbook.build import BuildOptions, build, check
+from handbook.content.model import CONTENT_KINDS
 from handbook.errors import HandbookError
-from handbook.model import CONTENT_KINDS
 from handbook.project import defaults_root
 from tests.conftest import write
 

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from handbook.cli import cli
+from handbook.content.schema import content_schema, settings_schema
 from handbook.project import defaults_root
 from handbook.scaffold import SKELETON
-from handbook.schema import content_schema, settings_schema
 
 
 def as_editor_sees(path: Path):

@@ -9,9 +9,9 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from handbook import sheets_pdf
-from handbook.sheets import BLEED, Rect, layout, mirrored
-from handbook.sizes import CARD_SIZES, PAPER_SIZES, points, pouch_margin
+from handbook.press import sheets_pdf
+from handbook.press.sheets import BLEED, Rect, layout, mirrored
+from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, points, pouch_margin
 
 SHEETS = ("a4", "letter")
 COMBINATIONS = list(itertools.product(SHEETS, CARD_SIZES))

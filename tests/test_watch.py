@@ -14,8 +14,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, BuildReport
+from handbook.build.watch import watch
 from handbook.errors import HandbookError
-from handbook.watch import watch
 
 TECHNIQUE = "content/techniques/stroking.yaml"
 

@@ -6,7 +6,7 @@ fonts and settings; the page size and print options; the tool's version)
 and a function that writes it. A job whose hash matches the one recorded in
 the output folder, and whose files are still there unchanged, is up to date
 and is not rendered. The rest render in worker processes
-(:mod:`handbook.workers`), in parallel and under a time and memory limit.
+(:mod:`handbook.build.workers`), in parallel and under a time and memory limit.
 
 Everything is checked before anything is written; each output is written
 atomically, and an output that fails does not stop the others.
@@ -24,21 +24,22 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handbook import __version__, pdf
-from handbook.cache import BuildCache, digest
+from handbook import __version__
+from handbook.build.cache import BuildCache, digest
+from handbook.build.output import build_lock, write_atomic
+from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
+from handbook.engine import pdf
 from handbook.errors import HandbookError, Problem
-from handbook.output import build_lock, write_atomic
+from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, pouch_margin, print_sheet, sheet_for_paper
 from handbook.project import Project, open_project
-from handbook.sizes import CARD_SIZES, PAPER_SIZES, pouch_margin, print_sheet, sheet_for_paper
-from handbook.workers import Limits, Outcome, Task, WorkerPool, default_jobs
 
 # Loading, validating and templating (pydantic, Jinja) are imported when a
 # build needs them, so a build with nothing to do finishes in a blink.
 if TYPE_CHECKING:
-    from handbook.pdf import PageSource
-    from handbook.render import Card
-    from handbook.sheets import SheetLayout
-    from handbook.validate import Handbook, Origin
+    from handbook.content.validate import Handbook, Origin
+    from handbook.engine.pdf import PageSource
+    from handbook.html.render import Card
+    from handbook.press.sheets import SheetLayout
 
 RENDERED = "rendered"
 UP_TO_DATE = "up to date"
@@ -121,7 +122,7 @@ class _Origins:
 
 def check(project_dir: Path) -> Handbook:
     """Validate a project without rendering; raises HandbookError listing every problem."""
-    from handbook.validate import load_handbook
+    from handbook.content.validate import load_handbook
 
     return load_handbook(open_project(project_dir))
 
@@ -131,9 +132,9 @@ def check_cards(project_dir: Path, card_size: str | None = None) -> list[tuple[s
 
     Raises HandbookError naming each card too long for one page.
     """
-    from handbook.fit import fit_card, overflow_problem
-    from handbook.render import Renderer, cards
-    from handbook.validate import load_handbook
+    from handbook.content.validate import load_handbook
+    from handbook.html.render import Renderer, cards
+    from handbook.press.fit import fit_card, overflow_problem
 
     project = open_project(project_dir)
     handbook = load_handbook(project)
@@ -194,7 +195,7 @@ def _update(
     output_cache.sources = None
     # The workers start now and import WeasyPrint while this process reads the project.
     with WorkerPool(options.jobs or default_jobs(), options.limits, _import_weasyprint) as pool:
-        from handbook.validate import load_handbook
+        from handbook.content.validate import load_handbook
 
         handbook = load_handbook(project)
         jobs = plan(project, handbook, options, report.problems)
@@ -230,8 +231,8 @@ def plan(
     An output whose HTML cannot be made (a template error) adds its problems
     to ``problems`` and has no job, nor have the outputs made from it.
     """
-    from handbook import sheets
-    from handbook.render import Renderer, cards
+    from handbook.html.render import Renderer, cards
+    from handbook.press import sheets
 
     renderer = Renderer(project)
     shared = _shared_inputs(project, handbook)
@@ -444,7 +445,7 @@ def _make_booklet(date: str | None, variant: str | None, source: PageSource, tar
 
 def _make_print(sheet: tuple[float, float], names: tuple[str, ...], target: Path) -> Made:
     """The booklet imposed for saddle stitching, two pages per side of a landscape sheet."""
-    from handbook import impose
+    from handbook.press import impose
 
     imposed = impose.impose((target.parent / names[0]).read_bytes(), sheet)
     write_atomic(target, imposed.pdf)
@@ -453,8 +454,8 @@ def _make_print(sheet: tuple[float, float], names: tuple[str, ...], target: Path
 
 def _make_card(card: Card, size: str, origins: _Origins, source: PageSource, target: Path) -> Made:
     """Fit the card on one page; write it trimmed, and with its bleed for the sheets."""
-    from handbook import sheets_pdf
-    from handbook.fit import fit_card, overflow_problem
+    from handbook.press import sheets_pdf
+    from handbook.press.fit import fit_card, overflow_problem
 
     fit = fit_card(source, size)
     if not fit.fits:
@@ -471,7 +472,7 @@ def _bleed_file(out_dir: Path, card_id: str) -> Path:
 
 def _make_cards_pdf(names: tuple[str, ...], target: Path) -> Made:
     """All cards in one file, one card per page, from the card files just written."""
-    from handbook import sheets_pdf
+    from handbook.press import sheets_pdf
 
     data = sheets_pdf.combine([(target.parent / name).read_bytes() for name in names])
     write_atomic(target, data)
@@ -488,7 +489,7 @@ def _make_sheets(
     target: Path,
 ) -> Made:
     """The cards n-up with crop marks; with ``backs``, each sheet's reverse after it."""
-    from handbook import sheets_pdf
+    from handbook.press import sheets_pdf
 
     fronts = [_bleed_file(target.parent, card_id).read_bytes() for card_id in ids]
     back_pdfs = None if backs is None else _fit_backs(backs, origins, size)
@@ -501,7 +502,7 @@ def _fit_backs(
     backs: tuple[tuple[Card, PageSource], ...], origins: _Origins, size: str
 ) -> list[bytes]:
     """Each card's back, fitted like a front; all problems at once if some do not fit."""
-    from handbook.fit import fit_card, overflow_problem
+    from handbook.press.fit import fit_card, overflow_problem
 
     fitted, problems = [], []
     for card, source in backs:
@@ -517,7 +518,7 @@ def _fit_backs(
 
 def _make_previews(ids: tuple[str, ...], names: tuple[str, ...], target: Path) -> Made:
     """A PNG per card and a contact sheet, drawn from cards.pdf."""
-    from handbook.preview import write_previews
+    from handbook.press.preview import write_previews
 
     write_previews(target.parent.parent / names[0], list(ids), target.parent, dpi=PREVIEW_DPI)
     return Made(1, renders=0)

@@ -18,13 +18,14 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from handbook import diagrams, markup
+from handbook.content import markup
+from handbook.content.model import GENERATED_PARTS, Chapter
+from handbook.content.validate import Handbook
+from handbook.engine.pdf import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
-from handbook.model import GENERATED_PARTS, Chapter
-from handbook.pdf import PageSource
+from handbook.html import diagrams
+from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, css_size
 from handbook.project import Project, defaults_root
-from handbook.sizes import CARD_SIZES, PAPER_SIZES, css_size
-from handbook.validate import Handbook
 
 
 @dataclass(frozen=True)

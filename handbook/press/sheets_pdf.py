@@ -3,15 +3,15 @@
 A card is rendered once, with its bleed (WeasyPrint's ``@page { bleed }``:
 the media box is larger than the trim box). The single-card PDFs are cut
 down to the trim box; the sheets place the full bleed version as a form
-XObject at the positions :mod:`handbook.sheets` computed.
+XObject at the positions :mod:`handbook.press.sheets` computed.
 """
 
 from __future__ import annotations
 
 import io
 
-from handbook.sheets import Placement, Segment, SheetLayout, crop_marks
-from handbook.sizes import MM_PER_POINT
+from handbook.press.sheets import Placement, Segment, SheetLayout, crop_marks
+from handbook.press.sizes import MM_PER_POINT
 
 MARK_WIDTH_PT = 0.3
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from handbook.model import ContentFile, Settings
-from handbook.output import write_atomic
+from handbook.build.output import write_atomic
+from handbook.content.model import ContentFile, Settings
 
 SCHEMA_DIR = "schema"
 CONTENT_SCHEMA = "content.schema.json"

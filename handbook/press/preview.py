@@ -11,7 +11,7 @@ import io
 import math
 from pathlib import Path
 
-from handbook.output import write_atomic
+from handbook.build.output import write_atomic
 
 CONTACT_COLUMNS = 4
 _GAP_PX = 16

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from handbook import pdf
+from handbook.engine import pdf
+from handbook.engine.pdf import PageSource
 from handbook.errors import Problem, counted
-from handbook.pdf import PageSource
-from handbook.sizes import MM_PER_POINT, card_scale
+from handbook.press.sizes import MM_PER_POINT, card_scale
 
 FLOOR_PT = 8.0  # smallest body text on an A6 card; scaled with the card size
 PX_PER_PT = 96 / 72  # WeasyPrint lays out in CSS pixels

@@ -17,10 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from handbook import markup
-from handbook.errors import HandbookError, Problem, did_you_mean
-from handbook.load import Location, SourceFile, read_yaml
-from handbook.model import (
+from handbook.content import markup
+from handbook.content.load import Location, SourceFile, read_yaml
+from handbook.content.model import (
     CONTENT_KINDS,
     GENERATED_PARTS,
     Chapter,
@@ -32,6 +31,7 @@ from handbook.model import (
     Zone,
     ZoneList,
 )
+from handbook.errors import HandbookError, Problem, did_you_mean
 from handbook.project import Project
 
 _CONTENT_ADAPTER: TypeAdapter = TypeAdapter(ContentFile)

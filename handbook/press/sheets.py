@@ -1,7 +1,7 @@
 """Card sheets: where each card goes on an A4 or Letter sheet, and where its crop marks go.
 
 Pure geometry in millimetres, PDF-style coordinates (origin at the sheet's
-bottom-left, y upwards); :mod:`handbook.sheets_pdf` draws it.
+bottom-left, y upwards); :mod:`handbook.press.sheets_pdf` draws it.
 
 Each card is printed with a bleed (its background runs past the cut) and
 gets crop marks at all four corners: short lines on the extension of its

@@ -7,7 +7,7 @@ zones to keep off are hatched, zones worked are dotted, every highlighted zone
 is named beside the figure, and timeline steps carry a pattern and a number.
 
 Zone geometry comes from the content (``shapes`` in ``content/zones.yaml``) in
-the fixed frame of :data:`handbook.model.MAP_WIDTH` x :data:`MAP_HEIGHT`; the
+the fixed frame of :data:`handbook.content.model.MAP_WIDTH` x :data:`MAP_HEIGHT`; the
 body outline behind the zones is drawn here.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from handbook.model import (
+from handbook.content.model import (
     MAP_HEIGHT,
     MAP_WIDTH,
     Labels,

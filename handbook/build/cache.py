@@ -14,8 +14,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from handbook.build.output import write_atomic
 from handbook.errors import HandbookError
-from handbook.output import write_atomic
 
 CACHE_FILE = ".handbook-cache.json"
 _FORMAT = 1

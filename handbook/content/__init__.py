@@ -1,0 +1,1 @@
+"""Reading and checking content: YAML with positions, the content model, validation, schemas."""

@@ -1,0 +1,1 @@
+"""The one boundary around WeasyPrint: every import of it, and of its internals, is here."""

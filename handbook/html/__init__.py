@@ -1,0 +1,1 @@
+"""From the validated handbook to HTML: views, templates and diagrams."""

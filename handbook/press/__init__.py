@@ -1,0 +1,1 @@
+"""Print geometry: paper and card sizes, card fitting, imposition, card sheets, previews."""
