@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 
 from handbook.content.validate import load_handbook
-from handbook.html.render import Renderer, cards
+from handbook.html.render import Renderer
+from handbook.html.views import cards
 from handbook.press.fit import fit_card
+from handbook.press.format import resolve_format
 from handbook.press.sizes import CARD_SIZES
 from handbook.project import open_project
 
@@ -31,12 +33,14 @@ def main() -> None:
     handbook = load_handbook(project)
     renderer = Renderer(project)
     all_cards = cards(handbook)
-    fit_card(renderer.card(handbook, all_cards[0], "a6"), "a6")  # warm up fonts and imports
+    a6 = resolve_format("a5", "a6")
+    fit_card(renderer.card(handbook, all_cards[0], a6), a6)  # warm up fonts and imports
     for size in args.size or list(CARD_SIZES):
+        fmt = resolve_format("a5", size)
         renders, shrunk, failed = [], [], []
         started = time.perf_counter()
         for card in all_cards:
-            fit = fit_card(renderer.card(handbook, card, size), size)
+            fit = fit_card(renderer.card(handbook, card, fmt), fmt)
             renders.append(fit.renders)
             if not fit.fits:
                 failed.append(card.id)

@@ -76,6 +76,19 @@ def build_options(command):
             help="Write the booklet as PDF/A (archiving) or PDF/UA (accessibility).",
         ),
         click.option("--force", is_flag=True, help="Render every output, even unchanged ones."),
+        click.option("--quiet", "-q", is_flag=True, help="Print only problems."),
+        click.option(
+            "--verbose", "-v", is_flag=True, help="Also list the outputs that are up to date."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return limit_options(command)
+
+
+def limit_options(command):
+    """How many workers lay out pages, and how long and how much memory each output may take."""
+    options = [
         click.option(
             "--jobs",
             "-j",
@@ -95,10 +108,6 @@ def build_options(command):
             default=3072,
             show_default=True,
             help="Megabytes of memory one render may use.",
-        ),
-        click.option("--quiet", "-q", is_flag=True, help="Print only problems."),
-        click.option(
-            "--verbose", "-v", is_flag=True, help="Also list the outputs that are up to date."
         ),
     ]
     for option in reversed(options):
@@ -287,12 +296,19 @@ def init(folder: Path, bare: bool, quiet: bool) -> None:
     show_default=True,
     help="Lay out every card to find cards too long for one page (takes a moment).",
 )
+@limit_options
 @reports_problems
-def check(project_dir: Path, card_size: str | None, cards: bool) -> None:
+def check(project_dir: Path, card_size: str | None, cards: bool, **limits) -> None:
     """Validate the whole project and print every problem; writes nothing."""
     from handbook.build import check as run_check
+    from handbook.build import check_cards
 
-    handbook = run_check(project_dir)
+    fits = []
+    if cards:
+        report = check_cards(project_dir, _options(card_size=card_size, **limits))
+        handbook, fits = report.handbook, report.cards
+    else:
+        handbook = run_check(project_dir)
     counts = (
         f"{counted(len(handbook.chapters), 'chapter')}, "
         f"{counted(len(handbook.techniques), 'technique')}, "
@@ -300,10 +316,7 @@ def check(project_dir: Path, card_size: str | None, cards: bool) -> None:
         f"{counted(len(handbook.safety), 'safety topic')}"
     )
     if cards:
-        from handbook.build import check_cards
-
-        fits = check_cards(project_dir, card_size)
-        shrunk = [f"{card_id} ({scale:.0%})" for card_id, scale in fits if scale < 1]
+        shrunk = [f"{fit.id} ({fit.scale:.0%})" for fit in fits if fit.scale < 1]
         counts += f"; {counted(len(fits), 'card')} fit one page"
         if shrunk:
             counts += f", text shrunk on {', '.join(shrunk)}"

@@ -16,9 +16,11 @@ from pypdf import PdfReader
 from handbook.cli import cli
 from handbook.content.validate import load_handbook
 from handbook.engine import pdf
-from handbook.html.render import Renderer, cards
+from handbook.html.render import Renderer
+from handbook.html.views import cards
 from handbook.press import sheets_pdf
-from handbook.press.fit import FLOOR_PT, PX_PER_PT, Measure, fit_card, search
+from handbook.press.fit import PX_PER_PT, Measure, fit_card, search
+from handbook.press.format import FLOOR_PT, resolve_format
 from handbook.press.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
 from handbook.project import defaults_root, open_project
 from tests.conftest import REPO, write
@@ -73,8 +75,9 @@ def test_every_default_card_is_one_page_of_each_size(default_cards, size):
     handbook, renderer, all_cards = default_cards
     width, height = CARD_SIZES[size]
     for index, card in enumerate(all_cards):
-        source = renderer.card(handbook, card, size)
-        fit = fit_card(source, size)
+        fmt = resolve_format("a5", size)
+        source = renderer.card(handbook, card, fmt)
+        fit = fit_card(source, fmt)
         assert fit.fits, card.id
         assert fit.body_pt >= fit.floor_pt - 0.01
         pages = fit.document.pages
@@ -108,8 +111,9 @@ def test_default_build_writes_each_card_as_one_a6_page(default_build):
 
 def test_the_sheets_get_the_card_with_its_bleed(default_cards):
     handbook, renderer, all_cards = default_cards
-    source = renderer.card(handbook, all_cards[0], "a6")
-    page = PdfReader(BytesIO(pdf.to_pdf_bytes(fit_card(source, "a6").document, ""))).pages[0]
+    a6 = resolve_format("a5", "a6")
+    source = renderer.card(handbook, all_cards[0], a6)
+    page = PdfReader(BytesIO(pdf.to_pdf_bytes(fit_card(source, a6).document, ""))).pages[0]
     bleed_mm = (float(page.trimbox[0]) - float(page.mediabox[0])) * MM_PER_POINT
     assert bleed_mm == pytest.approx(2, abs=0.01)
 
@@ -214,7 +218,7 @@ class _Model:
 )
 def test_search_fits_in_at_most_four_renders(overflow, exponent):
     model = _Model(overflow, exponent)
-    fit = search(model.render, "a6", measure=model.measure)
+    fit = search(model.render, FLOOR_PT, measure=model.measure)
     floor = FLOOR_PT / 11.5
     assert fit.renders == len(model.scales) <= 4
     assert fit.fits == (model.needed(floor) <= AVAILABLE)
@@ -230,7 +234,7 @@ def test_search_fits_in_at_most_four_renders(overflow, exponent):
 
 def test_search_needs_two_renders_for_a_typical_overflow():
     model = _Model(1.15, 1.5)
-    fit = search(model.render, "a6", measure=model.measure)
+    fit = search(model.render, FLOOR_PT, measure=model.measure)
     best = (1 / 1.15) ** (1 / 1.5)
     assert fit.fits and fit.renders == 2
     assert best * 0.97 <= fit.scale <= best
@@ -238,7 +242,7 @@ def test_search_needs_two_renders_for_a_typical_overflow():
 
 def test_text_already_at_the_floor_is_not_shrunk_further():
     model = _Model(1.2, 1.5, body_px=7.5 * PX_PER_PT)
-    fit = search(model.render, "a6", measure=model.measure)
+    fit = search(model.render, FLOOR_PT, measure=model.measure)
     assert not fit.fits and fit.renders == 1 and fit.scale == 1
     assert fit.over_mm == pytest.approx(0.2 * AVAILABLE / PX_PER_PT * MM_PER_POINT)
 

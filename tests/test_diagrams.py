@@ -13,6 +13,7 @@ from handbook.content.validate import load_handbook
 from handbook.errors import HandbookError
 from handbook.html.diagrams import body_map, draw_body_map, timeline
 from handbook.html.render import Renderer
+from handbook.press.format import resolve_format
 from handbook.project import open_project
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -175,7 +176,7 @@ def test_timeline_segments_are_proportional_to_minutes():
 def test_default_booklet_places_a_diagram_for_every_technique_routine_and_mapped_topic():
     project = open_project(Path(__file__).resolve().parent.parent)
     handbook = load_handbook(project)
-    html = Renderer(project).booklet(handbook, "a5").html
+    html = Renderer(project).booklet(handbook, resolve_format("a5", "a6")).html
     mapped = [s for s in handbook.safety if s.zones]
     expected = len(handbook.techniques) + len(handbook.routines) + len(mapped)
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == expected

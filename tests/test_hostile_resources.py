@@ -26,6 +26,7 @@ from handbook.content import markup
 from handbook.content.validate import load_handbook
 from handbook.errors import HandbookError
 from handbook.html.render import Renderer
+from handbook.press.format import resolve_format
 from handbook.project import open_project
 from tests.conftest import write
 
@@ -336,7 +337,7 @@ def test_hostile_content_builds_as_plain_text(hostile):
         f'kind: chapter\nid: intro\ntitle: "<img src=x>"\nsections:\n  - body: "{body}"\n',
     )
     handbook = load_handbook(open_project(hostile))
-    html = Renderer(open_project(hostile)).booklet(handbook, "a5").html
+    html = Renderer(open_project(hostile)).booklet(handbook, resolve_format("a5", "a6")).html
     assert "&lt;img src=x&gt;" in html
     assert "<img" not in html and "<object" not in html and "<link" not in html
     build(hostile)

@@ -50,11 +50,3 @@ def test_colour_on_a_terminal_unless_no_color(default_copy):
     assert "\x1b[" in run_on_terminal(args, env)
     plain = run_on_terminal(args, {**env, "NO_COLOR": "1"})
     assert "up to date" in plain and "\x1b[" not in plain
-
-
-def test_the_size_choices_offered_are_those_the_settings_accept():
-    from handbook.content.model import CardSize, PaperSize
-    from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
-
-    assert set(PAPER_SIZES) == set(PaperSize.__args__)
-    assert set(CARD_SIZES) == set(CardSize.__args__)

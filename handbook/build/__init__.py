@@ -3,17 +3,15 @@
 The library API that the command line and the tests call.
 """
 
-from handbook.build.pipeline import (
+from handbook.build.pipeline import BuildOptions, CheckReport, build, check, check_cards
+from handbook.build.report import (
     FAILED,
     NOT_REBUILT,
     RENDERED,
     UP_TO_DATE,
-    BuildOptions,
     BuildReport,
+    CardFit,
     OutputResult,
-    build,
-    check,
-    check_cards,
 )
 
 __all__ = [
@@ -23,6 +21,8 @@ __all__ = [
     "UP_TO_DATE",
     "BuildOptions",
     "BuildReport",
+    "CardFit",
+    "CheckReport",
     "OutputResult",
     "build",
     "check",

@@ -95,6 +95,12 @@ class BuildCache:
                     removed.append(target)
         return removed
 
+    def remember_clean_build(self, sources: str, names: list[str]) -> None:
+        """After a build where every output succeeded: forget (and delete) outputs the
+        project no longer makes, and remember the sources' stamp and the outputs in order."""
+        self.prune(set(names))
+        self.sources, self.order = sources, names
+
     def save(self) -> None:
         """Write the record; if that fails, the next build only renders everything again."""
         record = {

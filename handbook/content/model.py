@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
+
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Markdown = Annotated[str, StringConstraints(max_length=50_000)]
@@ -39,8 +41,9 @@ def _calendar_date(value: object) -> object:
 
 CalendarDate = Annotated[datetime.date, BeforeValidator(_calendar_date)]
 
-PaperSize = Literal["a5", "a4", "letter", "half-letter"]
-CardSize = Literal["a6", "a5", "4x6", "5x7", "3.5x5"]
+# The names come from the size tables, so a size added there is accepted here.
+PaperSize = Literal[tuple(PAPER_SIZES)]  # type: ignore[valid-type]
+CardSize = Literal[tuple(CARD_SIZES)]  # type: ignore[valid-type]
 
 # Where a technique, safety topic or routine comes among its kind, in the
 # booklet and the cards; items with the same order keep the order of their files.

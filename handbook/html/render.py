@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +18,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from handbook.content import markup
-from handbook.content.model import GENERATED_PARTS, Chapter
 from handbook.content.validate import Handbook
 from handbook.engine.pdf import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.html import diagrams
-from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, css_size
+from handbook.html.views import Card, glossary, outline
+from handbook.press.format import Format
+from handbook.press.sizes import css_size
 from handbook.project import Project, defaults_root
-
-
-@dataclass(frozen=True)
-class Part:
-    """One entry of the booklet's outline: a written chapter or a generated part."""
-
-    id: str
-    title: str
-    kind: str  # "chapter" or one of GENERATED_PARTS
-    chapter: Chapter | None  # the written chapter, or a generated part's intro
-
-
-@dataclass(frozen=True)
-class Card:
-    id: str
-    kind: str  # "technique", "routine" or "safety"
-    item: Any
-    source_path: str
 
 
 class Renderer:
@@ -63,30 +45,31 @@ class Renderer:
         self.env.globals["body_map"] = _body_map
         self.env.globals["timeline"] = _timeline
 
-    def booklet(self, handbook: Handbook, paper: str) -> PageSource:
+    def booklet(self, handbook: Handbook, fmt: Format) -> PageSource:
         html = self._render(
             "booklet.html.j2",
             handbook=handbook,
             parts=outline(handbook),
+            glossary=glossary(handbook),
             labels=handbook.settings.labels,
-            paper=paper,
+            paper=fmt.paper,
         )
         return self._page(
             html,
             "booklet.html.j2",
             ("base.css", "booklet.css", "diagrams.css"),
-            PAPER_SIZES[paper],
+            fmt.page_mm,
             "handbook.yaml",
         )
 
-    def card(self, handbook: Handbook, card: Card, size: str) -> PageSource:
-        return self._card_page(f"card-{card.kind}.html.j2", handbook, card, size)
+    def card(self, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
+        return self._card_page(f"card-{card.kind}.html.j2", handbook, card, fmt)
 
-    def card_back(self, handbook: Handbook, card: Card, size: str) -> PageSource:
+    def card_back(self, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
         """The reverse of a card for duplex sheets: a short safety reminder."""
-        return self._card_page("card-back.html.j2", handbook, card, size)
+        return self._card_page("card-back.html.j2", handbook, card, fmt)
 
-    def _card_page(self, template: str, handbook: Handbook, card: Card, size: str) -> PageSource:
+    def _card_page(self, template: str, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
         html = self._render(
             template,
             handbook=handbook,
@@ -98,12 +81,17 @@ class Renderer:
             html,
             template,
             ("base.css", "card.css", "diagrams.css"),
-            CARD_SIZES[size],
+            fmt.card_mm,
             card.source_path,
         )
 
     def _page(
-        self, html: str, template: str, styles: tuple[str, ...], size, origin: str
+        self,
+        html: str,
+        template: str,
+        styles: tuple[str, ...],
+        size: tuple[float, float],
+        origin: str,
     ) -> PageSource:
         own_templates = sorted((self.project.root / "templates").glob("*.j2"))
         return PageSource(
@@ -221,39 +209,3 @@ def _timeline(context: Any, routine: Any) -> Markup:
     handbook: Handbook = context["handbook"]
     names = {t.id: t.name for t in handbook.techniques}
     return diagrams.timeline(routine, names, [t.id for t in handbook.techniques])
-
-
-def outline(handbook: Handbook) -> list[Part]:
-    """The booklet's parts in order: ``outline`` from settings first, then the rest.
-
-    The outline only orders: a chapter or generated part it leaves out is
-    still printed, after the listed ones.
-    """
-    chapters = {c.id: c for c in handbook.chapters}
-    present = {
-        "techniques": bool(handbook.techniques),
-        "routines": bool(handbook.routines),
-        "safety": bool(handbook.safety),
-        "glossary": bool(handbook.techniques),
-    }
-    order = [p for p in handbook.settings.outline if present.get(p, True)]
-    order += [c.id for c in handbook.chapters if c.id not in order and c.id not in GENERATED_PARTS]
-    order += [p for p in GENERATED_PARTS if p not in order and present[p]]
-    labels = handbook.settings.labels
-    parts = []
-    for part_id in order:
-        chapter = chapters.get(part_id)
-        if part_id in GENERATED_PARTS:
-            title = chapter.title if chapter else getattr(labels, part_id)
-            parts.append(Part(part_id, title, part_id, chapter))
-        else:
-            parts.append(Part(part_id, chapter.title, "chapter", chapter))
-    return parts
-
-
-def cards(handbook: Handbook) -> list[Card]:
-    """One card per technique, routine and safety topic, in booklet order."""
-    found = [Card(t.id, "technique", t, handbook.source_path(t.id)) for t in handbook.techniques]
-    found += [Card(r.id, "routine", r, handbook.source_path(r.id)) for r in handbook.routines]
-    found += [Card(s.id, "safety", s, handbook.source_path(s.id)) for s in handbook.safety]
-    return found

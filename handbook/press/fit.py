@@ -27,9 +27,9 @@ from typing import Any
 from handbook.engine import pdf
 from handbook.engine.pdf import PageSource
 from handbook.errors import Problem, counted
-from handbook.press.sizes import MM_PER_POINT, card_scale
+from handbook.press.format import Format
+from handbook.press.sizes import MM_PER_POINT
 
-FLOOR_PT = 8.0  # smallest body text on an A6 card; scaled with the card size
 PX_PER_PT = 96 / 72  # WeasyPrint lays out in CSS pixels
 
 _FIRST_EXPONENT = 1.6
@@ -111,18 +111,18 @@ def _body_box(page_box):
     return root
 
 
-def scaled_source(source: PageSource, card_size: str, scale: float) -> PageSource:
+def scaled_source(source: PageSource, fmt: Format, scale: float) -> PageSource:
     """The card's page source with its size scale and shrink set for card.css."""
-    variables = f":root {{ --card-scale: {card_scale(card_size):.4f}; --fit: {scale:.4f}; }}"
+    variables = f":root {{ --card-scale: {fmt.card_scale:.4f}; --fit: {scale:.4f}; }}"
     return replace(source, extra_css=f"{source.extra_css}\n{variables}")
 
 
-def fit_card(source: PageSource, card_size: str) -> Fit:
+def fit_card(source: PageSource, fmt: Format) -> Fit:
     """Render a card at the largest scale (down to the floor) that fits one page."""
-    return search(lambda scale: pdf.render(scaled_source(source, card_size, scale)), card_size)
+    return search(lambda scale: pdf.render(scaled_source(source, fmt, scale)), fmt.floor_pt)
 
 
-def search(render: Callable[[float], Any], card_size: str, measure=measure) -> Fit:
+def search(render: Callable[[float], Any], floor_pt: float, measure=measure) -> Fit:
     """Find a scale that fits in few renders; ``render`` lays out the card at a scale.
 
     Full size first, then estimates refined by each measurement; the fourth
@@ -132,7 +132,6 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
     document = render(1.0)
     first = measure(document)
     body_pt = first.body_px / PX_PER_PT
-    floor_pt = FLOOR_PT * card_scale(card_size)
     floor = min(1.0, floor_pt / body_pt)
     if first.fits:
         return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt)
@@ -192,7 +191,7 @@ _MATCH_CHARS = 24  # how much of a text must appear on the card to count as prin
 
 
 def overflow_problem(
-    handbook, card, card_size: str, fit: Fit, card_html: str, *, back: bool = False
+    handbook, card, fmt: Format, fit: Fit, card_html: str, *, back: bool = False
 ) -> Problem:
     """A located problem for a card too long even at the floor: how much, and what to cut.
 
@@ -206,7 +205,7 @@ def overflow_problem(
     described = " and ".join(f"'{name}' ({length} characters)" for name, length in parts[:2])
     side = "back of the " if back else ""
     message = (
-        f"the {side}{card.kind} card '{card.id}' does not fit on one {card_size.upper()} card "
+        f"the {side}{card.kind} card '{card.id}' does not fit on one {fmt.card.upper()} card "
         f"even with its text at the smallest size ({fit.floor_pt:.1f} pt): it is "
         f"{fit.over_mm:.0f} mm (about {counted(lines, 'line')}) too long"
     )

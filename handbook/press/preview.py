@@ -11,8 +11,6 @@ import io
 import math
 from pathlib import Path
 
-from handbook.build.output import write_atomic
-
 CONTACT_COLUMNS = 4
 _GAP_PX = 16
 _FRAME = (150, 150, 150)
@@ -52,18 +50,15 @@ def contact_sheet(images: list, columns: int = CONTACT_COLUMNS):
     return sheet
 
 
-def write_previews(cards_pdf: Path, card_ids: list[str], out_dir: Path, dpi: int) -> list[Path]:
-    """Write ``<id>.png`` per card and ``contact-sheet.png``; returns the paths written."""
+def preview_pngs(cards_pdf: Path, card_ids: list[str], dpi: int) -> dict[str, bytes]:
+    """PNG bytes by file name: ``<id>.png`` for each card and ``contact-sheet.png``."""
     images = card_images(cards_pdf, dpi)
-    written = []
-    for card_id, image in zip(card_ids, images, strict=True):
-        written.append(_write_png(image, out_dir / f"{card_id}.png"))
-    written.append(_write_png(contact_sheet(images), out_dir / "contact-sheet.png"))
-    return written
+    pngs = {f"{card_id}.png": _png(image) for card_id, image in zip(card_ids, images, strict=True)}
+    pngs["contact-sheet.png"] = _png(contact_sheet(images))
+    return pngs
 
 
-def _write_png(image, target: Path) -> Path:
+def _png(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    write_atomic(target, buffer.getvalue())
-    return target
+    return buffer.getvalue()

@@ -1,0 +1,46 @@
+"""The date a PDF carries: handbook.yaml's ``date``, else ``SOURCE_DATE_EPOCH``, never the clock.
+
+Without a date the PDF has none, so that building twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from handbook.errors import HandbookError, Problem
+
+
+def document_date(settings_date: datetime.date | None, variant: str | None) -> str | None:
+    """The W3C date for the PDF's metadata, or None; PDF/X variants require one."""
+    if settings_date:
+        return settings_date.isoformat()
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        if not epoch.isdigit():
+            raise HandbookError(
+                [
+                    Problem(
+                        "SOURCE_DATE_EPOCH",
+                        0,
+                        0,
+                        f"'{epoch}' is not a number of seconds since 1970",
+                        "set it to a whole number, such as $(git log -1 --format=%ct)",
+                    )
+                ]
+            )
+        moment = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if variant and variant.startswith("pdf/x"):
+        raise HandbookError(
+            [
+                Problem(
+                    "handbook.yaml",
+                    0,
+                    0,
+                    f"{variant} needs a date",
+                    "set 'date' in handbook.yaml, or SOURCE_DATE_EPOCH",
+                )
+            ]
+        )
+    return None

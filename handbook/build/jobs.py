@@ -1,0 +1,199 @@
+"""Every output of a project as a job: the hash of all its inputs, and how to make it.
+
+A job whose hash matches the one recorded in the output folder, and whose
+files are still there unchanged, is up to date and is not made again. To add
+an output, add a job in :func:`plan`: :func:`rendered_job` for one rendered
+from HTML, :func:`derived_job` for one made from other outputs, with a maker
+from :mod:`handbook.build.makers`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from handbook import engine
+from handbook.build import makers
+from handbook.build.cache import digest
+from handbook.build.dates import document_date
+from handbook.build.inputs import shared_inputs
+from handbook.build.report import Made
+from handbook.build.workers import Task
+from handbook.errors import HandbookError, Problem
+
+if TYPE_CHECKING:
+    from handbook.build.pipeline import BuildOptions
+    from handbook.content.validate import Handbook
+    from handbook.html.render import Renderer
+    from handbook.html.views import Card
+    from handbook.press.format import Format
+    from handbook.project import Project
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # the file's path inside the output folder
+    origin: str  # the project file named when it fails
+    key: str
+    make: Callable[[Path], Made]  # writes the file into the output folder; runs in a worker
+    needs: tuple[str, ...] = ()  # outputs this one is made from
+    files: tuple[str, ...] = ()  # other files it writes, kept up to date with it
+
+
+@dataclass
+class Planner:
+    """What every job of one build is planned from; collects the problems of planning."""
+
+    renderer: Renderer
+    handbook: Handbook
+    fmt: Format
+    shared: str  # the hash of what every output depends on besides its own HTML
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    def attempt(self, make: Callable[[], T]) -> T | None:
+        """``make()``, or None with its problems recorded (a template error, say)."""
+        try:
+            return make()
+        except HandbookError as exc:
+            self.problems.extend(exc.problems)
+            return None
+
+    def rendered_job(
+        self, name: str, origin: str, source: engine.PageSource, make, *params: str
+    ) -> Job:
+        """An output rendered from HTML; ``make(source, out_dir)`` writes it.
+
+        ``params`` are whatever else changes it besides the source (a PDF variant).
+        """
+        stylesheets = map(str, source.stylesheets)
+        key = digest(self.shared, name, source.html, source.extra_css, *stylesheets, *params)
+        return Job(name, origin, key, partial(make, source))
+
+    def card_job(self, card: Card, back: bool = False) -> Job | None:
+        """A card (or its back) fitted on one page, written trimmed and with its bleed."""
+        page = self.renderer.card_back if back else self.renderer.card
+        source = self.attempt(partial(page, self.handbook, card, self.fmt))
+        if source is None:
+            return None
+        make = partial(makers.make_card, card, self.fmt, back, self.origins([card]))
+        job = self.rendered_job(makers.card_file(card.id, back), card.source_path, source, make)
+        return dataclasses.replace(job, files=(makers.bleed_file(card.id, back),))
+
+    def check_task(self, card: Card) -> Task | None:
+        """A card laid out as its :meth:`card_job` would be, writing nothing."""
+        source = self.attempt(partial(self.renderer.card, self.handbook, card, self.fmt))
+        if source is None:
+            return None
+        fit = partial(makers.fit_card, card, self.fmt, self.origins([card]), source)
+        return Task(card.id, card.source_path, fit)
+
+    def origins(self, cards: list[Card]) -> makers.Origins:
+        found = self.handbook.origins
+        return makers.Origins({c.id: found[c.id] for c in cards if c.id in found})
+
+
+def derived_job(name: str, inputs: list[Job], make, *params: str) -> Job:
+    """An output made from other outputs (combined, imposed), after they are written.
+
+    ``make(input_names, out_dir)`` writes it; its key is its inputs' keys plus
+    ``params`` (whatever else changes it, such as a sheet size).
+    """
+    names = tuple(job.name for job in inputs)
+    key = digest(name, *params, *(job.key for job in inputs))
+    return Job(name, "handbook.yaml", key, partial(make, names), names)
+
+
+def planner(project: Project, handbook: Handbook, fmt: Format) -> Planner:
+    from handbook.html.render import Renderer
+
+    return Planner(Renderer(project), handbook, fmt, shared_inputs(project, handbook))
+
+
+def plan(
+    project: Project, handbook: Handbook, fmt: Format, options: BuildOptions
+) -> tuple[list[Job], list[Problem]]:
+    """Every output of the project as a job, booklet first (it takes longest).
+
+    An output whose HTML cannot be made (a template error) is reported among
+    the problems and has no job, nor have the outputs made from it.
+    """
+    from handbook.html.views import cards
+
+    jobs_of = planner(project, handbook, fmt)
+    jobs = _booklet_jobs(jobs_of, options)
+    all_cards = cards(handbook)
+    fronts = [jobs_of.card_job(card) for card in all_cards]
+    jobs += [job for job in fronts if job]
+    if not all_cards or not all(fronts):
+        return jobs, jobs_of.problems
+    backs = [jobs_of.card_job(card, back=True) for card in all_cards] if options.duplex else []
+    jobs += [job for job in backs if job]
+    ids = tuple(card.id for card in all_cards)
+    jobs += _card_files(jobs_of, ids, [job for job in fronts if job], backs, options)
+    return jobs, jobs_of.problems
+
+
+def plan_checks(
+    project: Project, handbook: Handbook, fmt: Format
+) -> tuple[list[Task], list[Problem]]:
+    """A task per card that lays it out as the build would, for ``check``."""
+    from handbook.html.views import cards
+
+    jobs_of = planner(project, handbook, fmt)
+    tasks = [jobs_of.check_task(card) for card in cards(handbook)]
+    return [task for task in tasks if task], jobs_of.problems
+
+
+def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
+    """The tagged booklet and its imposed print file, or none if the booklet cannot be made."""
+    booklet = jobs_of.attempt(partial(_booklet_job, jobs_of, options))
+    if booklet is None:
+        return []
+    sheet = jobs_of.fmt.print_sheet_pt
+    imposed = derived_job(
+        "handbook-print.pdf", [booklet], partial(makers.make_print, sheet), repr(sheet)
+    )
+    return [booklet, imposed]
+
+
+def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
+    """The booklet; with bleed or marks, its pages grow around the trim box."""
+    source = jobs_of.renderer.booklet(jobs_of.handbook, jobs_of.fmt)
+    extra = engine.print_shop_css(options.bleed, options.marks)
+    source = dataclasses.replace(source, extra_css=source.extra_css + extra)
+    date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
+    make = partial(makers.make_booklet, date, options.pdf_variant)
+    params = (str(date), str(options.pdf_variant))
+    return jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
+
+
+def _card_files(
+    jobs_of: Planner,
+    ids: tuple[str, ...],
+    fronts: list[Job],
+    backs: list[Job | None],
+    options: BuildOptions,
+) -> list[Job]:
+    """cards.pdf, card-sheets.pdf and the PNG previews, made from the card files."""
+    from handbook.press import sheets
+
+    fmt = jobs_of.fmt
+    combined = derived_job("cards.pdf", fronts, makers.make_cards_pdf)
+    jobs = [combined]
+    if all(backs):
+        layout = sheets.layout(fmt.sheet_mm, fmt.card_mm, fmt.pouch_mm)
+        make_sheets = partial(makers.make_sheets, layout, ids, options.duplex)
+        inputs = [*fronts, *(job for job in backs if job)]
+        jobs.append(derived_job("card-sheets.pdf", inputs, make_sheets, repr(layout)))
+    if options.png:
+        previews = derived_job(
+            "png/contact-sheet.png", [combined], partial(makers.make_previews, ids), *ids
+        )
+        jobs.append(dataclasses.replace(previews, files=tuple(f"png/{i}.png" for i in ids)))
+    return jobs

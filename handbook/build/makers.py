@@ -1,0 +1,126 @@
+"""What runs in the workers: each function writes one output into the output folder.
+
+Every maker is called as ``make(..., out_dir)`` with the output folder last,
+reads only what its job named (its page source, or the outputs it is made
+from) and writes atomically, so a failing maker leaves the last good file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handbook import engine
+from handbook.build.output import write_atomic
+from handbook.build.report import Made
+from handbook.errors import HandbookError
+
+if TYPE_CHECKING:
+    from handbook.content.validate import Origin
+    from handbook.engine.pdf import PageSource
+    from handbook.html.views import Card
+    from handbook.press.format import Format
+    from handbook.press.sheets import SheetLayout
+
+BLEED_DIR = ".bleed"  # each card with its bleed, for card-sheets.pdf
+PREVIEW_DPI = 150
+
+
+@dataclass(frozen=True)
+class Origins:
+    """The entries of ``Handbook.origins`` an overflowing card's problem needs.
+
+    Tasks are pickled to the workers; this keeps the whole handbook out of them.
+    """
+
+    origins: dict[str, Origin]
+
+
+def card_file(card_id: str, back: bool = False) -> str:
+    """A card's file in the output folder, trimmed to its size."""
+    return f"cards/backs/{card_id}.pdf" if back else f"cards/{card_id}.pdf"
+
+
+def bleed_file(card_id: str, back: bool = False) -> str:
+    """A card's file with its bleed, which card-sheets.pdf is made from."""
+    return f"{BLEED_DIR}/backs/{card_id}.pdf" if back else f"{BLEED_DIR}/{card_id}.pdf"
+
+
+def make_booklet(date: str | None, variant: str | None, source: PageSource, out_dir: Path) -> Made:
+    """The tagged booklet."""
+    document = engine.render(source)
+    data = engine.to_pdf_bytes(
+        document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
+    )
+    write_atomic(out_dir / "handbook.pdf", data)
+    return Made(len(document.pages))
+
+
+def make_print(sheet: tuple[float, float], names: tuple[str, ...], out_dir: Path) -> Made:
+    """The booklet imposed for saddle stitching, two pages per side of a landscape sheet."""
+    from handbook.press import impose
+
+    imposed = impose.impose((out_dir / names[0]).read_bytes(), sheet)
+    write_atomic(out_dir / "handbook-print.pdf", imposed.pdf)
+    return Made(imposed.sides, renders=0)
+
+
+def make_card(
+    card: Card, fmt: Format, back: bool, origins: Origins, source: PageSource, out_dir: Path
+) -> Made:
+    """Fit a card (or its back) on one page; write it trimmed, and with its bleed for sheets."""
+    from handbook.press import sheets_pdf
+
+    fit = _fit(card, fmt, back, origins, source)
+    data = engine.to_pdf_bytes(fit.document, source.origin)
+    write_atomic(out_dir / bleed_file(card.id, back), data)
+    write_atomic(out_dir / card_file(card.id, back), sheets_pdf.trimmed(data))
+    return Made(1, fit.renders, fit.scale)
+
+
+def fit_card(card: Card, fmt: Format, origins: Origins, source: PageSource) -> Made:
+    """Lay a card out as :func:`make_card` would, writing nothing (for ``check``)."""
+    fit = _fit(card, fmt, False, origins, source)
+    return Made(1, fit.renders, fit.scale)
+
+
+def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSource):
+    from handbook.press.fit import fit_card as fit_on_page
+    from handbook.press.fit import overflow_problem
+
+    fit = fit_on_page(source, fmt)
+    if not fit.fits:
+        raise HandbookError([overflow_problem(origins, card, fmt, fit, source.html, back=back)])
+    return fit
+
+
+def make_cards_pdf(names: tuple[str, ...], out_dir: Path) -> Made:
+    """All cards in one file, one card per page, from the card files just written."""
+    from handbook.press import sheets_pdf
+
+    data = sheets_pdf.combine([(out_dir / name).read_bytes() for name in names])
+    write_atomic(out_dir / "cards.pdf", data)
+    return Made(len(names), renders=0)
+
+
+def make_sheets(
+    layout: SheetLayout, ids: tuple[str, ...], duplex: bool, names: tuple[str, ...], out_dir: Path
+) -> Made:
+    """The cards n-up with crop marks; with ``duplex``, each sheet's reverse after it."""
+    from handbook.press import sheets_pdf
+
+    fronts = [(out_dir / bleed_file(card_id)).read_bytes() for card_id in ids]
+    backs = [(out_dir / bleed_file(i, back=True)).read_bytes() for i in ids if duplex]
+    write_atomic(out_dir / "card-sheets.pdf", sheets_pdf.card_sheets(layout, fronts, backs or None))
+    pages = layout.sheets_for(len(fronts)) * (2 if duplex else 1)
+    return Made(pages, renders=0)
+
+
+def make_previews(ids: tuple[str, ...], names: tuple[str, ...], out_dir: Path) -> Made:
+    """A PNG per card and a contact sheet, drawn from cards.pdf."""
+    from handbook.press.preview import preview_pngs
+
+    for name, data in preview_pngs(out_dir / names[0], list(ids), PREVIEW_DPI).items():
+        write_atomic(out_dir / "png" / name, data)
+    return Made(1, renders=0)

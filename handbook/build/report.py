@@ -1,0 +1,49 @@
+"""What a build reports: each output's status, pages and time, and every problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handbook.errors import Problem
+
+RENDERED = "rendered"
+UP_TO_DATE = "up to date"
+FAILED = "failed"
+NOT_REBUILT = "not rebuilt"  # an output it is made from failed
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a job's maker reports about the file it wrote."""
+
+    pages: int
+    renders: int = 1
+    scale: float = 1.0
+
+
+@dataclass
+class OutputResult:
+    path: Path
+    pages: int
+    seconds: float
+    scale: float = 1.0  # a card's text size after fitting it on one page (1.0 = full size)
+    renders: int = 1  # layouts it took now (0 when up to date)
+    status: str = RENDERED
+
+
+@dataclass
+class BuildReport:
+    outputs: list[OutputResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def with_status(self, status: str) -> list[OutputResult]:
+        return [output for output in self.outputs if output.status == status]
+
+
+@dataclass(frozen=True)
+class CardFit:
+    """How a card fits on its page when ``check`` lays it out."""
+
+    id: str
+    scale: float  # its text size on the card (1.0 = full size)

@@ -1,0 +1,156 @@
+"""What the templates print, assembled in Python: parts, contents, glossary, cards.
+
+Templates receive these view objects and only lay them out, so a project that
+overrides a template copies markup, not logic: which chapters come in which
+order, what the contents list under each part, how the glossary is gathered
+and sorted, and which safety reminders the back of a card carries are all
+decided here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from handbook.content.model import GENERATED_PARTS, Chapter
+from handbook.content.validate import Handbook
+
+
+def title_of(item: Any) -> str:
+    """The printed title of any item: a technique's (or zone's) name, anything else's title."""
+    return item.name if hasattr(item, "name") else item.title
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A line of the contents under a part: an item and its title."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One entry of the booklet's outline: a written chapter or a generated part."""
+
+    id: str
+    title: str
+    kind: str  # "chapter" or one of GENERATED_PARTS
+    chapter: Chapter | None  # the written chapter, or a generated part's intro
+    entries: tuple[Entry, ...] = ()  # the items listed under it in the contents
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    term: str
+    aka: tuple[str, ...] = ()  # other names, printed in brackets
+    text: str = ""  # the explanation (light Markdown)
+    id: str = ""  # the item the term names, whose page is printed
+    see_id: str = ""  # for another name of an item: the item to see instead
+    see_title: str = ""
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A safety topic in short, for the back of a card."""
+
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    kind: str  # "technique", "routine" or "safety"
+    item: Any
+    source_path: str
+    title: str
+    reminders: tuple[Reminder, ...] = ()  # the safety topics its back recalls
+
+
+def outline(handbook: Handbook) -> list[Part]:
+    """The booklet's parts in order: ``outline`` from settings first, then the rest.
+
+    The outline only orders: a chapter or generated part it leaves out is
+    still printed, after the listed ones.
+    """
+    chapters = {c.id: c for c in handbook.chapters}
+    items = {"techniques": handbook.techniques, "routines": handbook.routines}
+    items["safety"] = handbook.safety
+    present = {kind: bool(found) for kind, found in items.items()}
+    present["glossary"] = bool(handbook.techniques)
+    order = [p for p in handbook.settings.outline if present.get(p, True)]
+    order += [c.id for c in handbook.chapters if c.id not in order and c.id not in GENERATED_PARTS]
+    order += [p for p in GENERATED_PARTS if p not in order and present[p]]
+    labels = handbook.settings.labels
+    parts = []
+    for part_id in order:
+        chapter = chapters.get(part_id)
+        if part_id in GENERATED_PARTS:
+            title = chapter.title if chapter else getattr(labels, part_id)
+            entries = tuple(Entry(item.id, title_of(item)) for item in items.get(part_id, ()))
+            parts.append(Part(part_id, title, part_id, chapter, entries))
+        else:
+            parts.append(Part(part_id, chapter.title, "chapter", chapter))
+    return parts
+
+
+def glossary(handbook: Handbook) -> list[GlossaryEntry]:
+    """Every technique, its other names and every described zone, sorted by term."""
+    entries = []
+    for technique in handbook.techniques:
+        entries.append(
+            GlossaryEntry(
+                technique.name,
+                tuple(technique.other_names),
+                technique.purpose,
+                id=technique.id,
+            )
+        )
+        entries += [
+            GlossaryEntry(name, see_id=technique.id, see_title=technique.name)
+            for name in technique.other_names
+        ]
+    entries += [
+        GlossaryEntry(zone.name, text=zone.description)
+        for zone in handbook.zones
+        if zone.description
+    ]
+    return sorted(entries, key=lambda entry: entry.term.lower())
+
+
+def cards(handbook: Handbook) -> list[Card]:
+    """One card per technique, routine and safety topic, in booklet order."""
+    kinds = (
+        ("technique", handbook.techniques),
+        ("routine", handbook.routines),
+        ("safety", handbook.safety),
+    )
+    return [
+        Card(
+            item.id,
+            kind,
+            item,
+            handbook.source_path(item.id),
+            title_of(item),
+            _reminders(handbook, kind, item),
+        )
+        for kind, items in kinds
+        for item in items
+    ]
+
+
+def _reminders(handbook: Handbook, kind: str, item: Any) -> tuple[Reminder, ...]:
+    """The safety topics a card's back recalls: its own, or its steps' (once each)."""
+    if kind == "technique":
+        topic_ids = list(item.safety)
+    elif kind == "routine":
+        topic_ids = [
+            topic_id
+            for step in item.steps
+            for topic_id in handbook.technique(step.technique).safety
+        ]
+    else:
+        return ()
+    topics = (handbook.safety_topic(topic_id) for topic_id in dict.fromkeys(topic_ids))
+    return tuple(Reminder(topic.title, topic.summary) for topic in topics)

@@ -1,0 +1,68 @@
+"""The print format of one build, resolved once from the settings and the options.
+
+Every later stage takes this object instead of size names, so a size is looked
+up in one place and each derived number (the card's type scale, the smallest
+text a card may shrink to, the pouch margin, the sheets' paper) is worked out
+once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handbook.press.sizes import (
+    CARD_SIZES,
+    PAPER_SIZES,
+    card_scale,
+    pouch_margin,
+    print_sheet,
+    sheet_for_paper,
+)
+
+FLOOR_PT = 8.0  # smallest body text on an A6 card; scaled with the card size
+
+
+@dataclass(frozen=True)
+class Format:
+    """Paper and card sizes of a build, with what follows from them (millimetres)."""
+
+    paper: str  # the booklet's paper, a key of PAPER_SIZES
+    card: str  # the card size, a key of CARD_SIZES
+    sheet: str  # the paper card-sheets.pdf is printed on, a key of PAPER_SIZES
+
+    @property
+    def page_mm(self) -> tuple[float, float]:
+        return PAPER_SIZES[self.paper]
+
+    @property
+    def card_mm(self) -> tuple[float, float]:
+        return CARD_SIZES[self.card]
+
+    @property
+    def sheet_mm(self) -> tuple[float, float]:
+        return PAPER_SIZES[self.sheet]
+
+    @property
+    def card_scale(self) -> float:
+        """How much larger than A6 the card is; its type grows by as much."""
+        return card_scale(self.card)
+
+    @property
+    def floor_pt(self) -> float:
+        """The smallest body text a card's fitting may shrink to, in points."""
+        return FLOOR_PT * self.card_scale
+
+    @property
+    def pouch_mm(self) -> float:
+        """The seal margin a laminating pouch of this card size leaves around it."""
+        return pouch_margin(self.card)
+
+    @property
+    def print_sheet_pt(self) -> tuple[float, float]:
+        """The landscape sheet, in points, that the booklet is imposed on."""
+        return print_sheet(self.paper)
+
+
+def resolve_format(paper: str, card: str, sheet: str | None = None) -> Format:
+    """The format for a booklet paper and card size; card sheets follow the paper by default."""
+    return Format(paper, card, sheet or sheet_for_paper(paper))
