@@ -255,23 +255,41 @@ def _check_outline(handbook: Handbook) -> list[Problem]:
 
 
 def _check_links(handbook: Handbook) -> list[Problem]:
-    targets = set(handbook.origins) | set(GENERATED_PARTS) | handbook.invalid_ids
+    """Every ``[text](#id)`` in every prose field must point at something the booklet prints."""
+    zone_ids = {zone.id for zone in handbook.zones}
+    targets = (set(handbook.origins) - zone_ids) | set(GENERATED_PARTS) | handbook.invalid_ids
     targets |= {s.id for c in handbook.chapters for s in c.sections if s.id}
+    items = [*handbook.chapters, *handbook.techniques, *handbook.safety, *handbook.routines]
     problems = []
-    for chapter in handbook.chapters:
-        origin = handbook.origins[chapter.id]
-        for i, section in enumerate(chapter.sections):
-            for target in markup.internal_links(section.body):
+    for item in items:
+        origin = handbook.origins[item.id]
+        for location, text in _texts(item):
+            for target in markup.internal_links(text):
                 if target not in targets:
                     problems.append(
                         origin.problem(
-                            ("sections", i, "body"),
-                            f"the link '#{target}' points at no chapter, technique, routine "
-                            "or safety topic",
+                            location,
+                            f"the link '#{target}' points at no chapter, section, technique, "
+                            "routine or safety topic",
                             did_you_mean(target, targets),
                         )
                     )
     return problems
+
+
+def _texts(value: object, location: Location = ()) -> list[tuple[Location, str]]:
+    """Every string in an item, with where it stands (links may be in any prose field)."""
+    if isinstance(value, str):
+        return [(location, value)] if "](#" in value else []
+    if isinstance(value, list | tuple):
+        return [found for i, v in enumerate(value) for found in _texts(v, (*location, i))]
+    if isinstance(value, BaseModel):
+        return [
+            found
+            for name in type(value).model_fields
+            for found in _texts(getattr(value, name), (*location, name))
+        ]
+    return []
 
 
 # --- pydantic errors in plain words -----------------------------------------

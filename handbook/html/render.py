@@ -29,24 +29,34 @@ from handbook.project import Project, defaults_root
 
 
 class Renderer:
+    """Renders the booklet and the cards of a project, each through its own environment:
+    the booklet's links point at its anchors, while a card, which has none, prints
+    them as text."""
+
     def __init__(self, project: Project):
         self.project = project
-        self.env = ImmutableSandboxedEnvironment(
-            loader=_ContainedLoader([str(d) for d in project.search_dirs("templates")]),
+        self.env = self._environment(links=True)
+        self.card_env = self._environment(links=False)
+
+    def _environment(self, links: bool) -> ImmutableSandboxedEnvironment:
+        env = ImmutableSandboxedEnvironment(
+            loader=_ContainedLoader([str(d) for d in self.project.search_dirs("templates")]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
-        self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
-        self.env.filters["minutes"] = lambda value: f"{value:g}"
-        self.env.filters["css_string"] = css_string
-        self.env.globals["body_map"] = _body_map
-        self.env.globals["timeline"] = _timeline
+        env.filters["markdown"] = lambda text: Markup(markup.to_html(text, links=links))
+        env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text, links=links))
+        env.filters["minutes"] = lambda value: f"{value:g}"
+        env.filters["css_string"] = css_string
+        env.globals["body_map"] = _body_map
+        env.globals["timeline"] = _timeline
+        return env
 
     def booklet(self, handbook: Handbook, fmt: Format) -> PageSource:
         html = self._render(
+            self.env,
             "booklet.html.j2",
             handbook=handbook,
             parts=outline(handbook),
@@ -71,6 +81,7 @@ class Renderer:
 
     def _card_page(self, template: str, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
         html = self._render(
+            self.card_env,
             template,
             handbook=handbook,
             card=card,
@@ -103,9 +114,9 @@ class Renderer:
             template_files=(Path(self.env.get_template(template).filename), *own_templates),
         )
 
-    def _render(self, name: str, **context: Any) -> str:
+    def _render(self, env: ImmutableSandboxedEnvironment, name: str, **context: Any) -> str:
         try:
-            return self.env.get_template(name).render(**context)
+            return env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
             path = self._shown(exc.filename or name)
             raise HandbookError(

@@ -1,0 +1,87 @@
+"""What an item prints: the 'never' line in the booklet, links in any prose field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from handbook.build import BuildOptions, build, check
+from handbook.errors import HandbookError
+from tests.conftest import write
+
+
+def page_texts(pdf: Path) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
+
+
+def test_the_never_line_prints_in_the_booklet_on_its_technique_page(tiny_copy, tmp_path):
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out))
+    pages = page_texts(out / "handbook.pdf")
+    page = next(text for text in pages if "Rest both hands flat." in text)  # a step of Gliding
+    assert "NEVER Never press hard." in page
+
+
+LINKED = """\
+kind: technique
+id: gliding
+name: Gliding
+purpose: Warms up and calms, before [Pressing](#pressing).
+steps:
+  - Rest both hands flat.
+  - Glide down, then go on with [Pressing](#pressing).
+never: Never press hard; see [Stay gentle](#gentle).
+safety: [gentle]
+"""
+
+
+def test_links_in_steps_and_never_print_as_text_on_cards_and_as_page_references_in_the_booklet(
+    tiny_copy, tmp_path
+):
+    write(tiny_copy / "content/gliding.yaml", LINKED)
+    write(
+        tiny_copy / "content/short.yaml",
+        """\
+        kind: routine
+        id: short
+        title: Short routine
+        minutes: 4
+        steps:
+          - {technique: gliding, minutes: 2, note: "as in [Gliding](#gliding)"}
+          - {technique: pressing, minutes: 2}
+        """,
+    )
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out, duplex=True))
+    card = page_texts(out / "cards/gliding.pdf")[0]
+    assert "go on with Pressing." in card
+    assert "see Stay gentle." in card
+    assert "page" not in card
+    assert "as in Gliding" in page_texts(out / "cards/short.pdf")[0]
+    assert "see Stay gentle." in page_texts(out / "cards/backs/gliding.pdf")[0]
+    booklet = " ".join(page_texts(out / "handbook.pdf"))
+    assert "go on with Pressing (see page " in booklet
+
+
+def test_check_finds_a_broken_link_in_any_field_at_its_line(tiny_copy):
+    text = LINKED.replace(
+        "Glide down, then go on with [Pressing](#pressing).", "Then [x](#presing)."
+    )
+    write(tiny_copy / "content/gliding.yaml", text)
+    with pytest.raises(HandbookError) as raised:
+        check(tiny_copy)
+    (problem,) = raised.value.problems
+    assert problem.format() == (
+        "content/gliding.yaml:7:5: the link '#presing' points at no chapter, section, "
+        "technique, routine or safety topic\n    hint: did you mean 'pressing'?"
+    )
+
+
+def test_a_link_to_a_zone_is_refused_since_the_booklet_has_no_place_for_it(tiny_copy):
+    write(tiny_copy / "content/gliding.yaml", LINKED.replace("(#pressing).\n", "(#upper).\n", 1))
+    with pytest.raises(HandbookError) as raised:
+        check(tiny_copy)
+    assert [p.line for p in raised.value.problems] == [4]  # the purpose
+    assert "the link '#upper' points at no chapter" in raised.value.problems[0].message
