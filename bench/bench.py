@@ -65,6 +65,7 @@ def make_project(root: Path, techniques: int) -> None:
         f"title: Synthetic Handbook {techniques}\nsubtitle: A benchmark project\n"
         "authors: [Bench]\nlanguage: en\npaper: a5\ncard_size: a6\n"
         "outline: [welcome, techniques, routines, safety]\n"
+        "scale: {label: Pressure, max: 5}\n"
     )
     (content / "zones.yaml").write_text(
         "kind: zones\nzones:\n"
@@ -87,8 +88,9 @@ def make_project(root: Path, techniques: int) -> None:
         (content / f"techniques/technique-{t}.yaml").write_text(
             f"kind: technique\nid: technique-{t}\nname: Technique {t}\n"
             f"other_names: [Variant {t}]\npurpose: {sentence(t, 14)}\n"
-            f"hand: Open palms\ndirection: Lengthwise\nintensity: {t % 5 + 1}\n"
-            f"minutes: {t % 6 + 2}\n"
+            f"level: {t % 5 + 1}\nfacts:\n  - {{label: Hand, value: Open palms}}\n"
+            f"  - {{label: Direction, value: Lengthwise}}\n"
+            f"  - {{label: Time, value: {t % 6 + 2} min}}\n"
             f"steps:\n{yaml_list([sentence(t + i, 14) for i in range(4)])}"
             f"cues:\n{yaml_list([sentence(t + 9, 10)])}"
             f"mistakes:\n{yaml_list([sentence(t + 5, 9)])}"

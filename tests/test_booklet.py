@@ -69,7 +69,7 @@ def write_long_project(root: Path) -> Path:
             "id": technique_id,
             "name": technique_name(technique_id),
             "purpose": sentence,
-            "intensity": 1 + number % 5,
+            "facts": [{"label": "Time", "value": f"{number} min"}],
             "steps": [sentence * (1 + (number + i) % 3) for i in range(4)],
             "safety": ["hot-skin" if number % 2 else "sharp-pain"],
         }

@@ -32,7 +32,7 @@ name: Kneading
 other_names: [Petrissage]
 purpose: Works the deeper layers of muscle.
 hand: Whole hand, fingers and palm
-intensity: 4
+level: 4
 steps:
   - Grasp a large fold of skin and muscle beside the spine between your fingers and the heel
     of your hand, never on the spine itself.

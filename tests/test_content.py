@@ -45,8 +45,9 @@ def test_each_technique_is_complete_and_links_to_safety():
     for technique in default_handbook().techniques:
         assert technique.safety, f"{technique.id} links to no safety topic"
         assert 3 <= len(technique.steps) <= 6, technique.id
-        assert technique.intensity and technique.minutes and technique.never, technique.id
-        assert technique.hand and technique.direction and technique.cues, technique.id
+        assert technique.level and technique.never and technique.cues, technique.id
+        labels = [fact.label for fact in technique.facts]
+        assert labels == ["Hand", "Direction", "Time"], technique.id
         assert technique.mistakes and technique.strokes and technique.zones, technique.id
         assert "spine" in technique.avoid_zones, technique.id
 

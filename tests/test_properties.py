@@ -27,7 +27,7 @@ from tests.conftest import write
 
 FIELDS = [
     "kind", "id", "title", "name", "purpose", "steps", "sections", "body", "zones", "minutes",
-    "intensity", "technique", "severity", "safety", "outline", "labels", "date", "strokes",
+    "level", "facts", "technique", "severity", "safety", "outline", "labels", "date", "strokes",
     "direction", "zone", "avoid_zones", "paper", "card_size", "language", "tone", "summary",
 ]  # fmt: skip
 YAML_CHARS = ":-[]{}#&*!|>'\"%@`,?\t\n \\~0123456789abcxyz\u00e9\u2028\x00\x85\ufeff"
@@ -166,7 +166,7 @@ TINY = {
     "content/intro.yaml": "kind: chapter\nid: intro\ntitle: Intro\nsections:\n"
     "  - title: Start\n    body: Read [the stroke](#glide) first.\n",
     "content/glide.yaml": "kind: technique\nid: glide\nname: Glide\npurpose: Warm up.\n"
-    "intensity: 2\nminutes: 3\nsteps:\n  - Glide slowly.\n  - Return.\nzones: [back]\n",
+    "facts: [{label: Time, value: 3 min}]\nsteps:\n  - Glide slowly.\n  - Return.\nzones: [back]\n",
     "content/zones.yaml": "kind: zones\nzones:\n  - id: back\n    name: Back\n",
 }
 

@@ -44,7 +44,7 @@ def test_every_default_and_skeleton_file_is_valid(path, content_validator):
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [
-        (lambda d: d.update(intensity=9), "9 is greater than the maximum of 5"),
+        (lambda d: d.update(level=11), "11 is greater than the maximum of 10"),
         (lambda d: d.update(colour="red"), "'colour' was unexpected"),
         (lambda d: d.pop("steps"), "'steps' is a required property"),
         (lambda d: d.update(kind="recipe"), "'recipe'"),

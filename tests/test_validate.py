@@ -76,14 +76,14 @@ def test_missing_field_points_at_the_mapping(tmp_path):
 
 
 def test_wrong_type_is_explained(tmp_path):
-    problem = only(problems(tmp_path, {"t.yaml": TECHNIQUE + "intensity: strong\n"}))
+    problem = only(problems(tmp_path, {"t.yaml": TECHNIQUE + "level: strong\n"}))
     assert problem.message == "'strong' is not a whole number"
     assert problem.line == 6
 
 
 def test_out_of_range_value(tmp_path):
-    problem = only(problems(tmp_path, {"t.yaml": TECHNIQUE + "intensity: 7\n"}))
-    assert "intensity" in problem.message and "7" in problem.message
+    problem = only(problems(tmp_path, {"t.yaml": TECHNIQUE + "level: 11\n"}))
+    assert "level" in problem.message and "11" in problem.message
 
 
 def test_unknown_kind_suggests(tmp_path):
@@ -195,7 +195,7 @@ def test_missing_settings_file(tmp_path):
 
 def test_an_invalid_file_does_not_also_break_every_reference_to_it(tmp_path):
     routine = short_routine("stroking")
-    broken = TECHNIQUE.replace("purpose: Calms.", "purpose: Calms.\nintensity: strong")
+    broken = TECHNIQUE.replace("purpose: Calms.", "purpose: Calms.\nlevel: strong")
     problem = only(problems(tmp_path, {"t.yaml": broken, "r.yaml": routine}))
     assert problem.path == "content/t.yaml"
     assert problem.message == "'strong' is not a whole number"

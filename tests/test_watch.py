@@ -40,11 +40,11 @@ def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(default_copy):
         technique = default_copy / TECHNIQUE
         text = technique.read_text(encoding="utf-8")
 
-        technique.write_text(text.replace("intensity: 1", "intensity: 9"), encoding="utf-8")
+        technique.write_text(text.replace("level: 1", "level: 9"), encoding="utf-8")
         error = results.get(timeout=30)
         assert isinstance(error, HandbookError)
         [syntax] = [p for p in error.problems if p.path == TECHNIQUE]
-        assert syntax.line == text.splitlines().index("intensity: 1") + 1
+        assert syntax.line == text.splitlines().index("level: 1") + 1
         assert (out / "handbook.pdf").read_bytes() == good
 
         # Rapid saves, as an editor makes them, settle into one rebuild.

@@ -30,6 +30,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Markdown = Annotated[str, StringConstraints(max_length=50_000)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Minutes = Annotated[float, Field(gt=0, le=600)]
+MAX_LEVEL = 10  # the longest scale a handbook may set
 
 
 def _calendar_date(value: object) -> object:
@@ -68,17 +69,17 @@ class Labels(Strict):
     routines: Text = "Routines"
     safety: Text = "Safety"
     glossary: Text = "Glossary"
-    intensity: Text = "Pressure"
-    hand: Text = "Hand"
-    direction: Text = "Direction"
+    direction: Text = "Direction"  # the key to the arrows on a map
     minutes: Text = "min"
     steps: Text = "Steps"
     cues: Text = "What it should feel like"
     mistakes: Text = "Avoid these mistakes"
     never: Text = "Never"
     zones: Text = "Works on"
-    avoid_zones: Text = "Keep off"
-    related: Text = "Safety first"
+    avoid_zones: Text = "Keep off"  # the key to a technique map's hatched zones
+    safety_zones: Text = "Keep off"  # the key to a safety topic map's hatched zones
+    related: Text = "Safety first"  # before the safety topics a technique links to
+    card_back: Text = "Safety first"  # the heading on the back of a card
     conditions: Text = "When this applies"
     actions: Text = "What to do"
     page: Text = "page"
@@ -86,6 +87,15 @@ class Labels(Strict):
     total: Text = "Total"
     view_back: Text = "Back"
     view_front: Text = "Front"
+
+
+class Scale(Strict):
+    """How strong, hard or demanding something is, on a scale of this handbook's own."""
+
+    label: Text = Field(description="What the scale measures, as printed: Pressure, Effort ...")
+    max: Annotated[int, Field(ge=2, le=MAX_LEVEL)] = Field(
+        default=5, description="The highest level; a level runs from 1 to this."
+    )
 
 
 class Settings(Strict):
@@ -103,6 +113,10 @@ class Settings(Strict):
         default=[],
         description="Order of the booklet's chapters by id; 'techniques', 'routines', "
         "'safety' and 'glossary' place the parts generated from content.",
+    )
+    scale: Scale | None = Field(
+        default=None,
+        description="The scale items rate themselves on with 'level'; none by default.",
     )
     labels: Labels = Labels()
 
@@ -131,6 +145,16 @@ class Stroke(Strict):
     direction: Literal["up", "down", "left", "right", "outward", "inward", "circular"]
 
 
+class Fact(Strict):
+    """A key fact printed with its label: Rate 100-120 a minute, Ratio 30:2."""
+
+    label: Text
+    value: Text
+
+
+Level = Annotated[int, Field(ge=1, le=MAX_LEVEL)]
+
+
 class Technique(Strict):
     kind: Literal["technique"]
     id: Id
@@ -138,10 +162,8 @@ class Technique(Strict):
     name: Text
     other_names: list[Text] = []
     purpose: Text
-    hand: str = ""
-    direction: str = ""
-    intensity: Annotated[int, Field(ge=1, le=5)] | None = None
-    minutes: Minutes | None = None
+    level: Level | None = None
+    facts: list[Fact] = []
     steps: Annotated[list[Text], Field(min_length=1)]
     cues: list[Text] = []
     mistakes: list[Text] = []
@@ -159,6 +181,7 @@ class SafetyTopic(Strict):
     title: Text
     severity: Literal["stop", "caution", "note"]
     summary: str = ""
+    facts: list[Fact] = []
     conditions: list[Text] = []
     actions: list[Text] = []
     zones: list[Id] = []

@@ -214,6 +214,7 @@ def check_references(handbook: Handbook) -> list[Problem]:
             expect(handbook.origins[topic.id], ("zones", i), zone, "zone")
     for routine in handbook.routines:
         problems.extend(_check_routine(routine, handbook.origins[routine.id], expect))
+    problems.extend(_check_levels(handbook))
     problems.extend(_check_outline(handbook))
     problems.extend(_check_links(handbook))
     return problems
@@ -234,6 +235,35 @@ def _check_routine(routine: Routine, origin: Origin, expect) -> list[Problem]:
             )
         ]
     return []
+
+
+def _check_levels(handbook: Handbook) -> list[Problem]:
+    """A ``level`` needs the handbook's scale, and must lie on it."""
+    scale = handbook.settings.scale
+    problems = []
+    for item in [*handbook.techniques, *handbook.safety]:
+        level = getattr(item, "level", None)
+        if level is None:
+            continue
+        origin = handbook.origins[item.id]
+        if scale is None:
+            problems.append(
+                origin.problem(
+                    ("level",),
+                    "'level' needs a scale, and this handbook has none",
+                    "add one to handbook.yaml, such as 'scale: {label: Pressure, max: 5}'",
+                )
+            )
+        elif level > scale.max:
+            problems.append(
+                origin.problem(
+                    ("level",),
+                    f"level {level} is above the top of the scale, {scale.max}",
+                    f"give a level from 1 to {scale.max}, or raise 'max' of the scale "
+                    "in handbook.yaml",
+                )
+            )
+    return problems
 
 
 def _check_outline(handbook: Handbook) -> list[Problem]:
@@ -295,6 +325,13 @@ def _texts(value: object, location: Location = ()) -> list[tuple[Location, str]]
 # --- pydantic errors in plain words -----------------------------------------
 
 
+def _labels_hint(name: str, labels: list[str]) -> str:
+    """Every label there is, after the closest one: a label cannot be guessed."""
+    close = get_close_matches(name, labels, n=1, cutoff=0.6)
+    every = "the labels are: " + ", ".join(labels)
+    return f"did you mean '{close[0]}'? {every}" if close else every
+
+
 def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] | None) -> Problem:
     location = _strip_kind(tuple(error["loc"]), model)
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
@@ -305,6 +342,10 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
         return source.problem(location[:-1], message, hint)
     if kind == "extra_forbidden":
         fields = _field_names(model, location[:-1]) if model else []
+        if model is Settings and location[:-1] == ("labels",):
+            return source.problem(
+                location, f"unknown label '{name}'", _labels_hint(name, fields), at_key=True
+            )
         message = f"unknown field '{name}'"
         hint = did_you_mean(name, fields)
         return source.problem(location, message, hint, at_key=True)

@@ -85,15 +85,18 @@ def body_map(
     or a safety topic (its zones, marked by severity). Empty if nothing to show."""
     if isinstance(item, Technique):
         work, keep_off, strokes, tone = item.zones, item.avoid_zones, item.strokes, "stop"
+        keep_off_label = labels.avoid_zones
     else:
         work, keep_off, strokes = [], item.zones, []
         tone = "caution" if item.severity == "caution" else "stop"
+        keep_off_label = labels.safety_zones
     return draw_body_map(
         zones,
         work=work,
         keep_off=keep_off,
         strokes=strokes,
         labels=labels,
+        keep_off_label=keep_off_label,
         tone=tone,
         key=item.id,
         title=item.name if isinstance(item, Technique) else item.title,
@@ -107,12 +110,16 @@ def draw_body_map(
     keep_off: Sequence[str] = (),
     strokes: Sequence[Stroke] = (),
     labels: Labels = DEFAULT_LABELS,
+    keep_off_label: str | None = None,
     tone: str = "stop",
     key: str = "map",
     title: str = "",
 ) -> Markup:
     """A body map with the zones in ``work`` dotted, those in ``keep_off``
-    hatched, an arrow for every stroke, and each highlighted zone named."""
+    hatched, an arrow for every stroke, and each highlighted zone named.
+
+    The key names the hatched zones ``keep_off_label`` (by default, a technique's
+    word for them)."""
     by_id = {z.id: z for z in zones}
     shown = [by_id[z] for z in dict.fromkeys([*work, *keep_off]) if z in by_id]
     if not shown:
@@ -121,7 +128,8 @@ def draw_body_map(
     panel_width = MAP_WIDTH + 6
     figure_width = panel_width * len(views)
     column = figure_width + 14
-    legend = _legend_rows(labels, bool(work), bool(keep_off), bool(strokes))
+    keep_off_label = keep_off_label or labels.avoid_zones
+    legend = _legend_rows(labels, keep_off_label, bool(work), bool(keep_off), bool(strokes))
     callouts = _callouts(shown, set(keep_off), column, top=len(legend) * LINE + 6)
     widths = [_text_width(line) for c in callouts for line in c.lines]
     widths += [15 + _text_width(text) for _, text in legend]
@@ -423,10 +431,12 @@ def _defs(p: str, tone: str) -> str:
     )
 
 
-def _legend_rows(labels: Labels, work: bool, keep_off: bool, arrows: bool) -> list[tuple[str, str]]:
+def _legend_rows(
+    labels: Labels, keep_off_label: str, work: bool, keep_off: bool, arrows: bool
+) -> list[tuple[str, str]]:
     """The key to the map, as (kind of swatch, text) rows, only for what is drawn."""
     rows = [("work", labels.zones)] if work else []
-    rows += [("keep-off", labels.avoid_zones)] if keep_off else []
+    rows += [("keep-off", keep_off_label)] if keep_off else []
     rows += [("arrow", labels.direction)] if arrows else []
     return rows
 
