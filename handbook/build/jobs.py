@@ -123,10 +123,10 @@ def plan(
     An output whose HTML cannot be made (a template error) is reported among
     the problems and has no job, nor have the outputs made from it.
     """
-    from handbook.html.views import cards
+    from handbook.html.views import cards, outline
 
     jobs_of = planner(project, handbook, fmt)
-    jobs = _booklet_jobs(jobs_of, options)
+    jobs = _booklet_jobs(jobs_of, options) if outline(handbook) else []  # none for cards only
     all_cards = cards(handbook)
     fronts = [jobs_of.card_job(card) for card in all_cards]
     jobs += [job for job in fronts if job]

@@ -109,10 +109,12 @@ class Settings(Strict):
     date: CalendarDate | None = None
     paper: PaperSize = "a5"
     card_size: CardSize = "a6"
-    outline: list[Id] = Field(
-        default=[],
-        description="Order of the booklet's chapters by id; 'techniques', 'routines', "
-        "'safety' and 'glossary' place the parts generated from content.",
+    outline: list[Id] | None = Field(
+        default=None,
+        description="The booklet's parts in order, by id: chapters, and 'techniques', "
+        "'routines', 'safety' and 'glossary' for the parts generated from content. Only "
+        "what it lists is printed; an empty list makes no booklet (cards only). Without "
+        "it, every chapter prints in file order, then every generated part.",
     )
     scale: Scale | None = Field(
         default=None,
@@ -128,6 +130,7 @@ class Section(Strict):
     title: str = ""
     body: Markdown = ""
     tone: Literal["plain", "tip", "caution", "stop"] = "plain"
+    card: bool = Field(default=False, description="Also print this section as a card.")
 
 
 class Chapter(Strict):
@@ -136,6 +139,7 @@ class Chapter(Strict):
     title: Text
     summary: str = ""
     sections: list[Section] = []
+    card: bool = Field(default=False, description="Also print the whole chapter as a card.")
 
 
 class Stroke(Strict):
@@ -172,6 +176,7 @@ class Technique(Strict):
     strokes: list[Stroke] = []
     avoid_zones: list[Id] = []
     safety: list[Id] = []
+    card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
 class SafetyTopic(Strict):
@@ -185,6 +190,7 @@ class SafetyTopic(Strict):
     conditions: list[Text] = []
     actions: list[Text] = []
     zones: list[Id] = []
+    card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
 class RoutineStep(Strict):
@@ -202,6 +208,7 @@ class Routine(Strict):
     minutes: Minutes
     purpose: str = ""
     steps: Annotated[list[RoutineStep], Field(min_length=1)]
+    card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
 # Body-map geometry lives in a fixed frame, 120 units wide and 160 high, y

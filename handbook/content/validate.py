@@ -98,6 +98,8 @@ def load_handbook(project: Project) -> Handbook:
         items.sort(key=lambda item: item.order)
     if settings is not None:
         problems.extend(check_references(handbook))
+    if not problems:  # with problems, what failed may be what was meant to print
+        problems.extend(_check_something_to_print(handbook))
     if problems:
         raise HandbookError(problems)
     return handbook
@@ -216,6 +218,7 @@ def check_references(handbook: Handbook) -> list[Problem]:
         problems.extend(_check_routine(routine, handbook.origins[routine.id], expect))
     problems.extend(_check_levels(handbook))
     problems.extend(_check_outline(handbook))
+    problems.extend(_check_section_cards(handbook))
     problems.extend(_check_links(handbook))
     return problems
 
@@ -267,11 +270,15 @@ def _check_levels(handbook: Handbook) -> list[Problem]:
 
 
 def _check_outline(handbook: Handbook) -> list[Problem]:
+    """An outline names known parts once each; a chapter it leaves out must be a card."""
+    outline = handbook.settings.outline
+    if outline is None:
+        return []
     source = handbook.settings_source
     known = [c.id for c in handbook.chapters] + list(GENERATED_PARTS)
     problems = []
     seen: set[str] = set()
-    for i, entry in enumerate(handbook.settings.outline):
+    for i, entry in enumerate(outline):
         if entry not in known and entry not in handbook.invalid_ids:
             problems.append(
                 source.problem(
@@ -281,7 +288,58 @@ def _check_outline(handbook: Handbook) -> list[Problem]:
         elif entry in seen:
             problems.append(source.problem(("outline", i), f"'{entry}' is listed twice"))
         seen.add(entry)
+    for chapter in handbook.chapters:
+        on_card = chapter.card or any(section.card for section in chapter.sections)
+        if chapter.id not in seen and not on_card:
+            problems.append(
+                handbook.origins[chapter.id].problem(
+                    ("id",),
+                    f"the chapter '{chapter.id}' is not in the outline, so it prints nowhere",
+                    "add it to 'outline' in handbook.yaml, or give it 'card: true' "
+                    "to print it as a card only",
+                )
+            )
     return problems
+
+
+def _check_section_cards(handbook: Handbook) -> list[Problem]:
+    """A section printed as a card needs an id: it names the card's file."""
+    return [
+        handbook.origins[chapter.id].problem(
+            ("sections", i),
+            "a section printed as a card needs an 'id'",
+            "add 'id: some-name' to the section; it names the card's file",
+        )
+        for chapter in handbook.chapters
+        for i, section in enumerate(chapter.sections)
+        if section.card and not section.id
+    ]
+
+
+def _check_something_to_print(handbook: Handbook) -> list[Problem]:
+    """An empty project, or one whose outline and cards leave nothing, is a mistake."""
+    items = [*handbook.chapters, *handbook.techniques, *handbook.safety, *handbook.routines]
+    cards = [item for item in items if getattr(item, "card", False)]
+    cards += [s for c in handbook.chapters for s in c.sections if s.card]
+    if items and (cards or handbook.settings.outline != []):
+        return []
+    if items:
+        return [
+            handbook.settings_source.problem(
+                ("outline",),
+                "nothing to print: the outline is empty and no item has a card",
+                "list the booklet's chapters in 'outline', or remove 'outline: []'",
+            )
+        ]
+    return [
+        Problem(
+            "content",
+            0,
+            0,
+            "nothing to print: content/ holds no chapter, technique, routine or safety topic",
+            "add YAML files under content/ (run 'handbook init --bare DIR' for examples)",
+        )
+    ]
 
 
 def _check_links(handbook: Handbook) -> list[Problem]:

@@ -9,6 +9,7 @@ template fails with the template's file and line.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,44 +23,36 @@ from handbook.content.validate import Handbook
 from handbook.engine.pdf import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.html import diagrams
-from handbook.html.views import Card, glossary, outline
+from handbook.html.views import Card, anchors, glossary, outline
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
 from handbook.project import Project, defaults_root
 
 
 class Renderer:
-    """Renders the booklet and the cards of a project, each through its own environment:
-    the booklet's links point at its anchors, while a card, which has none, prints
-    them as text."""
-
     def __init__(self, project: Project):
         self.project = project
-        self.env = self._environment(links=True)
-        self.card_env = self._environment(links=False)
-
-    def _environment(self, links: bool) -> ImmutableSandboxedEnvironment:
-        env = ImmutableSandboxedEnvironment(
-            loader=_ContainedLoader([str(d) for d in self.project.search_dirs("templates")]),
+        self.env = ImmutableSandboxedEnvironment(
+            loader=_ContainedLoader([str(d) for d in project.search_dirs("templates")]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        env.filters["markdown"] = lambda text: Markup(markup.to_html(text, links=links))
-        env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text, links=links))
-        env.filters["minutes"] = lambda value: f"{value:g}"
-        env.filters["css_string"] = css_string
-        env.globals["body_map"] = _body_map
-        env.globals["timeline"] = _timeline
-        return env
+        self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
+        self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
+        self.env.filters["minutes"] = lambda value: f"{value:g}"
+        self.env.filters["css_string"] = css_string
+        self.env.globals["body_map"] = _body_map
+        self.env.globals["timeline"] = _timeline
 
     def booklet(self, handbook: Handbook, fmt: Format) -> PageSource:
+        parts = outline(handbook)
         html = self._render(
-            self.env,
             "booklet.html.j2",
+            anchors(parts),
             handbook=handbook,
-            parts=outline(handbook),
+            parts=parts,
             glossary=glossary(handbook),
             labels=handbook.settings.labels,
             paper=fmt.paper,
@@ -81,8 +74,8 @@ class Renderer:
 
     def _card_page(self, template: str, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
         html = self._render(
-            self.card_env,
             template,
+            frozenset(),  # a card has none of the places content links to
             handbook=handbook,
             card=card,
             item=card.item,
@@ -114,9 +107,10 @@ class Renderer:
             template_files=(Path(self.env.get_template(template).filename), *own_templates),
         )
 
-    def _render(self, env: ImmutableSandboxedEnvironment, name: str, **context: Any) -> str:
+    def _render(self, name: str, anchors: frozenset[str], **context: Any) -> str:
+        """The template's HTML, with links to places the document lacks printed as text."""
         try:
-            return env.get_template(name).render(**context)
+            return unlink(self.env.get_template(name).render(**context), anchors)
         except jinja2.TemplateSyntaxError as exc:
             path = self._shown(exc.filename or name)
             raise HandbookError(
@@ -159,6 +153,24 @@ class Renderer:
 
     def _shown(self, filename: str) -> str:
         return relative_path(Path(filename), self.project.root)
+
+
+_INTERNAL_LINK = re.compile(r'<a\b[^>]*?\bhref="#([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def unlink(html: str, anchors: frozenset[str]) -> str:
+    """Internal links to ids not in ``anchors`` as plain text (``<span class="link">``).
+
+    A card has no anchors at all, and the booklet none for the items of a part
+    its outline leaves out; WeasyPrint would refuse such links. Every link in
+    the HTML comes from the templates or the Markdown renderer (content is
+    escaped), whose anchors never nest.
+    """
+
+    def replace(match: re.Match) -> str:
+        return match[0] if match[1] in anchors else f'<span class="link">{match[2]}</span>'
+
+    return _INTERNAL_LINK.sub(replace, html)
 
 
 def css_string(text: str) -> Markup:

@@ -61,7 +61,7 @@ class Reminder:
 @dataclass(frozen=True)
 class Card:
     id: str
-    kind: str  # "technique", "routine" or "safety"
+    kind: str  # "technique", "routine", "safety", "chapter" or "section"
     item: Any
     source_path: str
     title: str
@@ -69,30 +69,48 @@ class Card:
 
 
 def outline(handbook: Handbook) -> list[Part]:
-    """The booklet's parts in order: ``outline`` from settings first, then the rest.
+    """The booklet's parts in order: exactly those ``outline`` lists, or, without an
+    outline, every chapter in file order and then every generated part.
 
-    The outline only orders: a chapter or generated part it leaves out is
-    still printed, after the listed ones.
+    A generated part with nothing in it (no routines, say) is left out.
     """
     chapters = {c.id: c for c in handbook.chapters}
     items = {"techniques": handbook.techniques, "routines": handbook.routines}
     items["safety"] = handbook.safety
     present = {kind: bool(found) for kind, found in items.items()}
     present["glossary"] = bool(handbook.techniques)
-    order = [p for p in handbook.settings.outline if present.get(p, True)]
-    order += [c.id for c in handbook.chapters if c.id not in order and c.id not in GENERATED_PARTS]
-    order += [p for p in GENERATED_PARTS if p not in order and present[p]]
+    order = handbook.settings.outline
+    if order is None:
+        order = [c.id for c in handbook.chapters if c.id not in GENERATED_PARTS]
+        order += list(GENERATED_PARTS)
     labels = handbook.settings.labels
     parts = []
     for part_id in order:
         chapter = chapters.get(part_id)
         if part_id in GENERATED_PARTS:
+            if not present[part_id]:
+                continue
             title = chapter.title if chapter else getattr(labels, part_id)
             entries = tuple(Entry(item.id, title_of(item)) for item in items.get(part_id, ()))
             parts.append(Part(part_id, title, part_id, chapter, entries))
-        else:
+        elif chapter is not None:
             parts.append(Part(part_id, chapter.title, "chapter", chapter))
     return parts
+
+
+def anchors(parts: list[Part]) -> frozenset[str]:
+    """The ids the booklet has a place for: its parts, their items and their sections.
+
+    A link to anything else (an item of a part left out of the outline) prints
+    as its text.
+    """
+    found = set()
+    for part in parts:
+        found.add(part.id)
+        found.update(entry.id for entry in part.entries)
+        if part.chapter:
+            found.update(section.id for section in part.chapter.sections if section.id)
+    return frozenset(found)
 
 
 def glossary(handbook: Handbook) -> list[GlossaryEntry]:
@@ -120,13 +138,24 @@ def glossary(handbook: Handbook) -> list[GlossaryEntry]:
 
 
 def cards(handbook: Handbook) -> list[Card]:
-    """One card per technique, routine and safety topic, in booklet order."""
+    """The cards, in booklet order: chapters and sections that ask for one, then every
+    technique, routine and safety topic that does not opt out with ``card: false``."""
+    found = []
+    for chapter in handbook.chapters:
+        path = handbook.source_path(chapter.id)
+        if chapter.card:
+            found.append(Card(chapter.id, "chapter", chapter, path, chapter.title))
+        found += [
+            Card(section.id, "section", section, path, section.title or chapter.title)
+            for section in chapter.sections
+            if section.card and section.id
+        ]
     kinds = (
         ("technique", handbook.techniques),
         ("routine", handbook.routines),
         ("safety", handbook.safety),
     )
-    return [
+    found += [
         Card(
             item.id,
             kind,
@@ -137,7 +166,9 @@ def cards(handbook: Handbook) -> list[Card]:
         )
         for kind, items in kinds
         for item in items
+        if item.card
     ]
+    return found
 
 
 def _reminders(handbook: Handbook, kind: str, item: Any) -> tuple[Reminder, ...]:
