@@ -41,7 +41,7 @@ def write_long_project(root: Path) -> Path:
         authors: [Ada Example, Bo Example]
         language: en-GB
         date: 2026-01-15
-        outline: [start, techniques, routines, safety]
+        outline: [start, techniques, routines, safety, glossary]
         """,
     )
     sentence = "Breathe out slowly and let the shoulders sink while the neck stays long. "
