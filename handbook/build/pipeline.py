@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook import __version__
+from handbook import engine as pdf
 from handbook.build.cache import BuildCache, digest
 from handbook.build.output import build_lock, write_atomic
 from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
-from handbook.engine import pdf
 from handbook.errors import HandbookError, Problem
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, pouch_margin, print_sheet, sheet_for_paper
 from handbook.project import Project, open_project
@@ -37,7 +37,7 @@ from handbook.project import Project, open_project
 # build needs them, so a build with nothing to do finishes in a blink.
 if TYPE_CHECKING:
     from handbook.content.validate import Handbook, Origin
-    from handbook.engine.pdf import PageSource
+    from handbook.engine import PageSource
     from handbook.html.render import Card
     from handbook.press.sheets import SheetLayout
 
@@ -194,7 +194,7 @@ def _update(
         return report
     output_cache.sources = None
     # The workers start now and import WeasyPrint while this process reads the project.
-    with WorkerPool(options.jobs or default_jobs(), options.limits, _import_weasyprint) as pool:
+    with WorkerPool(options.jobs or default_jobs(), options.limits, pdf.warm_up) as pool:
         from handbook.content.validate import load_handbook
 
         handbook = load_handbook(project)
@@ -403,10 +403,6 @@ def _document_date(handbook: Handbook, variant: str | None) -> str | None:
             ]
         )
     return None
-
-
-def _import_weasyprint() -> None:
-    import weasyprint  # noqa: F401
 
 
 def _render(pool: WorkerPool, jobs: list[Job], out_dir: Path) -> Iterator[tuple[Job, Outcome]]:

@@ -15,6 +15,7 @@ from threading import Event
 
 import watchfiles
 
+from handbook import engine
 from handbook.build import BuildOptions, BuildReport, OutputResult, build
 from handbook.errors import HandbookError
 from handbook.project import SETTINGS_FILE, open_project
@@ -53,7 +54,7 @@ def watch(
     root = open_project(project_dir).root
     out_dir = (options.out_dir or root / "build").resolve()
     # Imported here once, so the workers of every build fork with it loaded.
-    import weasyprint  # noqa: F401
+    engine.warm_up()
 
     def build_once() -> None:
         try:

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from handbook.content import markup
 from handbook.content.model import GENERATED_PARTS, Chapter
 from handbook.content.validate import Handbook
-from handbook.engine.pdf import PageSource
+from handbook.engine import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.html import diagrams
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, css_size
