@@ -5,7 +5,7 @@
 - ``pdf_options``: PDF variants and print-shop CSS, known without WeasyPrint
 - ``resources``: what WeasyPrint may read (the project's URL fetcher, image checks)
 - ``problems``: WeasyPrint's warnings as located problems
-- ``workarounds``: upstream WeasyPrint bugs worked around
+- ``workarounds``: upstream bugs worked around for the time of a render
 
 Importing this package does not import WeasyPrint; rendering does, or ``warm_up``.
 """

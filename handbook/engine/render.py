@@ -56,8 +56,6 @@ def render(source: PageSource):
     """
     from weasyprint import CSS, HTML
 
-    workarounds.work_around_line_breaking_bugs()
-
     refusals: list[Problem] = []
     root = source.allowed_roots[0]
 
@@ -73,7 +71,10 @@ def render(source: PageSource):
     # Images named in stylesheets are fetched by the document, hence its fetcher
     # looks for a refused reference in the stylesheets too.
     html_fetcher = fetcher((*source.template_files, *dict.fromkeys(style_files)))
-    with warnings_are_errors(source.origin, refusals, html_fetcher.asker) as seen:
+    with (
+        warnings_are_errors(source.origin, refusals, html_fetcher.asker) as seen,
+        workarounds.line_breaking_fixed(),
+    ):
         sheets = [CSS(string=source.extra_css, font_config=config, url_fetcher=html_fetcher)]
         for path in source.stylesheets:
             with seen.reading_stylesheet(shown(path, root)):
@@ -112,7 +113,11 @@ def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> b
         document.metadata.created = document.metadata.modified = date
     fetcher = document.url_fetcher  # a ProjectFetcher when the document comes from render()
     refusals, asker = getattr(fetcher, "refusals", []), getattr(fetcher, "asker", None)
-    with warnings_are_errors(origin, refusals, asker), _font_timestamps(date):
+    with (
+        warnings_are_errors(origin, refusals, asker),
+        workarounds.line_breaking_fixed(),  # SVG text is laid out while the PDF is drawn
+        _font_timestamps(date),
+    ):
         return document.write_pdf(**options)
 
 
