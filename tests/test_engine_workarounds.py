@@ -9,17 +9,23 @@ bundled Lato, whose metrics do not depend on the machine.
 from __future__ import annotations
 
 import importlib
+import io
+import os
 import pkgutil
 import sys
 
+import pikepdf
 import pytest
 import weasyprint
+from fontTools.misc.timeTools import timestampSinceEpoch
+from fontTools.ttLib import TTFont
 from weasyprint.formatting_structure import boxes
+from weasyprint.text.ffi import harfbuzz_subset
 from weasyprint.text.fonts import FontConfiguration
 
 from handbook import engine
 from handbook.engine import workarounds
-from handbook.engine.workarounds import LINE_BREAKING, OutdatedWorkaround
+from handbook.engine.workarounds import FONT_TIMESTAMPS, LINE_BREAKING, OutdatedWorkaround
 from tests.conftest import REPO
 
 FONTS = REPO / "fonts"
@@ -95,8 +101,15 @@ def test_the_workaround_patches_every_binding_and_only_inside_the_block():
     assert all(function is original for function in split_first_line_bindings())
 
 
-def test_the_workaround_knows_every_module_that_binds_split_first_line():
-    workaround, original = LINE_BREAKING, weasyprint.text.line_break.split_first_line
+@pytest.mark.parametrize(
+    ("workaround", "original"),
+    [
+        (LINE_BREAKING, weasyprint.text.line_break.split_first_line),
+        (FONT_TIMESTAMPS, TTFont),
+    ],
+    ids=["split_first_line", "TTFont"],
+)
+def test_each_workaround_knows_every_module_that_binds_what_it_replaces(workaround, original):
     for module in pkgutil.walk_packages(weasyprint.__path__, "weasyprint."):
         if module.name != "weasyprint.__main__":
             importlib.import_module(module.name)
@@ -120,6 +133,7 @@ def test_a_render_puts_the_original_functions_back():
     )
     engine.to_pdf_bytes(engine.render(source), source.origin)
     assert all(function is original for function in split_first_line_bindings())
+    assert all(importlib.import_module(name).TTFont is TTFont for name in FONT_TIMESTAMPS.modules)
 
 
 def test_another_weasyprint_series_fails_loudly(monkeypatch):
@@ -154,3 +168,67 @@ def test_a_module_binding_another_split_first_line_fails_loudly(monkeypatch):
     ):
         pass
     assert weasyprint.layout.inline.split_first_line is weasyprint.text.line_break.split_first_line
+
+
+# --- font timestamps ---------------------------------------------------
+
+
+@pytest.mark.parametrize("module", FONT_TIMESTAMPS.modules)
+def test_fonts_opened_inside_the_block_are_saved_with_its_date(module):
+    weasyprint_module = importlib.import_module(module)
+    with workarounds.fonts_dated(1_700_000_000):
+        font = weasyprint_module.TTFont(FONTS / "Lato-Regular.ttf")
+        saved = io.BytesIO()
+        font.save(saved)
+    assert TTFont(saved)["head"].modified == timestampSinceEpoch(1_700_000_000)
+    assert weasyprint_module.TTFont is TTFont
+
+
+def test_a_changed_ttfont_fails_loudly(monkeypatch):
+    for name in FONT_TIMESTAMPS.modules:
+        monkeypatch.setattr(importlib.import_module(name), "TTFont", object)
+    with (
+        pytest.raises(OutdatedWorkaround, match=r"TTFont is not fontTools'.*#1553"),
+        workarounds.fonts_dated(0),
+    ):
+        pass
+
+
+def embedded_font_modified(date: str | None) -> int:
+    source = engine.PageSource(
+        html="<html><body><p>Warm the oil</p></body></html>",
+        stylesheets=(REPO / "styles" / "base.css",),
+        extra_css="",
+        origin="test",
+        allowed_roots=(REPO,),
+    )
+    data = engine.to_pdf_bytes(engine.render(source), source.origin, date=date)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        [font] = [
+            descriptor.FontFile2.read_bytes()
+            for descriptor in pdf.objects
+            if isinstance(descriptor, pikepdf.Dictionary) and "/FontFile2" in descriptor
+        ]
+    return TTFont(io.BytesIO(font))["head"].modified
+
+
+@pytest.mark.parametrize(
+    ("environment", "date", "epoch"),
+    [
+        (None, "2026-11-24", 1_795_478_400),
+        (None, None, 0),
+        ("1700000000", "2026-11-24", 1_700_000_000),
+    ],
+    ids=["the-date", "no-date", "source-date-epoch"],
+)
+def test_subset_fonts_carry_the_build_date_never_the_clock(monkeypatch, environment, date, epoch):
+    if environment is None:
+        monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    else:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", environment)
+    if harfbuzz_subset is None:  # fontTools subsets, and would stamp the clock
+        expected = timestampSinceEpoch(epoch)
+    else:  # HarfBuzz keeps the bundled font's own stamp
+        expected = TTFont(FONTS / "Lato-Regular.ttf")["head"].modified
+    assert embedded_font_modified(date) == expected
+    assert os.environ.get("SOURCE_DATE_EPOCH") == environment

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -74,6 +72,7 @@ def render(source: PageSource):
     with (
         warnings_are_errors(source.origin, refusals, html_fetcher.asker) as seen,
         workarounds.line_breaking_fixed(),
+        workarounds.fonts_dated(_font_epoch(None)),  # WOFF fonts are decoded here
     ):
         sheets = [CSS(string=source.extra_css, font_config=config, url_fetcher=html_fetcher)]
         for path in source.stylesheets:
@@ -108,6 +107,7 @@ def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> b
     ``date`` (W3C format, such as 2026-11-24) becomes the creation and
     modification date; without it the PDF has none, so that building twice
     gives the same bytes (WeasyPrint itself only asks the clock for PDF/X).
+    Its fonts carry a date too: see :func:`_font_epoch`.
     """
     if date is not None:
         document.metadata.created = document.metadata.modified = date
@@ -116,31 +116,21 @@ def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> b
     with (
         warnings_are_errors(origin, refusals, asker),
         workarounds.line_breaking_fixed(),  # SVG text is laid out while the PDF is drawn
-        _font_timestamps(date),
+        workarounds.fonts_dated(_font_epoch(date)),
     ):
         return document.write_pdf(**options)
 
 
-@contextmanager
-def _font_timestamps(date: str | None) -> Iterator[None]:
-    """Keep subset fonts free of the clock when WeasyPrint subsets with fontTools.
+def _font_epoch(date: str | None) -> int:
+    """When the fonts in a PDF say they were modified, in seconds since 1970.
 
-    Without libharfbuzz-subset, WeasyPrint falls back to fontTools, which
-    stamps each subset font with the current time unless SOURCE_DATE_EPOCH
-    is set; pinning it (to the handbook's date, else 0) keeps builds
-    byte-identical on such machines too.
+    ``SOURCE_DATE_EPOCH`` when the user set it (as fontTools itself would
+    read it), else the document's ``date``, else 1970: never the clock, so
+    builds are byte-identical with either font subsetter.
     """
-    if "SOURCE_DATE_EPOCH" in os.environ:
-        yield
-        return
-    os.environ["SOURCE_DATE_EPOCH"] = str(_epoch(date))
-    try:
-        yield
-    finally:
-        del os.environ["SOURCE_DATE_EPOCH"]
-
-
-def _epoch(date: str | None) -> int:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return int(epoch)
     try:
         day = datetime.date.fromisoformat((date or "")[:10])
     except ValueError:

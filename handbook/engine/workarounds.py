@@ -53,6 +53,15 @@ SPLIT_FIRST_LINE_PARAMETERS = (
     "minimum",
 )
 
+FONT_TIMESTAMPS = Workaround(
+    "fonts stamped with the clock",
+    "#1553",
+    "TTFont",
+    # Subsetting with fontTools when the PDF is written; decoding WOFF fonts
+    # from @font-face rules when the document is laid out.
+    ("weasyprint.pdf.fonts", "weasyprint.text.fonts"),
+)
+
 
 class OutdatedWorkaround(RuntimeError):
     """A workaround no longer matches the installed WeasyPrint."""
@@ -156,3 +165,41 @@ def _fixed_split_first_line(original: Callable) -> Callable:
         return original(text, style, context, None, justification_spacing, **options)
 
     return split_first_line
+
+
+# --- font timestamps --------------------------------------------------------
+
+
+def fonts_dated(epoch: int) -> AbstractContextManager[None]:
+    """Fonts WeasyPrint saves say they were modified at ``epoch`` (seconds since 1970).
+
+    WeasyPrint saves fonts with fontTools when it subsets them without
+    libharfbuzz-subset, and when it decodes a WOFF font. fontTools stamps each
+    saved font's ``head.modified`` with the clock (or with ``SOURCE_DATE_EPOCH``
+    from the environment) and WeasyPrint offers no way to choose, so two builds
+    would differ. Fonts WeasyPrint opens here keep their stamp from being
+    recalculated and carry ``epoch`` instead.
+    """
+    return _patched(FONT_TIMESTAMPS, lambda original: _dated_font_class(original, epoch))
+
+
+def _dated_font_class(original: type, epoch: int) -> type:
+    from fontTools.misc.timeTools import timestampSinceEpoch
+    from fontTools.ttLib import TTFont
+
+    if original is not TTFont:
+        raise OutdatedWorkaround(FONT_TIMESTAMPS, "WeasyPrint's TTFont is not fontTools'")
+    if "recalcTimestamp" not in inspect.signature(TTFont).parameters:
+        raise OutdatedWorkaround(FONT_TIMESTAMPS, "fontTools' TTFont has no recalcTimestamp")
+    modified = timestampSinceEpoch(epoch)
+
+    class DatedTTFont(TTFont):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, recalcTimestamp=False, **kwargs)
+
+        def save(self, *args, **kwargs) -> None:
+            if "head" in self:
+                self["head"].modified = modified
+            super().save(*args, **kwargs)
+
+    return DatedTTFont
