@@ -123,20 +123,44 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
     return data, content_type, str(name)
 
 
+class _RanOut(Exception):
+    """An image's data ended while its pixels were still being decoded."""
+
+
+class _WholeImage(io.BytesIO):
+    """Image data that refuses to be read past its end once decoding starts.
+
+    WeasyPrint sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES``, with which
+    Pillow quietly decodes what a truncated file holds. A decoder asking for
+    more data than the file has is what truncation is, so the stream itself
+    reports it, whatever that flag says.
+    """
+
+    decoding = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if self.decoding and not data and size is not None and size > 0:
+            raise _RanOut("image file is truncated")
+        return data
+
+
 def _check_image(data: bytes, name: str, content_type: str) -> None:
     """Refuse a raster image that does not decode, or decodes to an absurd pixel count.
 
     WeasyPrint would drop a broken image with a warning, or draw half of a
-    truncated one (it sets Pillow's LOAD_TRUNCATED_IMAGES); decoding it here
-    first turns both into a clear error.
+    truncated one; decoding it here first turns both into a clear error.
+    Pillow's ``verify`` then checks what decoding does not look at: the
+    checksums of a PNG's chunks.
     """
-    from PIL import Image, ImageFile, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     raster = content_type.startswith("image/") and content_type != "image/svg+xml"
+    stream = _WholeImage(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(stream)
         except UnidentifiedImageError:
             if raster:
                 raise Refused(f"the image '{name}' is damaged or not an image") from None
@@ -148,14 +172,13 @@ def _check_image(data: bytes, name: str, content_type: str) -> None:
     with image:
         if image.width * image.height > MAX_IMAGE_PIXELS:
             raise _too_large(name)
-        truncated = ImageFile.LOAD_TRUNCATED_IMAGES
-        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        stream.decoding = True
         try:
             image.load()
+            with Image.open(io.BytesIO(data)) as again:
+                again.verify()
         except Exception as exc:
             raise Refused(f"the image '{name}' is damaged ({exc})") from None
-        finally:
-            ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
 
 def _too_large(name: str) -> Refused:
