@@ -9,7 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
-from handbook.engine import pdf
+from handbook import engine
 from handbook.press.impose import impose
 from handbook.press.sizes import print_sheet
 
@@ -24,7 +24,7 @@ def full_booklet(n_pages: int) -> bytes:
     """An A5 booklet of ``n_pages`` full pages of prose in all the bundled faces."""
     page = f"<h2>Chapter</h2><p>{PROSE}</p><p><em>{PROSE}</em></p><p><strong>{PROSE}</strong></p>"
     html = "".join(f'<section style="break-after: page">{page}</section>' for _ in range(n_pages))
-    source = pdf.PageSource(
+    source = engine.PageSource(
         html=f"<html><body>{html}</body></html>",
         stylesheets=(ROOT / "styles" / "base.css",),
         extra_css="@page { size: A5; margin: 15mm } body { font-size: 9pt }"
@@ -32,7 +32,7 @@ def full_booklet(n_pages: int) -> bytes:
         origin="bench",
         allowed_roots=(ROOT,),
     )
-    return pdf.to_pdf_bytes(pdf.render(source), "bench")
+    return engine.to_pdf_bytes(engine.render(source), "bench")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from typing import ClassVar
 import click
 
 from handbook import __version__
-from handbook.engine.pdf import PDF_VARIANTS
+from handbook.engine import PDF_VARIANTS
 from handbook.errors import HandbookError, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
 

@@ -12,10 +12,10 @@ import yaml
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from handbook import engine
 from handbook.build import BuildOptions, build
 from handbook.cli import cli
-from handbook.engine import pdf
-from handbook.engine.pdf import PDF_VARIANTS
+from handbook.engine import PDF_VARIANTS
 from handbook.press.sizes import PAPER_SIZES, points, print_sheet
 from tests.conftest import REPO, write
 
@@ -386,14 +386,14 @@ def test_pdf_a_variant_for_archiving(tmp_path):
 
 def booklet_pages(html: str) -> list[str]:
     """Page texts of a booklet-styled HTML document."""
-    source = pdf.PageSource(
+    source = engine.PageSource(
         html=html,
         stylesheets=(REPO / "styles" / "base.css", REPO / "styles" / "booklet.css"),
         extra_css="@page { size: 148mm 210mm; }",
         origin="test",
         allowed_roots=(REPO,),
     )
-    data = pdf.to_pdf_bytes(pdf.render(source), source.origin)
+    data = engine.to_pdf_bytes(engine.render(source), source.origin)
     return [page.extract_text() for page in PdfReader(BytesIO(data)).pages]
 
 

@@ -13,13 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from handbook import engine
 from handbook.cli import cli
 from handbook.content.validate import load_handbook
-from handbook.engine import pdf
+from handbook.engine import Measure
 from handbook.html.render import Renderer
 from handbook.html.views import cards
 from handbook.press import sheets_pdf
-from handbook.press.fit import PX_PER_PT, Measure, fit_card, search
+from handbook.press.fit import PX_PER_PT, fit_card, search
 from handbook.press.format import FLOOR_PT, resolve_format
 from handbook.press.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
 from handbook.project import defaults_root, open_project
@@ -88,7 +89,7 @@ def test_every_default_card_is_one_page_of_each_size(default_cards, size):
         )
         assert page_mm == pytest.approx((width, height), abs=0.01)
         if index == 0:
-            card_pdf = sheets_pdf.trimmed(pdf.to_pdf_bytes(fit.document, source.origin))
+            card_pdf = sheets_pdf.trimmed(engine.to_pdf_bytes(fit.document, source.origin))
             reader = PdfReader(BytesIO(card_pdf))
             assert len(reader.pages) == 1
             box = [float(v) for v in reader.pages[0].mediabox]
@@ -113,7 +114,7 @@ def test_the_sheets_get_the_card_with_its_bleed(default_cards):
     handbook, renderer, all_cards = default_cards
     a6 = resolve_format("a5", "a6")
     source = renderer.card(handbook, all_cards[0], a6)
-    page = PdfReader(BytesIO(pdf.to_pdf_bytes(fit_card(source, a6).document, ""))).pages[0]
+    page = PdfReader(BytesIO(engine.to_pdf_bytes(fit_card(source, a6).document, ""))).pages[0]
     bleed_mm = (float(page.trimbox[0]) - float(page.mediabox[0])) * MM_PER_POINT
     assert bleed_mm == pytest.approx(2, abs=0.01)
 

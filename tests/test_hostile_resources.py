@@ -17,18 +17,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageFile
 from pypdf import PdfReader
 
 from handbook.build import build
 from handbook.cli import cli
 from handbook.content import markup
 from handbook.content.validate import load_handbook
+from handbook.engine import resources
 from handbook.errors import HandbookError
 from handbook.html.render import Renderer
 from handbook.press.format import resolve_format
 from handbook.project import open_project
-from tests.conftest import write
+from tests.conftest import REPO, write
 
 SECRET = "TOP-SECRET-4711"
 EARLIER = b"%PDF-1.7 earlier output\n"
@@ -38,6 +39,14 @@ def _png(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), "steelblue").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _with_bit_rot(png: bytes) -> bytes:
+    """The PNG with one byte of its pixel data flipped (its checksum no longer matches)."""
+    start = png.index(b"IDAT") + 4
+    length = struct.unpack(">I", png[start - 8 : start - 4])[0]
+    middle = start + length // 2
+    return png[:middle] + bytes([png[middle] ^ 0xFF]) + png[middle + 1 :]
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -256,10 +265,14 @@ def test_svg_entities_fail_the_build_without_leaking(hostile, svg):
         (b"\x89PNG\r\n\x1a\n this is not a picture", "damaged"),
         (b"GIF89a, or so it says", "damaged or not an image"),
         (_png(300, 300)[:400], "damaged (image file is truncated"),
+        (
+            _with_bit_rot(_png(300, 300)),
+            "damaged (broken PNG file (bad header checksum in b'IDAT')",
+        ),
         (_png_header_only(60_000, 60_000), "too large (over 25 million pixels)"),
         (_png_header_only(6_000, 6_000), "too large (over 25 million pixels)"),
     ],
-    ids=["corrupt", "unreadable", "truncated", "bomb", "over-limit"],
+    ids=["corrupt", "unreadable", "truncated", "bit-rot", "bomb", "over-limit"],
 )
 def test_bad_image_fails_the_build(hostile, data, message):
     (hostile / "pictures").mkdir()
@@ -268,6 +281,22 @@ def test_bad_image_fails_the_build(hostile, data, message):
     problem = _single(_refused(hostile))
     assert f"the image 'pictures/photo.png' is {message}" in problem.message
     assert problem.line == 8
+
+
+@pytest.mark.parametrize("tolerant", [True, False], ids=["tolerant-pillow", "strict-pillow"])
+def test_a_truncated_image_is_refused_however_pillow_is_set(monkeypatch, tolerant):
+    """WeasyPrint tells Pillow to load truncated images; the check neither needs nor
+    changes that process-wide setting."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", tolerant)
+    refusals = []
+    fetcher = resources.fetcher_class()((REPO,), resources.Asker((), REPO, "test"), refusals)
+    url = "data:image/png;base64," + base64.b64encode(_png(300, 300)[:400]).decode()
+    with pytest.raises(FatalURLFetchingError):
+        fetcher.fetch(url)
+    assert "the image 'data:image/png' is damaged (image file is truncated)" in refusals[0].message
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is tolerant
 
 
 def test_misplaced_css_is_a_located_problem(hostile):

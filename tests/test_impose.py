@@ -8,7 +8,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from handbook.engine import pdf
+from handbook import engine
 from handbook.press.impose import Sheet, impose, padded_order, saddle_order
 from handbook.press.sizes import PAPER_SIZES, points, print_sheet
 
@@ -69,14 +69,14 @@ def numbered_booklet(n_pages: int, paper: str = "a5") -> bytes:
         for n in range(1, n_pages + 1)
     )
     width, height = PAPER_SIZES[paper]
-    source = pdf.PageSource(
+    source = engine.PageSource(
         html=f"<html><head><title>Numbered</title></head><body>{pages}</body></html>",
         stylesheets=(Path(__file__).parent.parent / "styles" / "base.css",),
         extra_css=f"@page {{ size: {width}mm {height}mm; margin: 20mm }}",
         origin="test",
         allowed_roots=(Path(__file__).parent.parent,),
     )
-    return pdf.to_pdf_bytes(pdf.render(source), "test")
+    return engine.to_pdf_bytes(engine.render(source), "test")
 
 
 def halves(data: bytes) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from handbook.errors import HandbookError
 
 if TYPE_CHECKING:
     from handbook.content.validate import Origin
-    from handbook.engine.pdf import PageSource
+    from handbook.engine import PageSource
     from handbook.html.views import Card
     from handbook.press.format import Format
     from handbook.press.sheets import SheetLayout

@@ -1,11 +1,26 @@
-"""The one boundary around WeasyPrint: every import of it, and of its internals, is here."""
+"""The one boundary around WeasyPrint: every import of it, and of its internals, is here.
 
-from handbook.engine.pdf import PDF_VARIANTS, PageSource, print_shop_css, render, to_pdf_bytes
+- ``render``: HTML + CSS -> a laid-out document -> PDF bytes (``PageSource``)
+- ``layout``: how much of its pages a laid-out document uses (``measure``)
+- ``pdf_options``: PDF variants and print-shop CSS, known without WeasyPrint
+- ``resources``: what WeasyPrint may read (the project's URL fetcher, image checks)
+- ``problems``: WeasyPrint's warnings as located problems
+- ``workarounds``: upstream bugs worked around for the time of a render
 
+Importing this package does not import WeasyPrint; rendering does, or ``warm_up``.
+"""
 
-def warm_up() -> None:
-    """Import WeasyPrint, so worker processes have it loaded before their first render."""
-    import weasyprint  # noqa: F401
+from handbook.engine.layout import Measure, measure
+from handbook.engine.pdf_options import PDF_VARIANTS, print_shop_css
+from handbook.engine.render import PageSource, render, to_pdf_bytes, warm_up
 
-
-__all__ = ["PDF_VARIANTS", "PageSource", "print_shop_css", "render", "to_pdf_bytes", "warm_up"]
+__all__ = [
+    "PDF_VARIANTS",
+    "Measure",
+    "PageSource",
+    "measure",
+    "print_shop_css",
+    "render",
+    "to_pdf_bytes",
+    "warm_up",
+]

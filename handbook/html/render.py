@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from handbook.content import markup
 from handbook.content.validate import Handbook
-from handbook.engine.pdf import PageSource
+from handbook.engine import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.html import diagrams
 from handbook.html.views import Card, anchors, glossary, outline

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from handbook.engine import pdf
-from handbook.engine.pdf import PageSource
+from handbook import engine
+from handbook.engine import Measure, PageSource, measure
 from handbook.errors import Problem, counted
 from handbook.press.format import Format
 from handbook.press.sizes import MM_PER_POINT
@@ -37,21 +37,6 @@ _MIN_EXPONENT, _MAX_EXPONENT = 0.8, 2.5
 _AIM = 0.99  # aim a little below the page height: line breaks move in steps
 _WORTH_GROWING = 1.025  # re-render a fitting card larger only for a clear gain
 _MAX_RENDERS = 4
-_MIN_OVERFLOW = 1.015  # an overflowing card needs at least this much of a page
-
-
-@dataclass(frozen=True)
-class Measure:
-    """How a rendered card used its pages, in CSS pixels."""
-
-    pages: int
-    available: float  # content height of one page
-    needed: float  # content height the card needs (all pages)
-    body_px: float  # computed font size of the body text
-
-    @property
-    def fits(self) -> bool:
-        return self.pages == 1
 
 
 @dataclass(frozen=True)
@@ -67,50 +52,6 @@ class Fit:
     body_pt: float  # body text size of the document, in points
 
 
-def measure(document) -> Measure:
-    """Read page count, page content height and needed height from the layout.
-
-    The needed height adds up what each page really holds: a block pushed to
-    the next page leaves a gap that the page count alone would count as used.
-    """
-    pages = [page._page_box for page in document.pages]
-    needed = sum(_used_height(page) for page in pages)
-    if len(pages) > 1:
-        # A block that cannot split (a drawing, a boxed line) or a margin lost at
-        # the page break can overflow a card whose heights add up to less than a page.
-        needed = max(needed, pages[0].height * _MIN_OVERFLOW)
-    body = _body_box(pages[0])
-    return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
-
-
-def _used_height(page_box) -> float:
-    """From the top of the page's content area to the bottom of its last block."""
-    return _bottom(_body_box(page_box)) - page_box.content_box_y()
-
-
-def _bottom(box) -> float:
-    """The bottom of a box's content; a block split by a page break is stretched to
-    the page's end, so blocks that hold blocks are measured by their children."""
-    from weasyprint.formatting_structure.boxes import BlockLevelBox
-
-    children = [
-        child
-        for child in getattr(box, "children", [])
-        if child.is_in_normal_flow() or child.is_floated()
-    ]
-    if children and all(isinstance(child, BlockLevelBox) for child in children):
-        return max(_bottom(child) for child in children)
-    return box.position_y + box.margin_height()
-
-
-def _body_box(page_box):
-    root = page_box.children[0]
-    for child in getattr(root, "children", []):
-        if child.element_tag == "body":
-            return child
-    return root
-
-
 def scaled_source(source: PageSource, fmt: Format, scale: float) -> PageSource:
     """The card's page source with its size scale and shrink set for card.css."""
     variables = f":root {{ --card-scale: {fmt.card_scale:.4f}; --fit: {scale:.4f}; }}"
@@ -119,10 +60,14 @@ def scaled_source(source: PageSource, fmt: Format, scale: float) -> PageSource:
 
 def fit_card(source: PageSource, fmt: Format) -> Fit:
     """Render a card at the largest scale (down to the floor) that fits one page."""
-    return search(lambda scale: pdf.render(scaled_source(source, fmt, scale)), fmt.floor_pt)
+    return search(lambda scale: engine.render(scaled_source(source, fmt, scale)), fmt.floor_pt)
 
 
-def search(render: Callable[[float], Any], floor_pt: float, measure=measure) -> Fit:
+def search(
+    render: Callable[[float], Any],
+    floor_pt: float,
+    measure: Callable[[Any], Measure] = measure,
+) -> Fit:
     """Find a scale that fits in few renders; ``render`` lays out the card at a scale.
 
     Full size first, then estimates refined by each measurement; the fourth

@@ -1,0 +1,69 @@
+"""Reading a laid-out document: how much of its pages its content uses.
+
+WeasyPrint's ``Document`` exposes pages, not how full they are, so this reads
+its box tree (``Page._page_box`` and the boxes below it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIN_OVERFLOW = 1.015  # a document over one page needs at least this much of a page
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How a rendered document used its pages, in CSS pixels."""
+
+    pages: int
+    available: float  # content height of one page
+    needed: float  # content height the document needs (all pages)
+    body_px: float  # computed font size of the body text
+
+    @property
+    def fits(self) -> bool:
+        return self.pages == 1
+
+
+def measure(document) -> Measure:
+    """Read page count, page content height and needed height from the layout.
+
+    The needed height adds up what each page really holds: a block pushed to
+    the next page leaves a gap that the page count alone would count as used.
+    """
+    pages = [page._page_box for page in document.pages]
+    needed = sum(_used_height(page) for page in pages)
+    if len(pages) > 1:
+        # A block that cannot split (a drawing, a boxed line) or a margin lost at
+        # the page break can overflow a document whose heights add up to less than a page.
+        needed = max(needed, pages[0].height * MIN_OVERFLOW)
+    body = _body_box(pages[0])
+    return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
+
+
+def _used_height(page_box) -> float:
+    """From the top of the page's content area to the bottom of its last block."""
+    return _bottom(_body_box(page_box)) - page_box.content_box_y()
+
+
+def _bottom(box) -> float:
+    """The bottom of a box's content; a block split by a page break is stretched to
+    the page's end, so blocks that hold blocks are measured by their children."""
+    from weasyprint.formatting_structure.boxes import BlockLevelBox
+
+    children = [
+        child
+        for child in getattr(box, "children", [])
+        if child.is_in_normal_flow() or child.is_floated()
+    ]
+    if children and all(isinstance(child, BlockLevelBox) for child in children):
+        return max(_bottom(child) for child in children)
+    return box.position_y + box.margin_height()
+
+
+def _body_box(page_box):
+    root = page_box.children[0]
+    for child in getattr(root, "children", []):
+        if child.element_tag == "body":
+            return child
+    return root

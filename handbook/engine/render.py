@@ -1,0 +1,138 @@
+"""HTML + CSS -> a laid-out document -> PDF bytes, with WeasyPrint.
+
+WeasyPrint is imported when a document is first rendered, so commands that
+do not render (``--help``, ``check``) start fast. Every resource WeasyPrint
+reads goes through the project's fetcher (``resources``), and any warning it
+logs fails the build (``problems``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from handbook.engine import workarounds
+from handbook.engine.problems import warnings_are_errors
+from handbook.engine.resources import Asker, Refused, fetcher_class, shown
+from handbook.errors import Problem
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """Everything WeasyPrint needs for one document."""
+
+    html: str
+    stylesheets: tuple[Path, ...]
+    extra_css: str
+    origin: str  # the project file the document comes from, for error messages
+    allowed_roots: tuple[Path, ...] = field(default=())  # the project root first
+    # The template the HTML comes from first, then the project's own templates:
+    # where a refused reference in the HTML is looked for, to name file and line.
+    template_files: tuple[Path, ...] = field(default=())
+
+
+def warm_up() -> None:
+    """Import WeasyPrint now, so that worker processes forked afterwards have it loaded."""
+    import weasyprint  # noqa: F401
+
+
+@cache
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def render(source: PageSource):
+    """Lay out a document; returns a WeasyPrint ``Document``.
+
+    Every stylesheet and the HTML get their own fetcher, so a refused
+    reference names the stylesheet or template that holds it.
+    """
+    from weasyprint import CSS, HTML
+
+    refusals: list[Problem] = []
+    root = source.allowed_roots[0]
+
+    def fetcher(files: tuple[Path, ...]):
+        return fetcher_class()(source.allowed_roots, Asker(files, root, source.origin), refusals)
+
+    config = _font_config()
+    style_files = [
+        path
+        for sheet in source.stylesheets
+        for path in (sheet, *sorted(sheet.parent.glob("*.css")))
+    ]
+    # Images named in stylesheets are fetched by the document, hence its fetcher
+    # looks for a refused reference in the stylesheets too.
+    html_fetcher = fetcher((*source.template_files, *dict.fromkeys(style_files)))
+    with (
+        warnings_are_errors(source.origin, refusals, html_fetcher.asker) as seen,
+        workarounds.line_breaking_fixed(),
+        workarounds.fonts_dated(_font_epoch(None)),  # WOFF fonts are decoded here
+    ):
+        sheets = [CSS(string=source.extra_css, font_config=config, url_fetcher=html_fetcher)]
+        for path in source.stylesheets:
+            with seen.reading_stylesheet(shown(path, root)):
+                sheet_fetcher = fetcher((path, *sorted(path.parent.glob("*.css"))))
+                sheets.append(CSS(url=path.as_uri(), font_config=config, url_fetcher=sheet_fetcher))
+        html = HTML(string=source.html, base_url=str(root) + "/", url_fetcher=html_fetcher)
+        document = html.render(stylesheets=sheets, font_config=config)
+        _refuse_attachments(document, html_fetcher)
+        return document
+
+
+def _refuse_attachments(document, fetcher) -> None:
+    """``<link rel=attachment>`` and ``<a rel=attachment>`` would embed files in the PDF."""
+    links = [
+        target
+        for page in document.pages
+        for link_type, target, _, _ in page.links
+        if link_type == "attachment"
+    ]
+    if document.metadata.attachments or links:
+        refusal = Refused(
+            "refused to attach files to the PDF (rel=attachment)",
+            "remove the rel=attachment link from the template",
+        )
+        fetcher.refusals.append(fetcher.asker.problem("attachment", refusal))
+
+
+def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> bytes:
+    """Write a rendered document as PDF bytes (fonts subset and embedded).
+
+    ``date`` (W3C format, such as 2026-11-24) becomes the creation and
+    modification date; without it the PDF has none, so that building twice
+    gives the same bytes (WeasyPrint itself only asks the clock for PDF/X).
+    Its fonts carry a date too: see :func:`_font_epoch`.
+    """
+    if date is not None:
+        document.metadata.created = document.metadata.modified = date
+    fetcher = document.url_fetcher  # a ProjectFetcher when the document comes from render()
+    refusals, asker = getattr(fetcher, "refusals", []), getattr(fetcher, "asker", None)
+    with (
+        warnings_are_errors(origin, refusals, asker),
+        workarounds.line_breaking_fixed(),  # SVG text is laid out while the PDF is drawn
+        workarounds.fonts_dated(_font_epoch(date)),
+    ):
+        return document.write_pdf(**options)
+
+
+def _font_epoch(date: str | None) -> int:
+    """When the fonts in a PDF say they were modified, in seconds since 1970.
+
+    ``SOURCE_DATE_EPOCH`` when the user set it (as fontTools itself would
+    read it), else the document's ``date``, else 1970: never the clock, so
+    builds are byte-identical with either font subsetter.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return int(epoch)
+    try:
+        day = datetime.date.fromisoformat((date or "")[:10])
+    except ValueError:
+        return 0
+    return int(datetime.datetime.combine(day, datetime.time(), datetime.UTC).timestamp())
