@@ -32,8 +32,10 @@ id: kneading
 name: Kneading
 other_names: [Petrissage]
 purpose: Works the deeper layers of muscle.
-hand: Whole hand, fingers and palm
 level: 4
+facts:
+  - label: Hand
+    value: Whole hand, fingers and palm
 steps:
   - Grasp a large fold of skin and muscle beside the spine between your fingers and the heel
     of your hand, never on the spine itself.

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import BaseModel
+
 from handbook import engine
 from handbook.engine import Measure, PageSource, measure
 from handbook.errors import Problem, counted
@@ -188,7 +190,7 @@ def _characters(value, shown: str) -> int:
         return len(value) if _plain(value)[:_MATCH_CHARS] in shown else 0
     if isinstance(value, list | tuple):
         return sum(_characters(v, shown) for v in value)
-    if hasattr(value, "model_fields"):
+    if isinstance(value, BaseModel):
         return sum(
             _characters(getattr(value, name), shown)
             for name in type(value).model_fields
