@@ -87,11 +87,14 @@ def fit_card(card: Card, fmt: Format, origins: Origins, source: PageSource) -> M
 
 def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSource):
     from handbook.press.fit import fit_card as fit_on_page
-    from handbook.press.fit import overflow_problem
+    from handbook.press.fit import overflow_problem, too_wide_problem
 
     fit = fit_on_page(source, fmt)
     if not fit.fits:
         raise HandbookError([overflow_problem(origins, card, fmt, fit, source.html, back=back)])
+    wide = engine.too_wide(fit.document)
+    if wide:
+        raise HandbookError([too_wide_problem(origins, card, fmt, wide, back=back)])
     return fit
 
 

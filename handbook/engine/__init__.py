@@ -10,7 +10,7 @@
 Importing this package does not import WeasyPrint; rendering does, or ``warm_up``.
 """
 
-from handbook.engine.layout import Measure, measure
+from handbook.engine.layout import Measure, measure, too_wide
 from handbook.engine.pdf_options import PDF_VARIANTS, print_shop_css
 from handbook.engine.render import PageSource, render, to_pdf_bytes, warm_up
 
@@ -22,5 +22,6 @@ __all__ = [
     "print_shop_css",
     "render",
     "to_pdf_bytes",
+    "too_wide",
     "warm_up",
 ]

@@ -1,4 +1,4 @@
-"""Reading a laid-out document: how much of its pages its content uses.
+"""Reading a laid-out document: how much of its pages its content uses, and what sticks out.
 
 WeasyPrint's ``Document`` exposes pages, not how full they are, so this reads
 its box tree (``Page._page_box`` and the boxes below it).
@@ -39,6 +39,34 @@ def measure(document) -> Measure:
         needed = max(needed, pages[0].height * MIN_OVERFLOW)
     body = _body_box(pages[0])
     return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
+
+
+def too_wide(document) -> list[str]:
+    """The texts that run past the right edge of their page, in order, each once.
+
+    A word too long to break (a compound in a narrow column) is laid out
+    whole, past its box and off the page; nothing else in the layout says so.
+    """
+    found: dict[str, None] = {}
+    for page in document.pages:
+        page_box = page._page_box
+        right = page_box.margin_width() - page_box.margin_left  # the trim edge
+        for box in _text_boxes(page_box):
+            if box.position_x + box.width > right + _TOLERANCE_PX and box.text.strip():
+                found[box.text.strip()] = None
+    return list(found)
+
+
+_TOLERANCE_PX = 0.5  # rounding in the layout is not overflow
+
+
+def _text_boxes(box):
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    if isinstance(box, TextBox):
+        yield box
+    for child in getattr(box, "children", []):
+        yield from _text_boxes(child)
 
 
 def _used_height(page_box) -> float:

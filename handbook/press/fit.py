@@ -197,3 +197,37 @@ def _characters(value, shown: str) -> int:
             if name not in _NOT_TEXT and name != "technique"
         )
     return 0
+
+
+def too_wide_problem(handbook, card, fmt: Format, texts: list[str], *, back: bool = False):
+    """A located problem for a card with text wider than the card, such as a long compound.
+
+    It points at the first field of the item that holds the first such text.
+    """
+    word = texts[0].rstrip("\u2010-")
+    shown = ", ".join(f"'{text}'" for text in texts[:3])
+    side = "back of the " if back else ""
+    message = (
+        f"the {side}{card.kind} card '{card.id}' has text wider than the "
+        f"{fmt.card.upper()} card: {shown}"
+    )
+    hint = (
+        "break the word where it may be hyphenated, with a soft hyphen (U+00AD) or a "
+        "hyphen, or use a shorter word"
+    )
+    origin = handbook.origins.get(card.id)
+    if origin is None:
+        return Problem(card.source_path, 1, 1, message, hint)
+    field = _field_holding(card.item, word)
+    where = (*origin.location, field) if field else origin.location
+    return origin.source.problem(where, message, hint, at_key=bool(field))
+
+
+def _field_holding(item, word: str) -> str | None:
+    """The name of the item's first field whose text contains ``word``."""
+    if not isinstance(item, BaseModel):
+        return None
+    for name in type(item).model_fields:
+        if name not in _NOT_TEXT and word in str(getattr(item, name)):
+            return name
+    return None
