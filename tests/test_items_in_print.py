@@ -85,3 +85,16 @@ def test_a_link_to_a_zone_is_refused_since_the_booklet_has_no_place_for_it(tiny_
         check(tiny_copy)
     assert [p.line for p in raised.value.problems] == [4]  # the purpose
     assert "the link '#upper' points at no chapter" in raised.value.problems[0].message
+
+
+def test_tone_and_severity_print_as_words_in_the_handbook_language(tiny_copy, tmp_path):
+    intro = tiny_copy / "content/intro.yaml"
+    intro.write_text(intro.read_text() + "    tone: caution\n", encoding="utf-8")
+    settings = tiny_copy / "handbook.yaml"
+    settings.write_text(settings.read_text() + "labels: {stop: Halt, caution: Vorsicht}\n")
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out))
+    booklet = " ".join(page_texts(out / "handbook.pdf"))
+    assert "VORSICHT Before you start" in booklet
+    assert "HALT Stay gentle" in booklet  # the safety topic, severity stop
+    assert page_texts(out / "cards/gentle.pdf")[0].startswith("HALT Stay gentle")

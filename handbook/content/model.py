@@ -87,6 +87,12 @@ class Labels(Strict):
     total: Text = "Total"
     view_back: Text = "Back"
     view_front: Text = "Front"
+    # The words that mark a box's tone and a safety topic's severity, so the
+    # meaning survives a black-and-white printer.
+    tip: Text = "Tip"
+    caution: Text = "Caution"
+    stop: Text = "Stop"
+    note: Text = "Note"
 
 
 class Scale(Strict):
