@@ -107,7 +107,7 @@ def make_project(root: Path, techniques: int) -> None:
         )
     for r in range(routines):
         steps = "".join(
-            f"  - technique: technique-{(r + i) % techniques}\n    minutes: 3\n"
+            f"  - item: technique-{(r + i) % techniques}\n    minutes: 3\n"
             f"    note: {sentence(r + i, 8)}\n"
             for i in range(5)
         )

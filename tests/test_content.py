@@ -71,11 +71,11 @@ def test_routine_minutes_add_up():
 def test_relaxing_routine_follows_the_brief():
     routine = next(r for r in default_handbook().routines if r.id == "relaxing-15")
     assert routine.minutes == 15
-    assert routine.steps[0].technique == routine.steps[-1].technique == "stroking"
+    assert routine.steps[0].item == routine.steps[-1].item == "stroking"
     per_technique: dict[str, float] = defaultdict(float)
     per_zone: dict[str, float] = defaultdict(float)
     for step in routine.steps:
-        per_technique[step.technique] += step.minutes
+        per_technique[step.item] += step.minutes
         for zone in step.zones:
             per_zone[zone] += step.minutes
     assert 5 <= per_technique["stroking"] <= 7

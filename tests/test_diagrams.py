@@ -154,15 +154,15 @@ def test_timeline_segments_are_proportional_to_minutes():
         title="Evening & more",
         minutes=10,
         steps=[
-            RoutineStep(technique="a", minutes=2),
-            RoutineStep(technique="b", minutes=5),
-            RoutineStep(technique="a", minutes=3),
+            RoutineStep(item="a", minutes=2),
+            RoutineStep(item="b", minutes=5),
+            RoutineStep(item="a", minutes=3),
         ],
     )
     root = parse(timeline(routine, {"a": "Alpha <1>", "b": "Beta"}))
     segments = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "segment"]
     widths = [float(r.get("width")) for r in segments]
-    assert [r.get("data-technique") for r in segments] == ["a", "b", "a"]
+    assert [r.get("data-item") for r in segments] == ["a", "b", "a"]
     ratios = [w / m for w, m in zip(widths, (2, 5, 3), strict=True)]
     assert max(ratios) - min(ratios) < 0.05
     # Same technique, same pattern; different technique, different pattern.

@@ -49,8 +49,8 @@ def test_links_in_steps_and_never_print_as_text_on_cards_and_as_page_references_
         title: Short routine
         minutes: 4
         steps:
-          - {technique: gliding, minutes: 2, note: "as in [Gliding](#gliding)"}
-          - {technique: pressing, minutes: 2}
+          - {item: gliding, minutes: 2, note: "as in [Gliding](#gliding)"}
+          - {item: pressing, minutes: 2}
         """,
     )
     out = tmp_path / "out"

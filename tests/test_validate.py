@@ -26,7 +26,7 @@ def short_routine(technique: str) -> str:
     title: Short
     minutes: 2
     steps:
-      - technique: {technique}
+      - item: {technique}
         minutes: 2
     """
 
@@ -136,7 +136,7 @@ def test_unknown_references_suggest(tmp_path):
     routine = short_routine("strokng")
     problem = only(problems(tmp_path, {"t.yaml": TECHNIQUE, "r.yaml": routine}))
     assert (problem.path, problem.line) == ("content/r.yaml", 6)
-    assert problem.message == "unknown technique 'strokng'"
+    assert problem.message == "unknown technique, safety topic or routine 'strokng'"
     assert problem.hint == "did you mean 'stroking'?"
 
 
@@ -147,8 +147,8 @@ def test_routine_minutes_must_add_up(tmp_path):
     title: Short
     minutes: 15
     steps:
-      - {technique: stroking, minutes: 5}
-      - {technique: stroking, minutes: 5}
+      - {item: stroking, minutes: 5}
+      - {item: stroking, minutes: 5}
     """
     problem = only(problems(tmp_path, {"t.yaml": TECHNIQUE, "r.yaml": routine}))
     assert problem.line == 4

@@ -71,6 +71,7 @@ class Labels(Strict):
     glossary: Text = "Glossary"
     direction: Text = "Direction"  # the key to the arrows on a map
     minutes: Text = "min"
+    seconds: Text = "s"
     steps: Text = "Steps"
     cues: Text = "What it should feel like"
     mistakes: Text = "Avoid these mistakes"
@@ -199,19 +200,74 @@ class SafetyTopic(Strict):
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
-class RoutineStep(Strict):
-    technique: Id
-    minutes: Minutes
+_DURATION = re.compile(
+    r"^\s*(?:(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|secs?|seconds?|mins?|minutes?|h|hours?)"
+    r"|(?P<m>\d+):(?P<s>[0-5]\d))\s*$"
+)
+_SECONDS_IN = {"s": 1, "m": 60, "h": 3600}  # by the unit's first letter
+MAX_SECONDS = 600 * 60  # ten hours: longer is a typo
+
+
+def _seconds(value: object) -> object:
+    """A duration written as text ("30 s", "2 min", "1.5 min", "1 h", "1:30") in seconds."""
+    if not isinstance(value, str):
+        return value
+    found = _DURATION.match(value)
+    if not found:
+        raise PydanticCustomError(
+            "duration", "'{value}' is not a duration such as 30 s, 2 min or 1:30", {"value": value}
+        )
+    if found["m"] is not None:
+        return int(found["m"]) * 60 + int(found["s"])
+    return float(found["number"]) * _SECONDS_IN[found["unit"][0]]
+
+
+Duration = Annotated[float, BeforeValidator(_seconds), Field(gt=0, le=MAX_SECONDS)]
+
+
+class Timed(Strict):
+    """Something that may take a time: ``minutes`` (a number) or ``duration`` (text)."""
+
+    minutes: Minutes | None = None
+    duration: Duration | None = Field(
+        default=None, description="How long, as text: 30 s, 2 min, 1.5 min, 1 h or 1:30."
+    )
+
+    @model_validator(mode="after")
+    def _one_way_of_timing(self) -> Timed:
+        if self.minutes is not None and self.duration is not None:
+            raise ValueError("give 'minutes' or 'duration', not both")
+        return self
+
+    @property
+    def seconds(self) -> float | None:
+        if self.duration is not None:
+            return self.duration
+        return None if self.minutes is None else self.minutes * 60
+
+
+class RoutineStep(Timed):
+    """One step: a reference to an item (``item``) or free text (``title``)."""
+
+    item: Id | None = Field(default=None, description="A technique, safety topic or routine.")
+    title: Text | None = Field(default=None, description="The step in words, if no item.")
     zones: list[Id] = []
     note: str = ""
 
+    @model_validator(mode="after")
+    def _item_or_title(self) -> RoutineStep:
+        if (self.item is None) == (self.title is None):
+            raise ValueError("a step needs 'item' (what it refers to) or 'title', one of them")
+        return self
 
-class Routine(Strict):
+
+class Routine(Timed):
+    """A sequence of steps, timed (each step has a time) or not (a numbered checklist)."""
+
     kind: Literal["routine"]
     id: Id
     order: Order = 0
     title: Text
-    minutes: Minutes
     purpose: str = ""
     steps: Annotated[list[RoutineStep], Field(min_length=1)]
     card: bool = Field(default=True, description="Print a card of it; false for none.")

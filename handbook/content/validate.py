@@ -193,11 +193,14 @@ def check_references(handbook: Handbook) -> list[Problem]:
         "safety": [s.id for s in handbook.safety],
         "zone": [z.id for z in handbook.zones],
     }
+    ids["item"] = [*ids["technique"], *ids["safety"], *(r.id for r in handbook.routines)]
     problems: list[Problem] = []
 
     def expect(origin: Origin, sub: Location, value: str, kind: str) -> None:
         if value not in ids[kind] and value not in handbook.invalid_ids:
-            label = "safety topic" if kind == "safety" else kind
+            label = {"safety": "safety topic", "item": "technique, safety topic or routine"}.get(
+                kind, kind
+            )
             problems.append(
                 origin.problem(sub, f"unknown {label} '{value}'", did_you_mean(value, ids[kind]))
             )
@@ -224,20 +227,48 @@ def check_references(handbook: Handbook) -> list[Problem]:
 
 
 def _check_routine(routine: Routine, origin: Origin, expect) -> list[Problem]:
+    problems = []
     for i, step in enumerate(routine.steps):
-        expect(origin, ("steps", i, "technique"), step.technique, "technique")
+        if step.item == routine.id:
+            problems.append(
+                origin.problem(("steps", i, "item"), "a routine cannot be a step of itself")
+            )
+        elif step.item is not None:
+            expect(origin, ("steps", i, "item"), step.item, "item")
         for j, zone in enumerate(step.zones):
             expect(origin, ("steps", i, "zones", j), zone, "zone")
-    total = sum(step.minutes for step in routine.steps)
-    if abs(total - routine.minutes) > 1e-6:
+    return problems + _check_timing(routine, origin)
+
+
+def _check_timing(routine: Routine, origin: Origin) -> list[Problem]:
+    """Every step has a time or none does; a total given must be what the steps add up to."""
+    untimed = [i for i, step in enumerate(routine.steps) if step.seconds is None]
+    if untimed and len(untimed) < len(routine.steps):
         return [
             origin.problem(
-                ("minutes",),
-                f"the steps add up to {total:g} minutes, but the routine says {routine.minutes:g}",
-                "change 'minutes' or the minutes of the steps so they agree",
+                ("steps", untimed[0]),
+                f"step {untimed[0] + 1} has no time, but other steps of this routine do",
+                "give every step 'minutes' or a 'duration', or none of them "
+                "(an untimed routine prints as a checklist)",
             )
         ]
-    return []
+    total = sum(step.seconds or 0 for step in routine.steps)
+    if untimed or routine.seconds is None or abs(total - routine.seconds) < 1e-6:
+        return []
+    field = "minutes" if routine.minutes is not None else "duration"
+    return [
+        origin.problem(
+            (field,),
+            f"the steps add up to {_as_time(total)}, but the routine says "
+            f"{_as_time(routine.seconds)}",
+            f"change '{field}' or the times of the steps so they agree, or leave '{field}' out",
+        )
+    ]
+
+
+def _as_time(seconds: float) -> str:
+    """A time for a message: minutes when whole minutes, else seconds."""
+    return f"{seconds / 60:g} minutes" if seconds % 60 == 0 else f"{seconds:g} seconds"
 
 
 def _check_levels(handbook: Handbook) -> list[Problem]:
@@ -448,6 +479,10 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
         message = f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
     elif kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
         message = f"'{name}' {error['msg'].lower()}, got {value}"
+    elif kind == "value_error":  # a model's own rule; its message is written for people
+        message = str(ctx.get("error", message))
+    elif kind == "duration":
+        hint = "write a number and a unit (30 s, 2 min, 1 h) or minutes:seconds (1:30)"
     return source.problem(location, message, hint)
 
 

@@ -24,6 +24,7 @@ from handbook.content.model import (
     MAP_WIDTH,
     Labels,
     Routine,
+    RoutineStep,
     SafetyTopic,
     Shape,
     Stroke,
@@ -160,26 +161,26 @@ def draw_body_map(
 
 
 def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ()) -> Markup:
-    """A bar of the routine's steps, each as wide as its minutes.
+    """A bar of a timed routine's steps, each as wide as its time.
 
-    ``names`` maps technique ids to the names printed in the key; ``order``
-    fixes which pattern each technique gets, so a technique looks the same in
-    every routine of the handbook.
+    ``names`` maps item ids to the names printed in the key (a free-text step
+    is named by its title); ``order`` fixes which pattern each item gets, so
+    an item looks the same in every routine of the handbook.
     """
     width, bar_h, top = 300.0, 20.0, 2.0
-    total = sum(step.minutes for step in routine.steps)
-    techniques = list(dict.fromkeys(s.technique for s in routine.steps))
+    total = sum(_minutes(step) for step in routine.steps)
+    techniques = list(dict.fromkeys(_key(s) for s in routine.steps))
     order = [*order, *(t for t in techniques if t not in order)]
     p = f"t-{routine.id}"
     out: list[str] = []
     x = 0.0
     boundaries, elapsed = [0.0], [0.0]
     for number, step in enumerate(routine.steps, start=1):
-        w = width * step.minutes / total
-        pattern = f"{p}-{order.index(step.technique) % len(_FILLS)}"
+        w = width * _minutes(step) / total
+        pattern = f"{p}-{order.index(_key(step)) % len(_FILLS)}"
         out.append(
-            f'<rect class="segment" data-technique="{escape(step.technique)}" '
-            f'data-minutes="{step.minutes:g}" x="{x:.2f}" y="{top:g}" width="{w:.2f}" '
+            f'<rect class="segment" data-item="{escape(_key(step))}" '
+            f'data-minutes="{_minutes(step):g}" x="{x:.2f}" y="{top:g}" width="{w:.2f}" '
             f'height="{bar_h:g}" fill="url(#{pattern})" stroke="{INK}" stroke-width="0.8"/>'
         )
         out.append(
@@ -189,7 +190,7 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
         out.append(_text(x + w / 2, top + bar_h / 2 + 3.3, str(number), anchor="middle", bold=True))
         x += w
         boundaries.append(x)
-        elapsed.append(elapsed[-1] + step.minutes)
+        elapsed.append(elapsed[-1] + _minutes(step))
     labelled = _spaced(boundaries, 14)
     axis_y = top + bar_h + 2
     out.append(f'<line x1="0" y1="{axis_y:g}" x2="{width:g}" y2="{axis_y:g}" stroke="{INK}"/>')
@@ -208,6 +209,15 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     defs = "".join(_fill_pattern(f"{p}-{i}", i) for i in range(len(_FILLS)))
     head = _svg_open(width, height, routine.title, "timeline")
     return Markup(f"{head}<defs>{defs}</defs>{''.join(out)}</svg>")
+
+
+def _key(step: RoutineStep) -> str:
+    """What a step is, for its pattern: the item it refers to, or its own title."""
+    return step.item or step.title or ""
+
+
+def _minutes(step: RoutineStep) -> float:
+    return (step.seconds or 0) / 60
 
 
 def _spaced(positions: list[float], gap: float) -> set[int]:

@@ -23,7 +23,7 @@ from handbook.content.validate import Handbook
 from handbook.engine import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.html import diagrams
-from handbook.html.views import Card, anchors, glossary, outline
+from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
 from handbook.project import Project, defaults_root
@@ -41,10 +41,10 @@ class Renderer:
         )
         self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
         self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
-        self.env.filters["minutes"] = lambda value: f"{value:g}"
         self.env.filters["css_string"] = css_string
         self.env.globals["body_map"] = _body_map
         self.env.globals["timeline"] = _timeline
+        self.env.globals["sequence"] = _sequence
 
     def booklet(self, handbook: Handbook, fmt: Format) -> PageSource:
         parts = outline(handbook)
@@ -228,7 +228,14 @@ def _body_map(context: Any, item: Any) -> Markup:
 
 @jinja2.pass_context
 def _timeline(context: Any, routine: Any) -> Markup:
-    """``{{ timeline(routine) }}``: the routine's steps as a bar of minutes."""
+    """``{{ timeline(routine) }}``: a timed routine's steps as a bar of minutes."""
     handbook: Handbook = context["handbook"]
-    names = {t.id: t.name for t in handbook.techniques}
-    return diagrams.timeline(routine, names, [t.id for t in handbook.techniques])
+    items = [*handbook.techniques, *handbook.safety, *handbook.routines]
+    names = {item.id: title_of(item) for item in items}
+    return diagrams.timeline(routine, names, [item.id for item in items])
+
+
+@jinja2.pass_context
+def _sequence(context: Any, routine: Any) -> Sequence:
+    """``{% set seq = sequence(routine) %}``: its steps with titles and times, and its total."""
+    return sequence(context["handbook"], routine)

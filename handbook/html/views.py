@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from handbook.content.model import GENERATED_PARTS, Chapter
+from handbook.content.model import GENERATED_PARTS, Chapter, Labels, Routine
 from handbook.content.validate import Handbook
 
 
@@ -66,6 +66,56 @@ class Card:
     source_path: str
     title: str
     reminders: tuple[Reminder, ...] = ()  # the safety topics its back recalls
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a routine as it prints."""
+
+    number: int
+    title: str  # the item's title, or the step's own
+    link: str  # the id of the item it refers to ("" for a free-text step)
+    note: str
+    time: str  # such as "2 min" or "30 s"; "" in an untimed routine
+
+
+@dataclass(frozen=True)
+class Sequence:
+    steps: tuple[Step, ...]
+    total: str  # the routine's time, "" when it has none
+    timed: bool  # whether every step has a time (then it gets a timeline)
+
+
+def sequence(handbook: Handbook, routine: Routine) -> Sequence:
+    """A routine's steps with their titles and times, and its total."""
+    labels = handbook.settings.labels
+    titles = {item.id: title_of(item) for item in _items(handbook)}
+    steps = tuple(
+        Step(
+            number,
+            titles.get(step.item, step.item) if step.item else step.title or "",
+            step.item or "",
+            step.note,
+            "" if step.seconds is None else time_text(step.seconds, labels),
+        )
+        for number, step in enumerate(routine.steps, start=1)
+    )
+    timed = all(step.seconds is not None for step in routine.steps)
+    total = routine.seconds
+    if total is None and timed:
+        total = sum(step.seconds or 0 for step in routine.steps)
+    return Sequence(steps, "" if total is None else time_text(total, labels), timed)
+
+
+def time_text(seconds: float, labels: Labels) -> str:
+    """A time as it prints: seconds under a minute, else minutes ("30 s", "1.5 min")."""
+    if seconds < 60:
+        return f"{seconds:g} {labels.seconds}"
+    return f"{round(seconds / 60, 2):g} {labels.minutes}"
+
+
+def _items(handbook: Handbook) -> list[Any]:
+    return [*handbook.techniques, *handbook.safety, *handbook.routines]
 
 
 def outline(handbook: Handbook) -> list[Part]:
@@ -176,11 +226,14 @@ def _reminders(handbook: Handbook, kind: str, item: Any) -> tuple[Reminder, ...]
     if kind == "technique":
         topic_ids = list(item.safety)
     elif kind == "routine":
-        topic_ids = [
-            topic_id
-            for step in item.steps
-            for topic_id in handbook.technique(step.technique).safety
-        ]
+        techniques = {technique.id: technique for technique in handbook.techniques}
+        safety = {topic.id for topic in handbook.safety}
+        topic_ids = []
+        for step in item.steps:
+            if step.item in techniques:
+                topic_ids += techniques[step.item].safety
+            elif step.item in safety:
+                topic_ids.append(step.item)
     else:
         return ()
     topics = (handbook.safety_topic(topic_id) for topic_id in dict.fromkeys(topic_ids))

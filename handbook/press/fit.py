@@ -132,7 +132,9 @@ def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -
 
 
 # Fields that hold references or settings, not text a reader can shorten.
-_NOT_TEXT = frozenset({"kind", "id", "zones", "avoid_zones", "strokes", "safety", "severity"})
+_NOT_TEXT = frozenset(
+    {"kind", "id", "item", "zones", "avoid_zones", "strokes", "safety", "severity", "card"}
+)
 _LINE_HEIGHT = 1.28  # card.css body line-height, to tell the overflow in lines
 _MATCH_CHARS = 24  # how much of a text must appear on the card to count as printed there
 
@@ -194,7 +196,7 @@ def _characters(value, shown: str) -> int:
         return sum(
             _characters(getattr(value, name), shown)
             for name in type(value).model_fields
-            if name not in _NOT_TEXT and name != "technique"
+            if name not in _NOT_TEXT
         )
     return 0
 
