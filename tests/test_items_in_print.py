@@ -98,3 +98,12 @@ def test_tone_and_severity_print_as_words_in_the_handbook_language(tiny_copy, tm
     assert "VORSICHT Before you start" in booklet
     assert "HALT Stay gentle" in booklet  # the safety topic, severity stop
     assert page_texts(out / "cards/gentle.pdf")[0].startswith("HALT Stay gentle")
+
+
+def test_a_file_that_cannot_be_parsed_is_the_only_problem_reported(tiny_copy):
+    """References to the ids it declares (links, routine steps) are explained by it."""
+    text = LINKED.replace("Glide down, then go on with [Pressing](#pressing).", "[x](#y) z")
+    write(tiny_copy / "content/gliding.yaml", text)
+    with pytest.raises(HandbookError) as raised:
+        check(tiny_copy)
+    assert [(p.path, p.line) for p in raised.value.problems] == [("content/gliding.yaml", 7)]

@@ -8,6 +8,7 @@ them are collected before anything is raised.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from handbook.content import markup
-from handbook.content.load import Location, SourceFile, read_yaml
+from handbook.content.load import MAX_FILE_BYTES, Location, SourceFile, read_yaml
 from handbook.content.model import (
     CONTENT_KINDS,
     GENERATED_PARTS,
@@ -94,6 +95,8 @@ def load_handbook(project: Project) -> Handbook:
         source = _read(path, project.root, problems)
         if source is not None:
             _add_content(handbook, source, problems)
+        else:  # references to what it meant to declare are explained by its own problem
+            handbook.invalid_ids.update(_ids_written_in(path, project.root))
     for items in (handbook.techniques, handbook.safety, handbook.routines):
         items.sort(key=lambda item: item.order)
     if settings is not None:
@@ -111,6 +114,21 @@ def _read(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:
     except HandbookError as exc:
         problems.extend(exc.problems)
         return None
+
+
+_ID_LINE = re.compile(r"^[ \t-]*id:[ \t]*['\"]?([a-z0-9]+(?:-[a-z0-9]+)*)['\"]?[ \t]*$", re.M)
+
+
+def _ids_written_in(path: Path, root: Path) -> set[str]:
+    """The ids a file that could not be parsed seems to declare, read from its lines."""
+    try:
+        inside = path.resolve().is_relative_to(root.resolve())
+        if not inside or path.stat().st_size > MAX_FILE_BYTES:
+            return set()
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return set(_ID_LINE.findall(text))
 
 
 def _validate(source, adapter: TypeAdapter, model: type[BaseModel] | None, problems):
