@@ -15,13 +15,14 @@ from pypdf import PdfReader
 
 from handbook.cli import cli
 from handbook.content.validate import load_handbook
+from handbook.design import root_rule
 from handbook.engine import pdf
 from handbook.html.render import Renderer, cards
 from handbook.press import sheets_pdf
 from handbook.press.fit import FLOOR_PT, PX_PER_PT, Measure, fit_card, search
 from handbook.press.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
 from handbook.project import defaults_root, open_project
-from tests.conftest import REPO, write
+from tests.conftest import REPO, set_theme, write
 
 A_LITTLE_TOO_LONG = """
 kind: technique
@@ -204,7 +205,8 @@ class _Model:
 
     def measure(self, scale: float) -> Measure:
         needed = self.needed(scale)
-        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, self.body_px)
+        line_px = self.body_px * 1.3
+        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, self.body_px, line_px)
 
 
 @settings(max_examples=300, deadline=None)
@@ -267,7 +269,7 @@ def _colour_pairs(css: str) -> list[tuple[str, str, str]]:
         found = re.fullmatch(r"var\((--[\w-]+)\)", value)
         return variables[found.group(1)] if found else value
 
-    paper = variables["--card-paper"]
+    paper = variables["--paper"]
     pairs = []
     for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
         declarations = dict(re.findall(r"([\w-]+)\s*:\s*([^;]+)", body))
@@ -283,13 +285,17 @@ def _colour_pairs(css: str) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def test_card_colours_have_at_least_aaa_contrast():
-    """WCAG AAA (7:1) between every text colour in card.css and its background.
+@pytest.mark.parametrize("theme", ["default", "high-contrast"])
+def test_card_colours_have_at_least_aaa_contrast(tiny_copy, theme):
+    """WCAG AAA (7:1) between every text colour in card.css and its background,
+    with the colours of each built-in theme.
 
     The ratio is computed from luminance, so it also holds when the card is
     printed in black and white (shades of grey keep their luminance).
     """
-    pairs = _colour_pairs((defaults_root() / "styles" / "card.css").read_text())
+    design = load_handbook(open_project(set_theme(tiny_copy, theme))).design
+    card_css = (defaults_root() / "styles" / "card.css").read_text()
+    pairs = _colour_pairs(root_rule(design) + card_css)
     assert len(pairs) >= 6  # the band, steps, never label, muted text, footer...
     for selector, text, background in pairs:
         assert re.fullmatch(r"#[0-9a-fA-F]{6}", text), (selector, text)
@@ -297,6 +303,6 @@ def test_card_colours_have_at_least_aaa_contrast():
 
 
 def test_contrast_check_catches_a_pale_colour():
-    css = ":root { --card-paper: #ffffff; --pale: #999999; } .x { color: var(--pale); }"
+    css = ":root { --paper: #ffffff; --pale: #999999; } .x { color: var(--pale); }"
     [(_, text, background)] = _colour_pairs(css)
     assert _contrast(text, background) < 7

@@ -268,7 +268,8 @@ def plan(
     jobs.append(combined)
 
     sheet_paper = options.sheet or sheet_for_paper(paper)
-    layout = sheets.layout(PAPER_SIZES[sheet_paper], CARD_SIZES[size], pouch_margin(size))
+    bleed = handbook.design.bleed_mm
+    layout = sheets.layout(PAPER_SIZES[sheet_paper], CARD_SIZES[size], pouch_margin(size), bleed)
     backs: tuple[tuple[Card, PageSource], ...] | None = None
     if options.duplex:
         made = [attempt(partial(renderer.card_back, handbook, card, size)) for card in all_cards]
@@ -354,7 +355,7 @@ def _source_stamp(project: Project, options: BuildOptions) -> str:
     folders = [project.content_dir]
     for kind in ("templates", "styles", "fonts"):
         folders += project.search_dirs(kind)
-    files = [project.settings_file]
+    files = project.settings_files()
     for folder in folders:
         files += sorted(p for p in folder.rglob("*") if p.is_file())
     settings = dataclasses.replace(options, out_dir=None, force=False, jobs=None, limits=None)

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from handbook.design import DesignChanges
+
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Markdown = Annotated[str, StringConstraints(max_length=50_000)]
@@ -102,6 +104,15 @@ class Settings(Strict):
         "'safety' and 'glossary' place the parts generated from content.",
     )
     labels: Labels = Labels()
+    theme: Id = Field(
+        default="default",
+        description="The look: a built-in theme ('default', 'high-contrast') or a folder "
+        "in the project's themes/.",
+    )
+    design: DesignChanges = Field(  # type: ignore[valid-type]
+        default=DesignChanges(),
+        description="Single design values changed from the theme's, such as 'stop: \"#990000\"'.",
+    )
 
 
 class Section(Strict):

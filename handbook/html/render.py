@@ -1,7 +1,10 @@
 """Stage 3: the validated handbook -> HTML, through Jinja templates.
 
 Templates are looked up in the project's ``templates/`` first, then in the
-built-in defaults. Every template is autoescaped and rendered in Jinja's
+theme's, then in the built-in defaults; so are stylesheets. The theme's
+design values reach every page as CSS custom properties declared before its
+stylesheets, and every diagram as its own stylesheet (``diagrams.css`` with
+the values written in). Every template is autoescaped and rendered in Jinja's
 sandbox with StrictUndefined, so content cannot inject markup and a typo in a
 template fails with the template's file and line.
 """
@@ -9,8 +12,10 @@ template fails with the template's file and line.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +26,14 @@ from markupsafe import Markup
 from handbook.content import markup
 from handbook.content.model import GENERATED_PARTS, Chapter
 from handbook.content.validate import Handbook
+from handbook.design import Design, resolved, root_rule
 from handbook.engine.pdf import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.html import diagrams
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, css_size
-from handbook.project import Project, defaults_root
+from handbook.project import BUILTIN_THEMES, Project, defaults_root
+
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,8 @@ class Renderer:
         self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
         self.env.filters["minutes"] = lambda value: f"{value:g}"
         self.env.filters["css_string"] = css_string
-        self.env.globals["body_map"] = _body_map
-        self.env.globals["timeline"] = _timeline
+        self.env.globals["body_map"] = self._body_map
+        self.env.globals["timeline"] = self._timeline
 
     def booklet(self, handbook: Handbook, paper: str) -> PageSource:
         html = self._render(
@@ -74,9 +82,10 @@ class Renderer:
         return self._page(
             html,
             "booklet.html.j2",
-            ("base.css", "booklet.css", "diagrams.css"),
+            ("base.css", "booklet.css"),
             PAPER_SIZES[paper],
             "handbook.yaml",
+            handbook.design,
         )
 
     def card(self, handbook: Handbook, card: Card, size: str) -> PageSource:
@@ -97,23 +106,52 @@ class Renderer:
         return self._page(
             html,
             template,
-            ("base.css", "card.css", "diagrams.css"),
+            ("base.css", "card.css"),
             CARD_SIZES[size],
             card.source_path,
+            handbook.design,
         )
 
     def _page(
-        self, html: str, template: str, styles: tuple[str, ...], size, origin: str
+        self,
+        html: str,
+        template: str,
+        styles: tuple[str, ...],
+        size,
+        origin: str,
+        design: Design,
     ) -> PageSource:
         own_templates = sorted((self.project.root / "templates").glob("*.j2"))
         return PageSource(
             html=html,
             stylesheets=tuple(self.project.find("styles", name) for name in styles),
-            extra_css=f"@page {{ size: {css_size(size)}; }}",
+            extra_css=f"{root_rule(design)}@page {{ size: {css_size(size)}; }}",
             origin=origin,
-            allowed_roots=(self.project.root, defaults_root()),
+            allowed_roots=(self.project.root, defaults_root(), BUILTIN_THEMES),
             template_files=(Path(self.env.get_template(template).filename), *own_templates),
         )
+
+    @cache  # noqa: B019 (one renderer per build, and few designs)
+    def diagram_style(self, design: Design) -> diagrams.DiagramStyle:
+        """The stylesheet every diagram carries: diagrams.css with the design's values in."""
+        css = self.project.find("styles", "diagrams.css").read_text(encoding="utf-8")
+        css = " ".join(_CSS_COMMENT.sub(" ", css).split())  # each SVG carries a copy
+        return diagrams.DiagramStyle(resolved(css, design), design.diagram_label_size)
+
+    @jinja2.pass_context
+    def _body_map(self, context: Any, item: Any) -> Markup:
+        """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
+        handbook: Handbook = context["handbook"]
+        style = self.diagram_style(handbook.design)
+        return diagrams.body_map(handbook.zones, item, style, handbook.settings.labels)
+
+    @jinja2.pass_context
+    def _timeline(self, context: Any, routine: Any) -> Markup:
+        """``{{ timeline(routine) }}``: the routine's steps as a bar of minutes."""
+        handbook: Handbook = context["handbook"]
+        names = {t.id: t.name for t in handbook.techniques}
+        order = [t.id for t in handbook.techniques]
+        return diagrams.timeline(routine, names, self.diagram_style(handbook.design), order)
 
     def _render(self, name: str, **context: Any) -> str:
         try:
@@ -206,21 +244,6 @@ class _ContainedLoader(jinja2.FileSystemLoader):
                 raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file"))
             break
         return super().get_source(environment, template)
-
-
-@jinja2.pass_context
-def _body_map(context: Any, item: Any) -> Markup:
-    """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
-    handbook: Handbook = context["handbook"]
-    return diagrams.body_map(handbook.zones, item, handbook.settings.labels)
-
-
-@jinja2.pass_context
-def _timeline(context: Any, routine: Any) -> Markup:
-    """``{{ timeline(routine) }}``: the routine's steps as a bar of minutes."""
-    handbook: Handbook = context["handbook"]
-    names = {t.id: t.name for t in handbook.techniques}
-    return diagrams.timeline(routine, names, [t.id for t in handbook.techniques])
 
 
 def outline(handbook: Handbook) -> list[Part]:

@@ -38,6 +38,7 @@ _AIM = 0.99  # aim a little below the page height: line breaks move in steps
 _WORTH_GROWING = 1.025  # re-render a fitting card larger only for a clear gain
 _MAX_RENDERS = 4
 _MIN_OVERFLOW = 1.015  # an overflowing card needs at least this much of a page
+_NORMAL_LINE_HEIGHT = 1.2  # what 'line-height: normal' comes to in most fonts
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Measure:
     available: float  # content height of one page
     needed: float  # content height the card needs (all pages)
     body_px: float  # computed font size of the body text
+    line_px: float  # computed line height of the body text
 
     @property
     def fits(self) -> bool:
@@ -65,6 +67,7 @@ class Fit:
     over_mm: float  # how much content is over at the floor (0 when it fits)
     floor_pt: float  # body text size at the floor, in points
     body_pt: float  # body text size of the document, in points
+    line_mm: float  # body line height of the document, in millimetres
 
 
 def measure(document) -> Measure:
@@ -80,7 +83,18 @@ def measure(document) -> Measure:
         # the page break can overflow a card whose heights add up to less than a page.
         needed = max(needed, pages[0].height * _MIN_OVERFLOW)
     body = _body_box(pages[0])
-    return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
+    font_size = body.style["font_size"]
+    return Measure(len(pages), pages[0].height, needed, font_size, _line_px(body.style, font_size))
+
+
+def _line_px(style, font_size: float) -> float:
+    """The computed ``line-height`` in pixels: a factor, a length, or ``normal``."""
+    value = style["line_height"]
+    if isinstance(value, int | float):
+        return value * font_size
+    if getattr(value, "unit", None) == "px":
+        return value.value
+    return font_size * _NORMAL_LINE_HEIGHT
 
 
 def _used_height(page_box) -> float:
@@ -135,7 +149,7 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
     floor_pt = FLOOR_PT * card_scale(card_size)
     floor = min(1.0, floor_pt / body_pt)
     if first.fits:
-        return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt)
+        return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt, _mm(first.line_px))
 
     available = first.available
     failing = (1.0, first.needed)  # the smallest scale known to overflow, and its height
@@ -145,7 +159,8 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
     while True:
         if scale <= floor:
             over = (result.needed - available) / PX_PER_PT * MM_PER_POINT
-            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
+            line_mm = _mm(result.line_px)
+            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale, line_mm)
         aim = _AIM if renders < _MAX_RENDERS - 1 else _AIM**4  # the last tries are cautious
         scale = min(_guess(failing, available, exponent, aim), failing[0] * _AIM)
         scale = floor if renders >= _MAX_RENDERS else max(floor, scale)
@@ -163,9 +178,16 @@ def search(render: Callable[[float], Any], card_size: str, measure=measure) -> F
         if grow >= scale * _WORTH_GROWING:
             larger = render(grow)
             renders += 1
-            if measure(larger).fits:
-                return Fit(larger, grow, renders, True, 0.0, floor_pt, body_pt * grow)
-    return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale)
+            grown = measure(larger)
+            if grown.fits:
+                line_mm = _mm(grown.line_px)
+                return Fit(larger, grow, renders, True, 0.0, floor_pt, body_pt * grow, line_mm)
+    line_mm = _mm(result.line_px)
+    return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale, line_mm)
+
+
+def _mm(px: float) -> float:
+    return px / PX_PER_PT * MM_PER_POINT
 
 
 def _guess(
@@ -187,7 +209,6 @@ def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -
 
 # Fields that hold references or settings, not text a reader can shorten.
 _NOT_TEXT = frozenset({"kind", "id", "zones", "avoid_zones", "strokes", "safety", "severity"})
-_LINE_HEIGHT = 1.28  # card.css body line-height, to tell the overflow in lines
 _MATCH_CHARS = 24  # how much of a text must appear on the card to count as printed there
 
 
@@ -199,8 +220,7 @@ def overflow_problem(
     It names the item's longest text fields that the card prints (found in
     ``card_html``) and points at the longest one in the item's YAML file.
     """
-    line_mm = fit.floor_pt * _LINE_HEIGHT * MM_PER_POINT
-    lines = max(1, math.ceil(fit.over_mm / line_mm))
+    lines = max(1, math.ceil(fit.over_mm / fit.line_mm))
     parts = _text_lengths(card.item, _plain(card_html))
     longest = [name for name, _ in parts[:2]]
     described = " and ".join(f"'{name}' ({length} characters)" for name, length in parts[:2])
