@@ -29,16 +29,16 @@ BLUE = (0, 0, 255)
 @pytest.fixture(scope="module")
 def both_themes(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     """The tiny project built in the default theme, then again in high-contrast into
-    the same folder: (default cards.pdf copy, high-contrast build folder, statuses)."""
+    the same folder: (a copy of the default build, the high-contrast build, the
+    statuses of the second build)."""
     root = tmp_path_factory.mktemp("themes") / "tiny"
     shutil.copytree(TINY, root)
     out = root / "build"
     build(root, BuildOptions(out_dir=out))
-    default_cards = root / "default-cards.pdf"
-    default_cards.write_bytes((out / "cards.pdf").read_bytes())
+    default_out = shutil.copytree(out, root / "default-build")
     set_theme(root, "high-contrast")
     report = build(root, BuildOptions(out_dir=out))
-    return default_cards, out, [result.status for result in report.outputs]
+    return default_out, out, [result.status for result in report.outputs]
 
 
 def body_size(path: Path) -> float:
@@ -70,19 +70,21 @@ def colours(path: Path) -> set[tuple[int, int, int]]:
 
 
 def test_high_contrast_builds_with_larger_type_in_pure_black_and_white(both_themes):
-    default_cards, out, statuses = both_themes
+    default_out, out, statuses = both_themes
     assert set(statuses) == {RENDERED}  # the cache noticed the change of theme
-    assert body_size(out / "cards.pdf") >= body_size(default_cards) * 1.1
-    assert body_size(out / "handbook.pdf") >= 11.5
-    assert colours(out / "cards.pdf") <= {(0, 0, 0), (255, 255, 255)}
-    assert (0x1D, 0x4E, 0x6B) in colours(default_cards)  # the default accent
+    for name in ("cards.pdf", "handbook.pdf"):
+        assert body_size(out / name) >= body_size(default_out / name) * 1.15, name
+        assert colours(out / name) <= {(0, 0, 0), (255, 255, 255)}, name
+        assert (0x1D, 0x4E, 0x6B) in colours(default_out / name)  # the default accent
 
 
 def test_high_contrast_diagrams_have_no_tints(both_themes):
-    _, out, _ = both_themes
+    default_out, out, _ = both_themes
     pixels = rgb_pixels(out / "cards" / "gliding.pdf")
     tinted = [p for p in pixels if max(p) - min(p) > 40]
     assert len(tinted) < len(pixels) / 1000  # only anti-aliasing at most
+    default_pixels = rgb_pixels(default_out / "cards" / "gliding.pdf")
+    assert share(default_pixels, (0xDB, 0xE8, 0xF1)) > 0.005  # the default work tint
 
 
 def test_an_unknown_theme_is_located_with_the_themes_to_choose_from(tiny_copy):
@@ -133,14 +135,15 @@ def test_handbook_yaml_changes_single_design_values(tiny_copy):
 
 
 def test_the_theme_bleed_reaches_the_cards_and_the_card_sheets(tiny_copy):
-    write(tiny_copy / "themes" / "wide-bleed" / "theme.yaml", "design:\n  bleed_mm: 3.5\n")
     set_theme(tiny_copy, "wide-bleed")
     out = tiny_copy / "build"
-    build(tiny_copy, BuildOptions(out_dir=out))
-    with pymupdf.open(out / ".bleed" / "gliding.pdf") as card:  # CSS: @page { bleed }
-        page = card[0]
-        assert (page.trimbox.x0 - page.mediabox.x0) * MM_PER_POINT == pytest.approx(3.5, abs=0.01)
-    assert mark_offsets(out / "card-sheets.pdf") == {3.5}  # Python: where the marks start
+    for bleed in (3.5, 2.5):  # the second build also sees that the theme.yaml changed
+        write(tiny_copy / "themes" / "wide-bleed" / "theme.yaml", f"design:\n  bleed_mm: {bleed}\n")
+        build(tiny_copy, BuildOptions(out_dir=out))
+        with pymupdf.open(out / ".bleed" / "gliding.pdf") as card:  # CSS: @page { bleed }
+            page = card[0]
+            assert (page.trimbox.x0 - page.mediabox.x0) * MM_PER_POINT == pytest.approx(bleed)
+        assert mark_offsets(out / "card-sheets.pdf") == {bleed}  # Python: where marks start
 
 
 def mark_offsets(sheet_pdf: Path) -> set[float]:
@@ -217,3 +220,18 @@ def grey(colour: str) -> float:
     """The lightness a black-and-white printer gives a colour, 0 (black) to 1 (white)."""
     red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+def test_a_theme_template_is_used_unless_the_project_has_its_own(tiny_copy):
+    theme = tiny_copy / "themes" / "plain"
+    write(theme / "theme.yaml", "description: A plain cover.\n")
+    write(theme / "templates" / "_cover.html.j2", "<section class=cover>Theme cover</section>\n")
+    set_theme(tiny_copy, "plain")
+
+    def booklet_html() -> str:
+        project = open_project(tiny_copy)
+        return Renderer(project).booklet(load_handbook(project), "a5").html
+
+    assert "Theme cover" in booklet_html()
+    write(tiny_copy / "templates" / "_cover.html.j2", "<section class=cover>Own cover</section>\n")
+    assert "Own cover" in booklet_html() and "Theme cover" not in booklet_html()
