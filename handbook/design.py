@@ -1,6 +1,7 @@
 """The design: every colour, type size, line height and page length of the look.
 
-A theme's ``theme.yaml`` gives these values (see :mod:`handbook.themes`), and
+A theme's ``theme.yaml`` gives these values (the built-in themes are in
+``handbook/themes/<name>/``; :mod:`handbook.project` finds them), and
 ``design:`` in ``handbook.yaml`` may change single ones. They reach the
 stylesheets as CSS custom properties (:func:`custom_properties`: the field
 ``card_margin_mm: 6`` becomes ``--card-margin: 6mm``), and Python reads the

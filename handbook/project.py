@@ -92,8 +92,7 @@ class Project:
         """The files that set how the handbook looks: handbook.yaml and the theme.yaml
         files of its theme and of the default theme that it changes."""
         themes = [BUILTIN_THEMES / DEFAULT_THEME, self.theme_dir(self.theme)]
-        files = [self.settings_file, *(t / THEME_FILE for t in dict.fromkeys(themes) if t)]
-        return files
+        return [self.settings_file, *(t / THEME_FILE for t in dict.fromkeys(themes) if t)]
 
     def search_dirs(self, kind: str) -> list[Path]:
         """The project's own folder of this kind first, then the theme's, then the built-in one."""
