@@ -145,16 +145,16 @@ def child_build(project: str, out: str, *args: str) -> None:
 
 def dump_sources(project: Path, folder: Path) -> None:
     """Write the final HTML of every document for the floor measurement."""
+    from handbook.build import BuildOptions
     from handbook.content.validate import load_handbook
     from handbook.html.render import Renderer
     from handbook.html.views import cards
-    from handbook.press.format import resolve_format
     from handbook.project import open_project
 
     opened = open_project(project)
     handbook = load_handbook(opened)
     renderer = Renderer(opened)
-    fmt = resolve_format(handbook.settings.paper, handbook.settings.card_size)
+    fmt = BuildOptions().format_for(handbook)
     sources = [renderer.booklet(handbook, fmt)]
     sources += [renderer.card(handbook, c, fmt) for c in cards(handbook)]
     manifest = []

@@ -15,11 +15,11 @@ import statistics
 import time
 from pathlib import Path
 
+from handbook.build import BuildOptions
 from handbook.content.validate import load_handbook
 from handbook.html.render import Renderer
 from handbook.html.views import cards
 from handbook.press.fit import fit_card
-from handbook.press.format import resolve_format
 from handbook.press.sizes import CARD_SIZES
 from handbook.project import open_project
 
@@ -33,10 +33,10 @@ def main() -> None:
     handbook = load_handbook(project)
     renderer = Renderer(project)
     all_cards = cards(handbook)
-    a6 = resolve_format("a5", "a6")
+    a6 = BuildOptions().format_for(handbook)
     fit_card(renderer.card(handbook, all_cards[0], a6), a6)  # warm up fonts and imports
     for size in args.size or list(CARD_SIZES):
-        fmt = resolve_format("a5", size)
+        fmt = BuildOptions(card_size=size).format_for(handbook)
         renders, shrunk, failed = [], [], []
         started = time.perf_counter()
         for card in all_cards:

@@ -1,19 +1,27 @@
-"""Where a handbook project's files are, and the built-in defaults behind them.
+"""Where a handbook project's files are, and the theme and built-in defaults behind them.
 
 A project may override any single template, stylesheet or font by putting a
-file of the same name in its own folder; everything else falls back to the
-defaults that ship with the package.
+file of the same name in its own folder; else the theme chosen in
+``handbook.yaml`` may have one; everything else falls back to the defaults
+that ship with the package.
+
+A theme is a folder named after it, holding ``theme.yaml`` (its design
+values) and optionally ``templates/`` and ``styles/``. The project's own
+``themes/`` folder is looked in first, then the built-in themes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from handbook.errors import HandbookError, Problem
 
 SETTINGS_FILE = "handbook.yaml"
+THEME_FILE = "theme.yaml"
+DEFAULT_THEME = "default"
+BUILTIN_THEMES = Path(__file__).parent / "themes"
 
 
 @cache
@@ -42,9 +50,54 @@ class Project:
     def content_dir(self) -> Path:
         return self.root / "content"
 
+    @property
+    def themes_dirs(self) -> tuple[Path, ...]:
+        """Where themes are looked for: the project's own first, then the built-in ones."""
+        return (self.root / "themes", BUILTIN_THEMES)
+
+    def theme_names(self) -> list[str]:
+        """Every theme the project can choose."""
+        found = {
+            folder.name
+            for themes in self.themes_dirs
+            if themes.is_dir()
+            for folder in themes.iterdir()
+            if (folder / THEME_FILE).is_file()
+        }
+        return sorted(found)
+
+    def theme_dir(self, name: str) -> Path | None:
+        """The folder of the theme called ``name``, or None if there is none."""
+        if not name or "/" in name or name.startswith("."):
+            return None
+        for themes in self.themes_dirs:
+            if (themes / name / THEME_FILE).is_file():
+                return themes / name
+        return None
+
+    @cached_property
+    def theme(self) -> str:
+        """The theme named in ``handbook.yaml``, read on its own so that finding files
+        needs no full validation; the validation reports a wrong one."""
+        from handbook.content.load import read_yaml
+
+        try:
+            data = read_yaml(self.settings_file, self.root).data
+        except HandbookError:
+            return DEFAULT_THEME
+        chosen = data.get("theme") if isinstance(data, dict) else None
+        return chosen if isinstance(chosen, str) else DEFAULT_THEME
+
+    def settings_files(self) -> list[Path]:
+        """The files that set how the handbook looks: handbook.yaml and the theme.yaml
+        files of its theme and of the default theme that it changes."""
+        themes = [BUILTIN_THEMES / DEFAULT_THEME, self.theme_dir(self.theme)]
+        return [self.settings_file, *(t / THEME_FILE for t in dict.fromkeys(themes) if t)]
+
     def search_dirs(self, kind: str) -> list[Path]:
-        """The project's own folder of this kind first, then the built-in one."""
-        dirs = [self.root / kind, defaults_root() / kind]
+        """The project's own folder of this kind first, then the theme's, then the built-in one."""
+        theme = self.theme_dir(self.theme)
+        dirs = [self.root / kind, *([theme / kind] if theme else []), defaults_root() / kind]
         unique: list[Path] = []
         for folder in dirs:
             if folder.resolve() not in [d.resolve() for d in unique]:
@@ -63,7 +116,8 @@ class Project:
                     f"{kind}/{name}",
                     0,
                     0,
-                    f"no {kind[:-1]} named '{name}' in the project or the built-in defaults",
+                    f"no {kind[:-1]} named '{name}' in the project, its theme "
+                    "or the built-in defaults",
                 )
             ]
         )

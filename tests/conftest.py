@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -20,6 +21,25 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return path
+
+
+def design_css(theme: str = "default") -> str:
+    """A built-in theme's design values as the :root rule the build puts before the
+    stylesheets, for tests that render HTML with the stylesheets by hand."""
+    from handbook.content.validate import load_handbook
+    from handbook.design import root_rule
+    from handbook.project import open_project
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = set_theme(Path(shutil.copytree(TINY, Path(folder) / "tiny")), theme)
+        return root_rule(load_handbook(open_project(root)).design)
+
+
+def set_theme(root: Path, theme: str) -> Path:
+    """Choose ``theme`` in the project at ``root`` (appends to its handbook.yaml)."""
+    settings = root / "handbook.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + f"theme: {theme}\n")
+    return root
 
 
 @pytest.fixture

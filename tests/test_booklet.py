@@ -17,7 +17,7 @@ from handbook.build import BuildOptions, build
 from handbook.cli import cli
 from handbook.engine import PDF_VARIANTS
 from handbook.press.sizes import PAPER_SIZES, points, print_sheet
-from tests.conftest import REPO, write
+from tests.conftest import REPO, design_css, write
 
 SAFETY = {"hot-skin": "Hot skin", "sharp-pain": "Sharp pain"}
 TECHNIQUES = [f"technique-{n:02d}" for n in range(1, 31)]
@@ -389,7 +389,7 @@ def booklet_pages(html: str) -> list[str]:
     source = engine.PageSource(
         html=html,
         stylesheets=(REPO / "styles" / "base.css", REPO / "styles" / "booklet.css"),
-        extra_css="@page { size: 148mm 210mm; }",
+        extra_css=design_css() + "@page { size: 148mm 210mm; }",
         origin="test",
         allowed_roots=(REPO,),
     )

@@ -14,17 +14,19 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from handbook import engine
+from handbook.build import BuildOptions
 from handbook.cli import cli
 from handbook.content.validate import load_handbook
+from handbook.design import root_rule
 from handbook.engine import Measure
 from handbook.html.render import Renderer
 from handbook.html.views import cards
 from handbook.press import sheets_pdf
 from handbook.press.fit import PX_PER_PT, fit_card, search
-from handbook.press.format import FLOOR_PT, resolve_format
+from handbook.press.format import FLOOR_PT
 from handbook.press.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
 from handbook.project import defaults_root, open_project
-from tests.conftest import REPO, write
+from tests.conftest import REPO, set_theme, write
 
 A_LITTLE_TOO_LONG = """
 kind: technique
@@ -78,7 +80,7 @@ def test_every_default_card_is_one_page_of_each_size(default_cards, size):
     handbook, renderer, all_cards = default_cards
     width, height = CARD_SIZES[size]
     for index, card in enumerate(all_cards):
-        fmt = resolve_format("a5", size)
+        fmt = BuildOptions(card_size=size).format_for(handbook)
         source = renderer.card(handbook, card, fmt)
         fit = fit_card(source, fmt)
         assert fit.fits, card.id
@@ -114,7 +116,7 @@ def test_default_build_writes_each_card_as_one_a6_page(default_build):
 
 def test_the_sheets_get_the_card_with_its_bleed(default_cards):
     handbook, renderer, all_cards = default_cards
-    a6 = resolve_format("a5", "a6")
+    a6 = BuildOptions().format_for(handbook)
     source = renderer.card(handbook, all_cards[0], a6)
     page = PdfReader(BytesIO(engine.to_pdf_bytes(fit_card(source, a6).document, ""))).pages[0]
     bleed_mm = (float(page.trimbox[0]) - float(page.mediabox[0])) * MM_PER_POINT
@@ -211,7 +213,8 @@ class _Model:
 
     def measure(self, scale: float) -> Measure:
         needed = self.needed(scale)
-        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, self.body_px)
+        line_px = self.body_px * 1.3
+        return Measure(math.ceil(needed / AVAILABLE), AVAILABLE, needed, self.body_px, line_px)
 
 
 @settings(max_examples=300, deadline=None)
@@ -274,7 +277,7 @@ def _colour_pairs(css: str) -> list[tuple[str, str, str]]:
         found = re.fullmatch(r"var\((--[\w-]+)\)", value)
         return variables[found.group(1)] if found else value
 
-    paper = variables["--card-paper"]
+    paper = variables["--paper"]
     pairs = []
     for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
         declarations = dict(re.findall(r"([\w-]+)\s*:\s*([^;]+)", body))
@@ -290,13 +293,17 @@ def _colour_pairs(css: str) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def test_card_colours_have_at_least_aaa_contrast():
-    """WCAG AAA (7:1) between every text colour in card.css and its background.
+@pytest.mark.parametrize("theme", ["default", "high-contrast"])
+def test_card_colours_have_at_least_aaa_contrast(tiny_copy, theme):
+    """WCAG AAA (7:1) between every text colour in card.css and its background,
+    with the colours of each built-in theme.
 
     The ratio is computed from luminance, so it also holds when the card is
     printed in black and white (shades of grey keep their luminance).
     """
-    pairs = _colour_pairs((defaults_root() / "styles" / "card.css").read_text())
+    design = load_handbook(open_project(set_theme(tiny_copy, theme))).design
+    card_css = (defaults_root() / "styles" / "card.css").read_text()
+    pairs = _colour_pairs(root_rule(design) + card_css)
     assert len(pairs) >= 6  # the band, steps, never label, muted text, footer...
     for selector, text, background in pairs:
         assert re.fullmatch(r"#[0-9a-fA-F]{6}", text), (selector, text)
@@ -304,6 +311,6 @@ def test_card_colours_have_at_least_aaa_contrast():
 
 
 def test_contrast_check_catches_a_pale_colour():
-    css = ":root { --card-paper: #ffffff; --pale: #999999; } .x { color: var(--pale); }"
+    css = ":root { --paper: #ffffff; --pale: #999999; } .x { color: var(--pale); }"
     [(_, text, background)] = _colour_pairs(css)
     assert _contrast(text, background) < 7

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import write
 
+from handbook.build import BuildOptions
 from handbook.content.model import Routine, RoutineStep, SafetyTopic, Shape, Stroke, Technique, Zone
 from handbook.content.validate import load_handbook
 from handbook.errors import HandbookError
-from handbook.html.diagrams import body_map, draw_body_map, timeline
+from handbook.html.diagrams import DiagramStyle, body_map, draw_body_map, timeline
 from handbook.html.render import Renderer
-from handbook.press.format import resolve_format
 from handbook.project import open_project
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -27,6 +27,16 @@ BOTH = Zone(
 )
 ROUND = Zone(id="round", name="Round", shapes=[Shape(ellipse=(60, 130, 10, 8))])
 ZONES = [LEFT, BOTH, ROUND]
+TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
+
+
+def default_style() -> DiagramStyle:
+    """The diagrams' style in the default theme, as the build makes it."""
+    project = open_project(TINY)
+    return Renderer(project).diagram_style(load_handbook(project).design)
+
+
+STYLE = default_style()
 
 
 def technique(**changes) -> Technique:
@@ -67,7 +77,7 @@ def shaft_ends(group: ET.Element) -> list[tuple[float, float, float, float]]:
 
 
 def test_body_map_is_well_formed_svg_with_a_title():
-    root = parse(body_map(ZONES, technique()))
+    root = parse(body_map(ZONES, technique(), STYLE))
     assert root.tag == f"{SVG}svg"
     assert root.find(f"{SVG}title").text == "Demo"
 
@@ -75,7 +85,7 @@ def test_body_map_is_well_formed_svg_with_a_title():
 def test_safety_topic_marks_its_no_go_zones():
     topic = SafetyTopic(kind="safety", id="keep-off", title="Keep off", severity="stop")
     topic = topic.model_copy(update={"zones": ["round", "both"]})
-    root = parse(body_map(ZONES, topic))
+    root = parse(body_map(ZONES, topic, STYLE))
     marked = {
         g.get("data-zone") for g in groups(root, "keep-off") if g.get("class") == "zone keep-off"
     }
@@ -86,7 +96,7 @@ def test_safety_topic_marks_its_no_go_zones():
 
 
 def test_hatching_is_a_pattern_so_it_survives_black_and_white():
-    root = parse(body_map(ZONES, technique()))
+    root = parse(body_map(ZONES, technique(), STYLE))
     zone = next(g for g in groups(root, "zone") if g.get("data-zone") == "round")
     fill = next(iter(zone)).get("fill")
     pattern_id = fill.removeprefix("url(#").removesuffix(")")
@@ -94,13 +104,39 @@ def test_hatching_is_a_pattern_so_it_survives_black_and_white():
     assert pattern.find(f"{SVG}line") is not None  # hatch lines, not a flat colour
 
 
+def test_colours_come_from_the_stylesheet_not_the_shapes():
+    """Shapes carry classes only; the SVG's own <style> (diagrams.css with the
+    design's values written in) colours them, so a theme or project restyles them."""
+    root = parse(body_map(ZONES, technique(), STYLE))
+    painted = [
+        (element.tag, name)
+        for element in root.iter()
+        for name in ("fill", "stroke")
+        if element.get(name, "none") != "none" and not element.get(name).startswith("url(")
+    ]
+    assert painted == []
+    keep_off = next(p for p in root.iter(f"{SVG}pattern") if p.get("id").endswith("-keep-off"))
+    assert keep_off.get("class") == "keep-off stop"
+    assert {e.get("class") for e in keep_off} == {"ground", "mark"}
+    style = root.find(f"{SVG}style").text
+    assert "var(" not in style and "calc(" not in style
+    assert ".keep-off.stop .mark { stroke: #7a0f0f; }" in style  # the default theme's stop
+
+
+def test_a_caution_topic_hatches_in_the_caution_tone():
+    topic = SafetyTopic(kind="safety", id="care", title="Care", severity="caution", zones=["round"])
+    root = parse(body_map(ZONES, topic, STYLE))
+    classes = {p.get("class") for p in root.iter(f"{SVG}pattern")}
+    assert "keep-off caution" in classes
+
+
 def test_safety_topic_without_zones_draws_nothing():
     topic = SafetyTopic(kind="safety", id="fever", title="Fever", severity="stop")
-    assert str(body_map(ZONES, topic)) == ""
+    assert str(body_map(ZONES, topic, STYLE)) == ""
 
 
 def test_arrows_follow_the_strokes():
-    root = parse(body_map(ZONES, technique()))
+    root = parse(body_map(ZONES, technique(), STYLE))
     arrows = {g.get("data-zone"): g for g in groups(root, "arrow")}
     assert arrows["left"].get("data-direction") == "down"
     (x0, y0, x1, y1) = shaft_ends(arrows["left"])[0]
@@ -113,9 +149,9 @@ def test_arrows_follow_the_strokes():
 
 
 def test_editing_a_stroke_changes_the_picture():
-    before = body_map(ZONES, technique())
+    before = body_map(ZONES, technique(), STYLE)
     edited = technique(strokes=[Stroke(zone="left", direction="up")])
-    after = body_map(ZONES, edited)
+    after = body_map(ZONES, edited, STYLE)
     assert before != after
     arrows = groups(parse(after), "arrow")
     assert [g.get("data-direction") for g in arrows] == ["up"]
@@ -124,7 +160,9 @@ def test_editing_a_stroke_changes_the_picture():
 
 
 def test_circular_strokes_draw_an_arc():
-    root = parse(body_map(ZONES, technique(strokes=[Stroke(zone="round", direction="circular")])))
+    root = parse(
+        body_map(ZONES, technique(strokes=[Stroke(zone="round", direction="circular")]), STYLE)
+    )
     arrow = groups(root, "arrow")[0]
     assert any(" A" in p.get("d", "") for p in arrow.iter(f"{SVG}path"))
 
@@ -132,7 +170,7 @@ def test_circular_strokes_draw_an_arc():
 def test_text_is_escaped():
     zone = Zone(id="odd", name='<b>Hips & "more"</b>', shapes=[Shape(ellipse=(60, 80, 9, 9))])
     item = technique(name="A <script>", zones=["odd"], strokes=[], avoid_zones=[])
-    svg = str(body_map([zone], item))
+    svg = str(body_map([zone], item, STYLE))
     assert "<script>" not in svg and "<b>" not in svg
     root = parse(svg)
     assert root.find(f"{SVG}title").text == "A <script>"
@@ -142,7 +180,7 @@ def test_text_is_escaped():
 
 def test_front_view_zones_get_their_own_panel():
     chest = Zone(id="chest", name="Chest", view="front", shapes=[Shape(ellipse=(60, 60, 15, 10))])
-    svg = draw_body_map([LEFT, chest], work=["left", "chest"])
+    svg = draw_body_map([LEFT, chest], STYLE, work=["left", "chest"])
     views = [g.get("class") for g in groups(parse(svg), "view")]
     assert views == ["view view-back", "view view-front"]
 
@@ -159,7 +197,7 @@ def test_timeline_segments_are_proportional_to_minutes():
             RoutineStep(item="a", minutes=3),
         ],
     )
-    root = parse(timeline(routine, {"a": "Alpha <1>", "b": "Beta"}))
+    root = parse(timeline(routine, {"a": "Alpha <1>", "b": "Beta"}, STYLE))
     segments = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "segment"]
     widths = [float(r.get("width")) for r in segments]
     assert [r.get("data-item") for r in segments] == ["a", "b", "a"]
@@ -176,7 +214,7 @@ def test_timeline_segments_are_proportional_to_minutes():
 def test_default_booklet_places_a_diagram_for_every_technique_routine_and_mapped_topic():
     project = open_project(Path(__file__).resolve().parent.parent)
     handbook = load_handbook(project)
-    html = Renderer(project).booklet(handbook, resolve_format("a5", "a6")).html
+    html = Renderer(project).booklet(handbook, BuildOptions().format_for(handbook)).html
     mapped = [s for s in handbook.safety if s.zones]
     expected = len(handbook.techniques) + len(handbook.routines) + len(mapped)
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == expected

@@ -20,14 +20,13 @@ from click.testing import CliRunner
 from PIL import Image, ImageFile
 from pypdf import PdfReader
 
-from handbook.build import build
+from handbook.build import BuildOptions, build
 from handbook.cli import cli
 from handbook.content import markup
 from handbook.content.validate import load_handbook
 from handbook.engine import resources
 from handbook.errors import HandbookError
 from handbook.html.render import Renderer
-from handbook.press.format import resolve_format
 from handbook.project import open_project
 from tests.conftest import REPO, write
 
@@ -366,7 +365,9 @@ def test_hostile_content_builds_as_plain_text(hostile):
         f'kind: chapter\nid: intro\ntitle: "<img src=x>"\nsections:\n  - body: "{body}"\n',
     )
     handbook = load_handbook(open_project(hostile))
-    html = Renderer(open_project(hostile)).booklet(handbook, resolve_format("a5", "a6")).html
+    html = (
+        Renderer(open_project(hostile)).booklet(handbook, BuildOptions().format_for(handbook)).html
+    )
     assert "&lt;img src=x&gt;" in html
     assert "<img" not in html and "<object" not in html and "<link" not in html
     build(hostile)

@@ -9,12 +9,11 @@ import jinja2
 import pytest
 from click.testing import CliRunner
 
-from handbook.build import build
+from handbook.build import BuildOptions, build
 from handbook.cli import cli
 from handbook.content.validate import load_handbook
 from handbook.errors import HandbookError
 from handbook.html.render import Renderer
-from handbook.press.format import resolve_format
 from handbook.project import open_project
 from tests.conftest import write
 
@@ -150,7 +149,8 @@ def test_autoescape_applies_to_every_template(project):
 
 def test_content_markup_is_escaped_in_the_html(project):
     opened = open_project(project)
-    html = Renderer(opened).booklet(load_handbook(opened), resolve_format("a5", "a6")).html
+    handbook = load_handbook(opened)
+    html = Renderer(opened).booklet(handbook, BuildOptions().format_for(handbook)).html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=/etc/hostname&gt;" in html
     assert "Tiny &lt;b&gt;bold&lt;/b&gt; &amp; &#34;quoted&#34;" in html

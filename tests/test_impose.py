@@ -11,6 +11,7 @@ import pytest
 from handbook import engine
 from handbook.press.impose import Sheet, impose, padded_order, saddle_order
 from handbook.press.sizes import PAPER_SIZES, points, print_sheet
+from tests.conftest import design_css
 
 
 def reading_order(sheets: list[Sheet]) -> list[int | None]:
@@ -72,7 +73,7 @@ def numbered_booklet(n_pages: int, paper: str = "a5") -> bytes:
     source = engine.PageSource(
         html=f"<html><head><title>Numbered</title></head><body>{pages}</body></html>",
         stylesheets=(Path(__file__).parent.parent / "styles" / "base.css",),
-        extra_css=f"@page {{ size: {width}mm {height}mm; margin: 20mm }}",
+        extra_css=design_css() + f"@page {{ size: {width}mm {height}mm; margin: 20mm }}",
         origin="test",
         allowed_roots=(Path(__file__).parent.parent,),
     )

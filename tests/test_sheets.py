@@ -10,15 +10,16 @@ import pytest
 from pypdf import PdfReader
 
 from handbook.press import sheets_pdf
-from handbook.press.sheets import BLEED, Rect, layout, mirrored
+from handbook.press.sheets import Rect, layout, mirrored
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, points, pouch_margin
 
 SHEETS = ("a4", "letter")
 COMBINATIONS = list(itertools.product(SHEETS, CARD_SIZES))
+BLEED = 2.0  # the default theme's
 
 
-def _layout(sheet: str, card: str):
-    return layout(PAPER_SIZES[sheet], CARD_SIZES[card], pouch_margin(card))
+def _layout(sheet: str, card: str, bleed: float = BLEED):
+    return layout(PAPER_SIZES[sheet], CARD_SIZES[card], pouch_margin(card), bleed)
 
 
 @pytest.mark.parametrize(("sheet", "card"), COMBINATIONS)

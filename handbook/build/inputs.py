@@ -37,7 +37,7 @@ def source_stamp(project: Project, options: BuildOptions) -> str:
     folders = [project.content_dir]
     for kind in ("templates", "styles", "fonts"):
         folders += project.search_dirs(kind)
-    files = [project.settings_file]
+    files = project.settings_files()
     for folder in folders:
         files += sorted(p for p in folder.rglob("*") if p.is_file())
     settings = dataclasses.replace(options, out_dir=None, force=False, jobs=None, limits=None)

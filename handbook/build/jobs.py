@@ -187,7 +187,7 @@ def _card_files(
     combined = derived_job("cards.pdf", fronts, makers.make_cards_pdf)
     jobs = [combined]
     if all(backs):
-        layout = sheets.layout(fmt.sheet_mm, fmt.card_mm, fmt.pouch_mm)
+        layout = sheets.layout(fmt.sheet_mm, fmt.card_mm, fmt.pouch_mm, fmt.bleed_mm)
         make_sheets = partial(makers.make_sheets, layout, ids, options.duplex)
         inputs = [*fronts, *(job for job in backs if job)]
         jobs.append(derived_job("card-sheets.pdf", inputs, make_sheets, repr(layout)))

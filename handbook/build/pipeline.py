@@ -58,7 +58,8 @@ class BuildOptions:
         """The print format: these options where given, else handbook.yaml's settings."""
         settings = handbook.settings
         paper = self.paper or settings.paper
-        return resolve_format(paper, self.card_size or settings.card_size, self.sheet)
+        card = self.card_size or settings.card_size
+        return resolve_format(paper, card, handbook.design.bleed_mm, self.sheet)
 
 
 @dataclass

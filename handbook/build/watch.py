@@ -1,7 +1,7 @@
 """``handbook watch``: build, then build again whenever a source file changes.
 
 Watched: ``handbook.yaml`` and everything under ``content/``, ``templates/``,
-``styles/`` and ``fonts/`` (also when such a folder is created later); the
+``styles/``, ``fonts/`` and ``themes/`` (also when such a folder is created later); the
 output folder is ignored. Rapid saves are gathered into one rebuild. A build
 that fails reports its problems and leaves the last good outputs in place;
 the next change simply builds again.
@@ -20,7 +20,7 @@ from handbook.build import BuildOptions, BuildReport, OutputResult, build
 from handbook.errors import HandbookError
 from handbook.project import SETTINGS_FILE, open_project
 
-WATCHED_FOLDERS = ("content", "templates", "styles", "fonts")
+WATCHED_FOLDERS = ("content", "templates", "styles", "fonts", "themes")
 
 
 class SourceFilter(watchfiles.DefaultFilter):

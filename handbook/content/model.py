@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from handbook.design import DesignChanges
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
@@ -128,6 +129,15 @@ class Settings(Strict):
         description="The scale items rate themselves on with 'level'; none by default.",
     )
     labels: Labels = Labels()
+    theme: Id = Field(
+        default="default",
+        description="The look: a built-in theme ('default', 'high-contrast') or a folder "
+        "in the project's themes/.",
+    )
+    design: DesignChanges = Field(  # type: ignore[valid-type]
+        default=DesignChanges(),
+        description="Single design values changed from the theme's, such as 'stop: \"#990000\"'.",
+    )
 
 
 class Section(Strict):

@@ -32,8 +32,9 @@ from handbook.content.model import (
     Zone,
     ZoneList,
 )
+from handbook.design import COLOUR_PATTERN, FONT_FAMILY_PATTERN, Design, ThemeFile, combined
 from handbook.errors import HandbookError, Problem, did_you_mean
-from handbook.project import Project
+from handbook.project import BUILTIN_THEMES, DEFAULT_THEME, THEME_FILE, Project
 
 _CONTENT_ADAPTER: TypeAdapter = TypeAdapter(ContentFile)
 _KIND_MODELS: dict[str, type[BaseModel]] = {
@@ -66,6 +67,7 @@ class Handbook:
     zones: list[Zone] = field(default_factory=list)
     origins: dict[str, Origin] = field(default_factory=dict)
     settings_source: SourceFile | None = None
+    design: Design | None = None  # the theme's design values with handbook.yaml's changes
     # Ids declared in files that failed their own checks: references to them
     # are not reported again, so one typo does not bury the real problem.
     invalid_ids: set[str] = field(default_factory=set)
@@ -91,6 +93,8 @@ def load_handbook(project: Project) -> Handbook:
     if settings_source is not None:
         settings = _validate(settings_source, TypeAdapter(Settings), Settings, problems)
     handbook = Handbook(settings=settings, settings_source=settings_source)  # type: ignore[arg-type]
+    if settings is not None:
+        handbook.design = _load_design(project, settings, settings_source, problems)
     for path in project.content_files():
         source = _read(path, project.root, problems)
         if source is not None:
@@ -138,6 +142,43 @@ def _validate(source, adapter: TypeAdapter, model: type[BaseModel] | None, probl
         errors = _drop_missing_explained_by_typos(exc.errors(), model)
         problems.extend(_explain(source, error, model) for error in errors)
         return None
+
+
+def _load_design(
+    project: Project, settings: Settings, settings_source: SourceFile, problems: list[Problem]
+) -> Design | None:
+    """The default theme's design values, changed by the chosen theme's, then by
+    ``design:`` in handbook.yaml."""
+    chosen = project.theme_dir(settings.theme)
+    if chosen is None:
+        names = project.theme_names()
+        hint = did_you_mean(settings.theme, names)
+        if hint.startswith("did you mean"):
+            hint += " The themes are: " + ", ".join(f"'{name}'" for name in names)
+        problems.append(
+            settings_source.problem(("theme",), f"unknown theme '{settings.theme}'", hint)
+        )
+        return None
+    base_file = BUILTIN_THEMES / DEFAULT_THEME / THEME_FILE
+    files = [base_file] if chosen == base_file.parent else [base_file, chosen / THEME_FILE]
+    themes = [_read_theme(path, project, problems) for path in files]
+    if None in themes:
+        return None
+    values = combined([*(theme.design for theme in themes), settings.design])  # type: ignore[union-attr]
+    try:
+        return Design(**values)
+    except ValidationError as exc:  # the default theme is incomplete: a broken installation
+        missing = ", ".join(str(error["loc"][0]) for error in exc.errors())
+        raise RuntimeError(f"{base_file} gives no value for {missing}") from None
+
+
+def _read_theme(path: Path, project: Project, problems: list[Problem]) -> ThemeFile | None:
+    """A theme's theme.yaml, checked like every other YAML file of the project."""
+    inside = path.is_relative_to(project.root)
+    source = _read(path, project.root if inside else BUILTIN_THEMES.parent, problems)
+    if source is None:
+        return None
+    return _validate(source, TypeAdapter(ThemeFile), ThemeFile, problems)
 
 
 def _drop_missing_explained_by_typos(errors: list[dict], model) -> list[dict]:
@@ -472,7 +513,7 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
         message = f"'{value}' is not a valid value for '{name}'"
         hint = did_you_mean(str(value), [c for c in choices if c])
     elif kind == "string_pattern_mismatch":
-        message, hint = _pattern_message(name, value)
+        message, hint = _pattern_message(name, value, ctx.get("pattern", ""))
     elif kind in ("int_parsing", "int_from_float"):
         message, hint = f"'{value}' is not a whole number", f"write '{name}' as a number like 3"
     elif kind == "float_parsing":
@@ -511,7 +552,14 @@ def _strip_kind(location: Location, model) -> Location:
     return location
 
 
-def _pattern_message(name: str, value: Any) -> tuple[str, str]:
+def _pattern_message(name: str, value: Any, pattern: str) -> tuple[str, str]:
+    if pattern == COLOUR_PATTERN:
+        return f"'{value}' is not a colour", "write a colour as # and six hex digits, like #1d4e6b"
+    if pattern == FONT_FAMILY_PATTERN:
+        return (
+            f"'{value}' is not a font family name",
+            "use letters, digits, spaces and hyphens, like Lato or Atkinson Hyperlegible",
+        )
     if name == "language":
         return f"'{value}' is not a language tag", "use a BCP 47 tag such as 'en' or 'en-GB'"
     slug = "-".join("".join(c if c.isalnum() else " " for c in str(value).lower()).split())

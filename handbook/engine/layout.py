@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIN_OVERFLOW = 1.015  # a document over one page needs at least this much of a page
+_NORMAL_LINE_HEIGHT = 1.2  # what 'line-height: normal' comes to in most fonts
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Measure:
     available: float  # content height of one page
     needed: float  # content height the document needs (all pages)
     body_px: float  # computed font size of the body text
+    line_px: float  # computed line height of the body text
 
     @property
     def fits(self) -> bool:
@@ -38,7 +40,18 @@ def measure(document) -> Measure:
         # the page break can overflow a document whose heights add up to less than a page.
         needed = max(needed, pages[0].height * MIN_OVERFLOW)
     body = _body_box(pages[0])
-    return Measure(len(pages), pages[0].height, needed, body.style["font_size"])
+    font_size = body.style["font_size"]
+    return Measure(len(pages), pages[0].height, needed, font_size, _line_px(body.style, font_size))
+
+
+def _line_px(style, font_size: float) -> float:
+    """The computed ``line-height`` in pixels: a factor, a length, or ``normal``."""
+    value = style["line_height"]
+    if isinstance(value, int | float):
+        return value * font_size
+    if getattr(value, "unit", None) == "px":
+        return value.value
+    return font_size * _NORMAL_LINE_HEIGHT
 
 
 def too_wide(document) -> list[str]:

@@ -6,6 +6,12 @@ must survive black-and-white printing, so no meaning rests on colour alone:
 zones to keep off are hatched, zones worked are dotted, every highlighted zone
 is named beside the figure, and timeline steps carry a pattern and a number.
 
+No colour is written here: the shapes carry classes (``zone work``,
+``keep-off stop``, ``shaft``, ``fill-3``...) and each SVG carries the
+stylesheet that colours them (:class:`DiagramStyle`, made from the theme's
+``styles/diagrams.css``), since WeasyPrint draws an inline SVG with its own
+``<style>`` only.
+
 Zone geometry comes from the content (``shapes`` in ``content/zones.yaml``) in
 the fixed frame of :data:`handbook.content.model.MAP_WIDTH` x :data:`MAP_HEIGHT`; the
 body outline behind the zones is drawn here.
@@ -31,14 +37,25 @@ from handbook.content.model import (
     Technique,
     Zone,
 )
+from handbook.design import TIMELINE_PATTERNS
 
 MIDLINE = MAP_WIDTH / 2
-FONT = 10.5  # label size in map units
-LINE = 12.5  # distance between label lines
-INK = "#1a1a1a"
-WORK = ("#dbe8f1", "#1d4e6b")  # background, dots
+LINE_SPACING = 1.19  # distance between label lines, in label sizes
 DEFAULT_LABELS = Labels()
-KEEP_OFF = {"stop": ("#f7dcdc", "#8a1111"), "caution": ("#f6ead0", "#6b4a00")}
+
+
+@dataclass(frozen=True)
+class DiagramStyle:
+    """How the diagrams look: the stylesheet every SVG carries, and the size of
+    its labels in map units (the layout makes room for them)."""
+
+    css: str
+    label_size: float
+
+    @property
+    def line(self) -> float:
+        return self.label_size * LINE_SPACING
+
 
 # The outline of a torso seen from behind (or in front), in map units: the
 # right half, from the top of the neck to the bottom edge; the left is mirrored.
@@ -80,6 +97,7 @@ class Box:
 def body_map(
     zones: Sequence[Zone],
     item: Technique | SafetyTopic,
+    style: DiagramStyle,
     labels: Labels = DEFAULT_LABELS,
 ) -> Markup:
     """The body map for a technique (zones worked, strokes, zones to keep off)
@@ -93,6 +111,7 @@ def body_map(
         keep_off_label = labels.safety_zones
     return draw_body_map(
         zones,
+        style,
         work=work,
         keep_off=keep_off,
         strokes=strokes,
@@ -106,6 +125,7 @@ def body_map(
 
 def draw_body_map(
     zones: Sequence[Zone],
+    style: DiagramStyle,
     *,
     work: Sequence[str] = (),
     keep_off: Sequence[str] = (),
@@ -131,13 +151,13 @@ def draw_body_map(
     column = figure_width + 14
     keep_off_label = keep_off_label or labels.avoid_zones
     legend = _legend_rows(labels, keep_off_label, bool(work), bool(keep_off), bool(strokes))
-    callouts = _callouts(shown, set(keep_off), column, top=len(legend) * LINE + 6)
-    widths = [_text_width(line) for c in callouts for line in c.lines]
-    widths += [15 + _text_width(text) for _, text in legend]
+    callouts = _callouts(shown, set(keep_off), column, len(legend) * style.line + 6, style)
+    widths = [_text_width(line, style) for c in callouts for line in c.lines]
+    widths += [15 + _text_width(text, style) for _, text in legend]
     width = column + max(widths) + 2
     height = MAP_HEIGHT
     p = f"m-{key}"
-    out = [_svg_open(width, height, title, "body-map"), _defs(p, tone)]
+    out = [_svg_open(width, height, title, "body-map", style), _defs(p, tone)]
     for index, view in enumerate(views):
         dx = index * panel_width
         out.append(f'<g class="view view-{view}" transform="translate({dx:g} 0)">')
@@ -151,16 +171,20 @@ def draw_body_map(
                 out.append(_arrows(zone, stroke))
         if len(views) > 1:
             caption = labels.view_back if view == "back" else labels.view_front
-            out.append(_text(MAP_WIDTH - 4, FONT, caption, anchor="end", bold=True))
+            out.append(
+                _text(MAP_WIDTH - 4, style.label_size, caption, style, anchor="end", strong=True)
+            )
         out.append("</g>")
     for callout in callouts:
-        out.append(callout.svg(views, panel_width))
-    out.append(_legend(legend, column, p))
+        out.append(callout.svg(views, panel_width, style))
+    out.append(_legend(legend, column, p, style))
     out.append("</svg>")
     return Markup("".join(out))
 
 
-def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ()) -> Markup:
+def timeline(
+    routine: Routine, names: dict[str, str], style: DiagramStyle, order: Sequence[str] = ()
+) -> Markup:
     """A bar of a timed routine's steps, each as wide as its time.
 
     ``names`` maps item ids to the names printed in the key (a free-text step
@@ -168,6 +192,7 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     an item looks the same in every routine of the handbook.
     """
     width, bar_h, top = 300.0, 20.0, 2.0
+    label = style.label_size
     total = sum(_minutes(step) for step in routine.steps)
     techniques = list(dict.fromkeys(_key(s) for s in routine.steps))
     order = [*order, *(t for t in techniques if t not in order)]
@@ -177,37 +202,39 @@ def timeline(routine: Routine, names: dict[str, str], order: Sequence[str] = ())
     boundaries, elapsed = [0.0], [0.0]
     for number, step in enumerate(routine.steps, start=1):
         w = width * _minutes(step) / total
-        pattern = f"{p}-{order.index(_key(step)) % len(_FILLS)}"
+        pattern = f"{p}-{_pattern_index(_key(step), order)}"
         out.append(
             f'<rect class="segment" data-item="{escape(_key(step))}" '
             f'data-minutes="{_minutes(step):g}" x="{x:.2f}" y="{top:g}" width="{w:.2f}" '
-            f'height="{bar_h:g}" fill="url(#{pattern})" stroke="{INK}" stroke-width="0.8"/>'
+            f'height="{bar_h:g}" fill="url(#{pattern})"/>'
         )
         out.append(
-            f'<circle cx="{x + w / 2:.2f}" cy="{top + bar_h / 2:g}" r="6" fill="white" '
-            f'stroke="{INK}" stroke-width="0.6"/>'
+            f'<circle class="step-number" cx="{x + w / 2:.2f}" cy="{top + bar_h / 2:g}" r="6"/>'
         )
-        out.append(_text(x + w / 2, top + bar_h / 2 + 3.3, str(number), anchor="middle", bold=True))
+        out.append(
+            _text(
+                x + w / 2, top + bar_h / 2 + 3.3, str(number), style, anchor="middle", strong=True
+            )
+        )
         x += w
         boundaries.append(x)
         elapsed.append(elapsed[-1] + _minutes(step))
-    labelled = _spaced(boundaries, 14)
+    labelled = _spaced(boundaries, label * 4 / 3)
     axis_y = top + bar_h + 2
-    out.append(f'<line x1="0" y1="{axis_y:g}" x2="{width:g}" y2="{axis_y:g}" stroke="{INK}"/>')
+    out.append(f'<line class="axis" x1="0" y1="{axis_y:g}" x2="{width:g}" y2="{axis_y:g}"/>')
     for i, (bx, minutes) in enumerate(zip(boundaries, elapsed, strict=True)):
         out.append(
-            f'<line x1="{bx:.2f}" y1="{axis_y:g}" x2="{bx:.2f}" y2="{axis_y + 3:g}" '
-            f'stroke="{INK}"/>'
+            f'<line class="axis" x1="{bx:.2f}" y1="{axis_y:g}" x2="{bx:.2f}" y2="{axis_y + 3:g}"/>'
         )
         if i in labelled:
             anchor = "start" if i == 0 else ("end" if i == len(boundaries) - 1 else "middle")
-            out.append(_text(bx, axis_y + 3 + FONT, f"{minutes:g}", anchor=anchor))
-    key_y = axis_y + 3 + FONT + 14
-    key, key_h = _timeline_key(techniques, names, order, p, key_y, width)
+            out.append(_text(bx, axis_y + 3 + label, f"{minutes:g}", style, anchor=anchor))
+    key_y = axis_y + 3 + label + 14
+    key, key_h = _timeline_key(techniques, names, order, p, key_y, width, style)
     out.extend(key)
     height = key_y + key_h
-    defs = "".join(_fill_pattern(f"{p}-{i}", i) for i in range(len(_FILLS)))
-    head = _svg_open(width, height, routine.title, "timeline")
+    defs = "".join(_fill_pattern(f"{p}-{i}", i) for i in range(len(TIMELINE_PATTERNS)))
+    head = _svg_open(width, height, routine.title, "timeline", style)
     return Markup(f"{head}<defs>{defs}</defs>{''.join(out)}</svg>")
 
 
@@ -218,6 +245,10 @@ def _key(step: RoutineStep) -> str:
 
 def _minutes(step: RoutineStep) -> float:
     return (step.seconds or 0) / 60
+
+
+def _pattern_index(key: str, order: list[str]) -> int:
+    return order.index(key) % len(TIMELINE_PATTERNS)
 
 
 def _spaced(positions: list[float], gap: float) -> set[int]:
@@ -243,40 +274,43 @@ class _Callout:
     x: float
     y: float  # baseline of the first line
 
-    def svg(self, views: list[str], panel_width: float) -> str:
+    def svg(self, views: list[str], panel_width: float, style: DiagramStyle) -> str:
         anchor = _anchor(self.zone)
         parts = []
         if anchor is not None:
             ax, ay = anchor
             ax += views.index(self.zone.view) * panel_width
-            ly = self.y - FONT * 0.35
+            ly = self.y - style.label_size * 0.35
             parts.append(
                 f'<polyline class="leader" points="{ax:.1f},{ay:.1f} {self.x - 10:.1f},{ly:.1f} '
-                f'{self.x - 3:.1f},{ly:.1f}" fill="none" stroke="{INK}" stroke-width="0.6"/>'
-                f'<circle cx="{ax:.1f}" cy="{ay:.1f}" r="1.6" fill="{INK}"/>'
+                f'{self.x - 3:.1f},{ly:.1f}" fill="none"/>'
+                f'<circle class="leader-dot" cx="{ax:.1f}" cy="{ay:.1f}" r="1.6"/>'
             )
         for i, line in enumerate(self.lines):
-            parts.append(_text(self.x, self.y + i * LINE, line, bold=self.keep_off))
+            parts.append(_text(self.x, self.y + i * style.line, line, style, strong=self.keep_off))
         role = "keep-off" if self.keep_off else "work"
         return f'<g class="callout {role}" data-zone="{escape(self.zone.id)}">{"".join(parts)}</g>'
 
 
-def _callouts(zones: list[Zone], keep_off: set[str], x: float, top: float) -> list[_Callout]:
+def _callouts(
+    zones: list[Zone], keep_off: set[str], x: float, top: float, style: DiagramStyle
+) -> list[_Callout]:
     """Zone names in a column beside the figure, below ``top``, in the order of
     their anchors, pushed apart so they never overlap and kept inside the
     figure's height."""
+    size, line = style.label_size, style.line
     items = sorted(zones, key=lambda z: (_anchor(z) or (0, MAP_HEIGHT))[1])
     wrapped = [_wrap(z.name) for z in items]
-    heights = [len(lines) * LINE for lines in wrapped]
+    heights = [len(lines) * line for lines in wrapped]
     ys: list[float] = []
-    cursor = top + FONT
+    cursor = top + size
     for zone, h in zip(items, heights, strict=True):
-        wanted = (_anchor(zone) or (0, cursor))[1] + FONT * 0.35
+        wanted = (_anchor(zone) or (0, cursor))[1] + size * 0.35
         ys.append(max(wanted, cursor))
         cursor = ys[-1] + h + 2
     overflow = cursor - 2 - MAP_HEIGHT
     if overflow > 0:  # shift up from the bottom, keeping the gaps
-        limit = MAP_HEIGHT - heights[-1] + LINE
+        limit = MAP_HEIGHT - heights[-1] + line
         for i in range(len(ys) - 1, -1, -1):
             ys[i] = min(ys[i], limit)
             if i:
@@ -323,7 +357,7 @@ def _zone(zone: Zone, role: str, p: str) -> str:
     fill = f"url(#{p}-{role})"
     parts = []
     for shape in _shapes(zone):
-        common = f'fill="{fill}" stroke="{INK}" stroke-width="0.7"'
+        common = f'fill="{fill}"'
         if shape.polygon is not None:
             points = " ".join(f"{x:g},{y:g}" for x, y in shape.polygon)
             parts.append(f'<polygon points="{points}" {common}/>')
@@ -373,10 +407,10 @@ def _straight(x0: float, y0: float, x1: float, y1: float) -> str:
     angle = math.atan2(y1 - y0, x1 - x0)
     shaft_end = (x1 - 4.5 * math.cos(angle), y1 - 4.5 * math.sin(angle))
     return (
-        f'<path d="M{x0:.1f} {y0:.1f} L{shaft_end[0]:.1f} {shaft_end[1]:.1f}" '
-        f'stroke="white" stroke-width="4.2" fill="none"/>'
+        f'<path class="halo" d="M{x0:.1f} {y0:.1f} L{shaft_end[0]:.1f} {shaft_end[1]:.1f}" '
+        'fill="none"/>'
         f'<path class="shaft" d="M{x0:.1f} {y0:.1f} L{shaft_end[0]:.1f} {shaft_end[1]:.1f}" '
-        f'stroke="{INK}" stroke-width="2" fill="none"/>' + _head(x1, y1, angle)
+        'fill="none"/>' + _head(x1, y1, angle)
     )
 
 
@@ -391,9 +425,8 @@ def _circle_arrow(box: Box) -> str:
     tangent = end + math.pi / 2  # clockwise in SVG's y-down frame
     hx, hy = cx + r * math.cos(end), cy + r * math.sin(end)
     return (
-        f'<path d="{arc}" stroke="white" stroke-width="4.2" fill="none"/>'
-        f'<path class="shaft" d="{arc}" stroke="{INK}" stroke-width="2" fill="none"/>'
-        + _head(hx, hy, tangent)
+        f'<path class="halo" d="{arc}" fill="none"/>'
+        f'<path class="shaft" d="{arc}" fill="none"/>' + _head(hx, hy, tangent)
     )
 
 
@@ -402,21 +435,18 @@ def _head(x: float, y: float, angle: float) -> str:
     left = (x - size * math.cos(angle - spread), y - size * math.sin(angle - spread))
     right = (x - size * math.cos(angle + spread), y - size * math.sin(angle + spread))
     points = f"{x:.1f},{y:.1f} {left[0]:.1f},{left[1]:.1f} {right[0]:.1f},{right[1]:.1f}"
-    return (
-        f'<polygon class="head" points="{points}" fill="{INK}" stroke="white" stroke-width="0.5"/>'
-    )
+    return f'<polygon class="head" points="{points}"/>'
 
 
 def _outline() -> str:
     torso = _TORSO_RIGHT + [(MAP_WIDTH - x, y) for x, y in reversed(_TORSO_RIGHT)]
     arm_left = [(MAP_WIDTH - x, y) for x, y in _ARM_RIGHT]
-    style = f'fill="white" stroke="{INK}" stroke-width="1.2" stroke-linejoin="round"'
     return (
         '<g class="outline">'
-        f'<ellipse cx="{MIDLINE:g}" cy="15" rx="10.5" ry="12.5" {style}/>'
-        f'<polygon points="{_points(torso)}" {style}/>'
-        f'<polygon points="{_points(_ARM_RIGHT)}" {style}/>'
-        f'<polygon points="{_points(arm_left)}" {style}/>'
+        f'<ellipse cx="{MIDLINE:g}" cy="15" rx="10.5" ry="12.5"/>'
+        f'<polygon points="{_points(torso)}"/>'
+        f'<polygon points="{_points(_ARM_RIGHT)}"/>'
+        f'<polygon points="{_points(arm_left)}"/>'
         "</g>"
     )
 
@@ -426,17 +456,16 @@ def _points(points: Sequence[tuple[float, float]]) -> str:
 
 
 def _defs(p: str, tone: str) -> str:
-    work_bg, work_ink = WORK
-    stop_bg, stop_ink = KEEP_OFF[tone]
+    """The dots of zones worked and the hatching of zones to keep off, in the tone."""
     return (
         "<defs>"
-        f'<pattern id="{p}-work" patternUnits="userSpaceOnUse" width="4" height="4">'
-        f'<rect width="4" height="4" fill="{work_bg}"/>'
-        f'<circle cx="2" cy="2" r="0.85" fill="{work_ink}"/></pattern>'
-        f'<pattern id="{p}-keep-off" patternUnits="userSpaceOnUse" width="3.5" height="3.5" '
-        'patternTransform="rotate(45)">'
-        f'<rect width="3.5" height="3.5" fill="{stop_bg}"/>'
-        f'<line x1="0" y1="0" x2="0" y2="3.5" stroke="{stop_ink}" stroke-width="1.5"/></pattern>'
+        f'<pattern id="{p}-work" class="work" patternUnits="userSpaceOnUse" width="4" height="4">'
+        '<rect class="ground" width="4" height="4"/>'
+        '<circle class="mark" cx="2" cy="2" r="0.85"/></pattern>'
+        f'<pattern id="{p}-keep-off" class="keep-off {tone}" patternUnits="userSpaceOnUse" '
+        'width="3.5" height="3.5" patternTransform="rotate(45)">'
+        '<rect class="ground" width="3.5" height="3.5"/>'
+        '<line class="mark" x1="0" y1="0" x2="0" y2="3.5" stroke-width="1.5"/></pattern>'
         "</defs>"
     )
 
@@ -451,111 +480,105 @@ def _legend_rows(
     return rows
 
 
-def _legend(rows: list[tuple[str, str]], x: float, p: str) -> str:
+def _legend(rows: list[tuple[str, str]], x: float, p: str, style: DiagramStyle) -> str:
     """The key at the top of the label column, above the zone names."""
     parts = []
     for index, (swatch, text) in enumerate(rows):
-        y = FONT + index * LINE
+        y = style.label_size + index * style.line
         if swatch == "arrow":
             parts.append(_straight(x, y - 3.5, x + 12, y - 3.5))
         else:
             parts.append(
-                f'<rect x="{x:g}" y="{y - 8:g}" width="12" height="9" fill="url(#{p}-{swatch})" '
-                f'stroke="{INK}" stroke-width="0.7"/>'
+                f'<rect class="swatch" x="{x:g}" y="{y - 8:g}" width="12" height="9" '
+                f'fill="url(#{p}-{swatch})"/>'
             )
-        parts.append(_text(x + 15, y, text, italic=True))
+        parts.append(_text(x + 15, y, text, style, italic=True))
     return f'<g class="legend">{"".join(parts)}</g>'
 
 
 # --- timeline parts -------------------------------------------------------------
 
-# Fills that stay distinct in grey: (background, ink, kind of pattern).
-_FILLS = (
-    ("#dbe8f1", "#1d4e6b", "dots"),
-    ("#f3e3c8", "#6b4a00", "diagonal"),
-    ("#e2eedb", "#2f5a1e", "horizontal"),
-    ("#ece0ef", "#5a2a66", "cross"),
-    ("#ffffff", "#444444", "vertical"),
-    ("#f0f0f0", "#1a1a1a", "grid"),
-    ("#fbeaea", "#8a1111", "bricks"),
-)
-
 
 def _fill_pattern(pattern_id: str, index: int) -> str:
-    bg, ink, kind = _FILLS[index]
+    """Timeline pattern ``index``: a ground and marks (coloured by ``.fill-N``)."""
+    line = '<line class="mark" x1="{}" y1="{}" x2="{}" y2="{}" stroke-width="{}"/>'
     marks = {
-        "dots": f'<circle cx="3" cy="3" r="1" fill="{ink}"/>',
-        "diagonal": f'<line x1="0" y1="6" x2="6" y2="0" stroke="{ink}" stroke-width="1"/>',
-        "horizontal": f'<line x1="0" y1="3" x2="6" y2="3" stroke="{ink}" stroke-width="1"/>',
-        "cross": (
-            f'<line x1="0" y1="0" x2="6" y2="6" stroke="{ink}" stroke-width="0.7"/>'
-            f'<line x1="0" y1="6" x2="6" y2="0" stroke="{ink}" stroke-width="0.7"/>'
-        ),
-        "vertical": f'<line x1="3" y1="0" x2="3" y2="6" stroke="{ink}" stroke-width="1"/>',
-        "grid": (
-            f'<line x1="3" y1="0" x2="3" y2="6" stroke="{ink}" stroke-width="0.5"/>'
-            f'<line x1="0" y1="3" x2="6" y2="3" stroke="{ink}" stroke-width="0.5"/>'
-        ),
-        "bricks": (
-            f'<line x1="0" y1="1.5" x2="3.5" y2="1.5" stroke="{ink}" stroke-width="0.8"/>'
-            f'<line x1="3" y1="4.5" x2="6" y2="4.5" stroke="{ink}" stroke-width="0.8"/>'
-        ),
-    }[kind]
+        "dots": '<circle class="mark" cx="3" cy="3" r="1"/>',
+        "diagonal": line.format(0, 6, 6, 0, 1),
+        "horizontal": line.format(0, 3, 6, 3, 1),
+        "cross": line.format(0, 0, 6, 6, 0.7) + line.format(0, 6, 6, 0, 0.7),
+        "vertical": line.format(3, 0, 3, 6, 1),
+        "grid": line.format(3, 0, 3, 6, 0.5) + line.format(0, 3, 6, 3, 0.5),
+        "bricks": line.format(0, 1.5, 3.5, 1.5, 0.8) + line.format(3, 4.5, 6, 4.5, 0.8),
+    }[TIMELINE_PATTERNS[index]]
     return (
-        f'<pattern id="{pattern_id}" patternUnits="userSpaceOnUse" width="6" height="6">'
-        f'<rect width="6" height="6" fill="{bg}"/>{marks}</pattern>'
+        f'<pattern id="{pattern_id}" class="fill-{index}" patternUnits="userSpaceOnUse" '
+        f'width="6" height="6"><rect class="ground" width="6" height="6"/>{marks}</pattern>'
     )
 
 
 def _timeline_key(
-    techniques: list[str], names: dict[str, str], order: list[str], p: str, y: float, width: float
+    techniques: list[str],
+    names: dict[str, str],
+    order: list[str],
+    p: str,
+    y: float,
+    width: float,
+    style: DiagramStyle,
 ) -> tuple[list[str], float]:
     """Swatches with technique names, wrapped onto as many rows as needed."""
     parts: list[str] = []
     x, row = 0.0, 0
     for technique in techniques:
         name = names.get(technique, technique)
-        item_width = 15 + _text_width(name) + 10
+        item_width = 15 + _text_width(name, style) + 10
         if x > 0 and x + item_width > width:
             x, row = 0.0, row + 1
-        base = y + row * (LINE + 2)
-        pattern = f"{p}-{order.index(technique) % len(_FILLS)}"
+        base = y + row * (style.line + 2)
+        pattern = f"{p}-{_pattern_index(technique, order)}"
         parts.append(
-            f'<rect x="{x:g}" y="{base - 8:g}" width="12" height="9" fill="url(#{pattern})" '
-            f'stroke="{INK}" stroke-width="0.7"/>'
+            f'<rect class="swatch" x="{x:g}" y="{base - 8:g}" width="12" height="9" '
+            f'fill="url(#{pattern})"/>'
         )
-        parts.append(_text(x + 15, base, name))
+        parts.append(_text(x + 15, base, name, style))
         x += item_width
-    return parts, (row + 1) * (LINE + 2)
+    return parts, (row + 1) * (style.line + 2)
 
 
 # --- text and the svg element -------------------------------------------------------
 
 
-def _svg_open(width: float, height: float, title: str, css_class: str) -> str:
+def _svg_open(width: float, height: float, title: str, css_class: str, style: DiagramStyle) -> str:
     classes = " ".join(c for c in ("diagram", css_class) if c)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(classes)}" '
         f'width="{width:.1f}" height="{height:.1f}" viewBox="0 0 {width:.1f} {height:.1f}" '
         'role="img">'
         f"<title>{escape(title)}</title>"
+        f"<style>{escape(style.css)}</style>"
     )
 
 
 def _text(
-    x: float, y: float, text: str, anchor: str = "start", bold: bool = False, italic: bool = False
+    x: float,
+    y: float,
+    text: str,
+    style: DiagramStyle,
+    anchor: str = "start",
+    strong: bool = False,
+    italic: bool = False,
 ) -> str:
-    weight = ' font-weight="700"' if bold else ""
-    weight += ' font-style="italic"' if italic else ""
+    classes = " ".join(c for c, on in (("strong", strong), ("italic", italic)) if on)
+    shown = f' class="{classes}"' if classes else ""
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-family="Lato" font-size="{FONT:g}" '
-        f'text-anchor="{anchor}" fill="{INK}"{weight}>{escape(text)}</text>'
+        f'<text x="{x:.1f}" y="{y:.1f}"{shown} font-size="{style.label_size:g}" '
+        f'text-anchor="{anchor}">{escape(text)}</text>'
     )
 
 
-def _text_width(text: str) -> float:
+def _text_width(text: str, style: DiagramStyle) -> float:
     """A generous estimate of a label's width in map units (no font metrics here)."""
-    return len(text) * FONT * 0.52
+    return len(text) * style.label_size * 0.52
 
 
 def _wrap(text: str, limit: int = 20) -> list[str]:

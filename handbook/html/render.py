@@ -1,7 +1,10 @@
 """Stage 3: the validated handbook -> HTML, through Jinja templates.
 
 Templates are looked up in the project's ``templates/`` first, then in the
-built-in defaults. Every template is autoescaped and rendered in Jinja's
+theme's, then in the built-in defaults; so are stylesheets. The theme's
+design values reach every page as CSS custom properties declared before its
+stylesheets, and every diagram as its own stylesheet (``diagrams.css`` with
+the values written in). Every template is autoescaped and rendered in Jinja's
 sandbox with StrictUndefined, so content cannot inject markup and a typo in a
 template fails with the template's file and line.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +24,16 @@ from markupsafe import Markup
 
 from handbook.content import markup
 from handbook.content.validate import Handbook
+from handbook.design import Design, resolved, root_rule
 from handbook.engine import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
 from handbook.html import diagrams
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
-from handbook.project import Project, defaults_root
+from handbook.project import BUILTIN_THEMES, Project, defaults_root
+
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
 class Renderer:
@@ -42,8 +49,8 @@ class Renderer:
         self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
         self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
         self.env.filters["css_string"] = css_string
-        self.env.globals["body_map"] = _body_map
-        self.env.globals["timeline"] = _timeline
+        self.env.globals["body_map"] = self._body_map
+        self.env.globals["timeline"] = self._timeline
         self.env.globals["sequence"] = _sequence
 
     def booklet(self, handbook: Handbook, fmt: Format) -> PageSource:
@@ -60,9 +67,10 @@ class Renderer:
         return self._page(
             html,
             "booklet.html.j2",
-            ("base.css", "booklet.css", "diagrams.css"),
+            ("base.css", "booklet.css"),
             fmt.page_mm,
             "handbook.yaml",
+            handbook.design,
         )
 
     def card(self, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
@@ -84,9 +92,10 @@ class Renderer:
         return self._page(
             html,
             template,
-            ("base.css", "card.css", "diagrams.css"),
+            ("base.css", "card.css"),
             fmt.card_mm,
             card.source_path,
+            handbook.design,
         )
 
     def _page(
@@ -96,16 +105,40 @@ class Renderer:
         styles: tuple[str, ...],
         size: tuple[float, float],
         origin: str,
+        design: Design,
     ) -> PageSource:
         own_templates = sorted((self.project.root / "templates").glob("*.j2"))
         return PageSource(
             html=html,
             stylesheets=tuple(self.project.find("styles", name) for name in styles),
-            extra_css=f"@page {{ size: {css_size(size)}; }}",
+            extra_css=f"{root_rule(design)}@page {{ size: {css_size(size)}; }}",
             origin=origin,
-            allowed_roots=(self.project.root, defaults_root()),
+            allowed_roots=(self.project.root, defaults_root(), BUILTIN_THEMES),
             template_files=(Path(self.env.get_template(template).filename), *own_templates),
         )
+
+    @cache  # noqa: B019 (one renderer per build, and few designs)
+    def diagram_style(self, design: Design) -> diagrams.DiagramStyle:
+        """The stylesheet every diagram carries: diagrams.css with the design's values in."""
+        css = self.project.find("styles", "diagrams.css").read_text(encoding="utf-8")
+        css = " ".join(_CSS_COMMENT.sub(" ", css).split())  # each SVG carries a copy
+        return diagrams.DiagramStyle(resolved(css, design), design.diagram_label_size)
+
+    @jinja2.pass_context
+    def _body_map(self, context: Any, item: Any) -> Markup:
+        """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
+        handbook: Handbook = context["handbook"]
+        style = self.diagram_style(handbook.design)
+        return diagrams.body_map(handbook.zones, item, style, handbook.settings.labels)
+
+    @jinja2.pass_context
+    def _timeline(self, context: Any, routine: Any) -> Markup:
+        """``{{ timeline(routine) }}``: a timed routine's steps as a bar of minutes."""
+        handbook: Handbook = context["handbook"]
+        items = [*handbook.techniques, *handbook.safety, *handbook.routines]
+        names = {item.id: title_of(item) for item in items}
+        order = [item.id for item in items]
+        return diagrams.timeline(routine, names, self.diagram_style(handbook.design), order)
 
     def _render(self, name: str, anchors: frozenset[str], **context: Any) -> str:
         """The template's HTML, with links to places the document lacks printed as text."""
@@ -217,22 +250,6 @@ class _ContainedLoader(jinja2.FileSystemLoader):
                 raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file"))
             break
         return super().get_source(environment, template)
-
-
-@jinja2.pass_context
-def _body_map(context: Any, item: Any) -> Markup:
-    """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
-    handbook: Handbook = context["handbook"]
-    return diagrams.body_map(handbook.zones, item, handbook.settings.labels)
-
-
-@jinja2.pass_context
-def _timeline(context: Any, routine: Any) -> Markup:
-    """``{{ timeline(routine) }}``: a timed routine's steps as a bar of minutes."""
-    handbook: Handbook = context["handbook"]
-    items = [*handbook.techniques, *handbook.safety, *handbook.routines]
-    names = {item.id: title_of(item) for item in items}
-    return diagrams.timeline(routine, names, [item.id for item in items])
 
 
 @jinja2.pass_context

@@ -52,6 +52,7 @@ class Fit:
     over_mm: float  # how much content is over at the floor (0 when it fits)
     floor_pt: float  # body text size at the floor, in points
     body_pt: float  # body text size of the document, in points
+    line_mm: float  # body line height of the document, in millimetres
 
 
 def scaled_source(source: PageSource, fmt: Format, scale: float) -> PageSource:
@@ -81,7 +82,7 @@ def search(
     body_pt = first.body_px / PX_PER_PT
     floor = min(1.0, floor_pt / body_pt)
     if first.fits:
-        return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt)
+        return Fit(document, 1.0, 1, True, 0.0, floor_pt, body_pt, _mm(first.line_px))
 
     available = first.available
     failing = (1.0, first.needed)  # the smallest scale known to overflow, and its height
@@ -91,7 +92,8 @@ def search(
     while True:
         if scale <= floor:
             over = (result.needed - available) / PX_PER_PT * MM_PER_POINT
-            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale)
+            line_mm = _mm(result.line_px)
+            return Fit(document, scale, renders, False, over, floor_pt, body_pt * scale, line_mm)
         aim = _AIM if renders < _MAX_RENDERS - 1 else _AIM**4  # the last tries are cautious
         scale = min(_guess(failing, available, exponent, aim), failing[0] * _AIM)
         scale = floor if renders >= _MAX_RENDERS else max(floor, scale)
@@ -109,9 +111,16 @@ def search(
         if grow >= scale * _WORTH_GROWING:
             larger = render(grow)
             renders += 1
-            if measure(larger).fits:
-                return Fit(larger, grow, renders, True, 0.0, floor_pt, body_pt * grow)
-    return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale)
+            grown = measure(larger)
+            if grown.fits:
+                line_mm = _mm(grown.line_px)
+                return Fit(larger, grow, renders, True, 0.0, floor_pt, body_pt * grow, line_mm)
+    line_mm = _mm(result.line_px)
+    return Fit(document, scale, renders, True, 0.0, floor_pt, body_pt * scale, line_mm)
+
+
+def _mm(px: float) -> float:
+    return px / PX_PER_PT * MM_PER_POINT
 
 
 def _guess(
@@ -135,7 +144,6 @@ def _exponent(a: tuple[float, float], b: tuple[float, float], fallback: float) -
 _NOT_TEXT = frozenset(
     {"kind", "id", "item", "zones", "avoid_zones", "strokes", "safety", "severity", "card"}
 )
-_LINE_HEIGHT = 1.28  # card.css body line-height, to tell the overflow in lines
 _MATCH_CHARS = 24  # how much of a text must appear on the card to count as printed there
 
 
@@ -147,8 +155,7 @@ def overflow_problem(
     It names the item's longest text fields that the card prints (found in
     ``card_html``) and points at the longest one in the item's YAML file.
     """
-    line_mm = fit.floor_pt * _LINE_HEIGHT * MM_PER_POINT
-    lines = max(1, math.ceil(fit.over_mm / line_mm))
+    lines = max(1, math.ceil(fit.over_mm / fit.line_mm))
     parts = _text_lengths(card.item, _plain(card_html))
     longest = [name for name, _ in parts[:2]]
     described = " and ".join(f"'{name}' ({length} characters)" for name, length in parts[:2])

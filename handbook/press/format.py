@@ -29,6 +29,7 @@ class Format:
     paper: str  # the booklet's paper, a key of PAPER_SIZES
     card: str  # the card size, a key of CARD_SIZES
     sheet: str  # the paper card-sheets.pdf is printed on, a key of PAPER_SIZES
+    bleed_mm: float  # the cards' background printed past the cut (the theme's design)
 
     @property
     def page_mm(self) -> tuple[float, float]:
@@ -63,6 +64,6 @@ class Format:
         return print_sheet(self.paper)
 
 
-def resolve_format(paper: str, card: str, sheet: str | None = None) -> Format:
+def resolve_format(paper: str, card: str, bleed_mm: float, sheet: str | None = None) -> Format:
     """The format for a booklet paper and card size; card sheets follow the paper by default."""
-    return Format(paper, card, sheet or sheet_for_paper(paper))
+    return Format(paper, card, sheet or sheet_for_paper(paper), bleed_mm)

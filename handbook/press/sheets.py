@@ -3,7 +3,9 @@
 Pure geometry in millimetres, PDF-style coordinates (origin at the sheet's
 bottom-left, y upwards); :mod:`handbook.press.sheets_pdf` draws it.
 
-Each card is printed with a bleed (its background runs past the cut) and
+Each card is printed with a bleed (its background runs past the cut, as far
+as the theme's ``bleed_mm`` says; the card PDFs are rendered with the same
+value) and
 gets crop marks at all four corners: short lines on the extension of its
 edges, starting just outside its bleed. Cards are spaced so that the marks
 of one card never reach into another card's bleed, and at least a
@@ -21,7 +23,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-BLEED = 2.0  # background printed past the cut, millimetres
 MARK_LENGTH = 4.0
 MARK_CLEARANCE = 1.0  # between one card's marks and the next card's bleed
 PRINTER_MARGIN = 5.0  # most desktop printers cannot print closer to the edge
@@ -89,6 +90,7 @@ class Placement:
     trim: Rect
     rotation: int  # 0, 90 or 270
     card: tuple[float, float]  # the card's own (width, height), unturned
+    bleed_mm: float  # background printed past the cut
 
     def to_sheet(self, u: float, v: float) -> tuple[float, float]:
         """A point of the card (from its trimmed bottom-left corner) on the sheet."""
@@ -108,7 +110,10 @@ class Placement:
         raise ValueError(f"unsupported rotation {self.rotation}")
 
     def bleed(self) -> Rect:
-        return self.trim.grown(BLEED)
+        return self.trim.grown(self.bleed_mm)
+
+    def crop_marks(self) -> tuple[Segment, ...]:
+        return crop_marks(self.trim, self.bleed_mm)
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class SheetLayout:
     @property
     def marks(self) -> tuple[Segment, ...]:
         """The crop marks of a full sheet of fronts."""
-        return tuple(mark for p in self.placements for mark in crop_marks(p.trim))
+        return tuple(mark for p in self.placements for mark in p.crop_marks())
 
     def sheets_for(self, cards: int) -> int:
         return math.ceil(cards / self.per_sheet)
@@ -141,22 +146,26 @@ def mirrored(placement: Placement, sheet_width: float) -> Placement:
     trim = placement.trim
     rotation = {0: 0, 90: 270, 270: 90}[placement.rotation]
     return Placement(
-        Rect(sheet_width - trim.right, trim.y, trim.width, trim.height), rotation, placement.card
+        Rect(sheet_width - trim.right, trim.y, trim.width, trim.height),
+        rotation,
+        placement.card,
+        placement.bleed_mm,
     )
 
 
-def card_gap(pouch_margin: float) -> float:
+def card_gap(pouch_margin: float, bleed: float) -> float:
     """Space between neighbouring cards: room for marks and a pouch's seal margin each."""
-    return max(2 * pouch_margin, 2 * BLEED + MARK_LENGTH + MARK_CLEARANCE)
+    return max(2 * pouch_margin, 2 * bleed + MARK_LENGTH + MARK_CLEARANCE)
 
 
 def layout(
-    sheet: tuple[float, float], card: tuple[float, float], pouch_margin: float
+    sheet: tuple[float, float], card: tuple[float, float], pouch_margin: float, bleed: float
 ) -> SheetLayout:
-    """As many cards as fit on the sheet, upright or turned, centred, with their marks."""
+    """As many cards as fit on the sheet, upright or turned, centred, with their marks;
+    ``bleed`` is how far each card's background runs past its cut, in millimetres."""
     printable = Rect(0, 0, *sheet).grown(-PRINTER_MARGIN)
-    gap = card_gap(pouch_margin)
-    reach = BLEED + MARK_LENGTH  # how far marks stick out past a card's edge
+    gap = card_gap(pouch_margin, bleed)
+    reach = bleed + MARK_LENGTH  # how far marks stick out past a card's edge
     options = []
     for rotation, (width, height) in ((0, card), (90, (card[1], card[0]))):
         columns = _how_many(printable.width, width, gap, reach)
@@ -174,6 +183,7 @@ def layout(
             Rect(left + col * (width + gap), top - (row + 1) * height - row * gap, width, height),
             rotation,
             card,
+            bleed,
         )
         for row in range(rows)
         for col in range(columns)
@@ -185,9 +195,9 @@ def _how_many(space: float, size: float, gap: float, reach: float) -> int:
     return max(0, math.floor((space - 2 * reach + gap) / (size + gap) + 1e-9))
 
 
-def crop_marks(trim: Rect) -> tuple[Segment, ...]:
+def crop_marks(trim: Rect, bleed: float) -> tuple[Segment, ...]:
     """Two marks per corner on the extension of the card's edges, outside its bleed."""
-    near, far = BLEED, BLEED + MARK_LENGTH
+    near, far = bleed, bleed + MARK_LENGTH
     marks = []
     for x, sx in ((trim.x, -1), (trim.right, 1)):
         for y, sy in ((trim.y, -1), (trim.top, 1)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from handbook.press.sheets import Placement, Segment, SheetLayout, crop_marks
+from handbook.press.sheets import Placement, Segment, SheetLayout
 from handbook.press.sizes import MM_PER_POINT
 
 MARK_WIDTH_PT = 0.3
@@ -73,7 +73,7 @@ def _add_sheet(out, sheet, placements: tuple[Placement, ...], cards: list[bytes]
             f"{a} {b} {c} {d} {_pt(e):.3f} {_pt(f):.3f} cm {name} Do Q"
         )
     ops.append(f"q 0 G {MARK_WIDTH_PT} w")
-    ops.extend(_line(mark) for p in placements[: len(cards)] for mark in crop_marks(p.trim))
+    ops.extend(_line(mark) for p in placements[: len(cards)] for mark in p.crop_marks())
     ops.append("Q")
     page.obj.Resources = pikepdf.Dictionary(XObject=xobjects)
     page.obj.Contents = out.make_stream("\n".join(ops).encode())
