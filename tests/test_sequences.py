@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 
+import pymupdf
 import pytest
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, check
 from handbook.content.model import RoutineStep
 from handbook.errors import HandbookError
+from handbook.html.render import Renderer
+from handbook.html.views import cards
+from handbook.project import open_project
 from tests.conftest import write
 
 SURVEY = """\
@@ -120,3 +126,34 @@ def test_a_wrong_step_is_a_located_problem(tiny_copy, step, column, message):
     write(tiny_copy / "content/survey.yaml", SURVEY + f"  - {step}\n")
     (problem,) = problems_of(tiny_copy)
     assert problem.startswith(f"content/survey.yaml:11:{column}: {message}")
+
+
+def test_a_long_timeline_gives_every_item_its_own_swatch_and_no_two_tick_labels_meet(
+    tiny_copy, tmp_path
+):
+    steps = "".join(
+        f"  - {{title: Step {n}, duration: {seconds} s}}\n"
+        for n, seconds in enumerate([15, 15, 15, 20, 10, 25, 15, 45, 60], start=1)
+    )
+    write(tiny_copy / "content/many.yaml", f"kind: routine\nid: many\ntitle: Many\nsteps:\n{steps}")
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out))
+    project = open_project(tiny_copy)
+    handbook = check(tiny_copy)
+    card = next(c for c in cards(handbook) if c.id == "many")
+    html = Renderer(project).card(handbook, card, BuildOptions().format_for(handbook)).html
+    fills = re.findall(r'class="segment" data-item="[^"]*"[^>]*fill="url\(#([^)]*)\)"', html)
+    patterns = dict(re.findall(r'<pattern id="([^"]*)"(.*?)</pattern>', html, re.S))
+    assert len(set(fills)) == 9 and len({patterns[f] for f in fills}) == 9
+    page = pymupdf.open(out / "cards/many.pdf")[0]
+    ticks = [
+        (span["bbox"][0], span["bbox"][2], span["text"])
+        for block in page.get_text("dict")["blocks"]
+        for line in block.get("lines", [])
+        for span in line["spans"]
+        if re.fullmatch(r"\d+:\d\d", span["text"].strip())
+    ]
+    assert len(ticks) >= 4 and ticks[-1][2].strip() == "3:40"
+    ticks.sort()
+    assert all(left[1] <= right[0] for left, right in itertools.pairwise(ticks))
+    assert "Total 3 min 40 s" in text_of(out / "cards/many.pdf")

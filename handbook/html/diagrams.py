@@ -188,21 +188,21 @@ def timeline(
     """A bar of a timed routine's steps, each as wide as its time.
 
     ``names`` maps item ids to the names printed in the key (a free-text step
-    is named by its title); ``order`` fixes which pattern each item gets, so
-    an item looks the same in every routine of the handbook.
+    is named by its title); ``order`` says which pattern each item prefers, so
+    an item looks the same in every routine of the handbook where it can.
     """
     width, bar_h, top = 300.0, 20.0, 2.0
     label = style.label_size
     total = sum(_minutes(step) for step in routine.steps)
     techniques = list(dict.fromkeys(_key(s) for s in routine.steps))
-    order = [*order, *(t for t in techniques if t not in order)]
+    swatches = _swatches(techniques, [*order, *(t for t in techniques if t not in order)])
     p = f"t-{routine.id}"
     out: list[str] = []
     x = 0.0
     boundaries, elapsed = [0.0], [0.0]
     for number, step in enumerate(routine.steps, start=1):
         w = width * _minutes(step) / total
-        pattern = f"{p}-{_pattern_index(_key(step), order)}"
+        pattern = f"{p}-{swatches[_key(step)]}"
         out.append(
             f'<rect class="segment" data-item="{escape(_key(step))}" '
             f'data-minutes="{_minutes(step):g}" x="{x:.2f}" y="{top:g}" width="{w:.2f}" '
@@ -219,21 +219,23 @@ def timeline(
         x += w
         boundaries.append(x)
         elapsed.append(elapsed[-1] + _minutes(step))
-    labelled = _spaced(boundaries, label * 4 / 3)
+    ticks = _tick_texts(elapsed)
+    widths = [_text_width(text, style) for text in ticks]
+    labelled = _spaced(boundaries, widths, label / 2)
     axis_y = top + bar_h + 2
     out.append(f'<line class="axis" x1="0" y1="{axis_y:g}" x2="{width:g}" y2="{axis_y:g}"/>')
-    for i, (bx, minutes) in enumerate(zip(boundaries, elapsed, strict=True)):
+    for i, (bx, tick) in enumerate(zip(boundaries, ticks, strict=True)):
         out.append(
             f'<line class="axis" x1="{bx:.2f}" y1="{axis_y:g}" x2="{bx:.2f}" y2="{axis_y + 3:g}"/>'
         )
         if i in labelled:
             anchor = "start" if i == 0 else ("end" if i == len(boundaries) - 1 else "middle")
-            out.append(_text(bx, axis_y + 3 + label, f"{minutes:g}", style, anchor=anchor))
+            out.append(_text(bx, axis_y + 3 + label, tick, style, anchor=anchor))
     key_y = axis_y + 3 + label + 14
-    key, key_h = _timeline_key(techniques, names, order, p, key_y, width, style)
+    key, key_h = _timeline_key(techniques, names, swatches, p, key_y, width, style)
     out.extend(key)
     height = key_y + key_h
-    defs = "".join(_fill_pattern(f"{p}-{i}", i) for i in range(len(TIMELINE_PATTERNS)))
+    defs = "".join(_fill_pattern(f"{p}-{i}", i) for i in sorted(set(swatches.values())))
     head = _svg_open(width, height, routine.title, "timeline", style)
     return Markup(f"{head}<defs>{defs}</defs>{''.join(out)}</svg>")
 
@@ -247,19 +249,51 @@ def _minutes(step: RoutineStep) -> float:
     return (step.seconds or 0) / 60
 
 
-def _pattern_index(key: str, order: list[str]) -> int:
-    return order.index(key) % len(TIMELINE_PATTERNS)
+def _swatches(keys: list[str], order: list[str]) -> dict[str, int]:
+    """A pattern number for each of a routine's items, no two alike.
+
+    Each item takes the pattern of its place in ``order`` (the same in every
+    routine), or the next one free when another item of this routine has it.
+    """
+    taken: dict[str, int] = {}
+    for key in keys:
+        number = order.index(key)
+        while number in taken.values():
+            number += 1
+        taken[key] = number
+    return taken
 
 
-def _spaced(positions: list[float], gap: float) -> set[int]:
-    """Indexes of the positions to label: the first, the last, and those between
-    that keep at least ``gap`` from their labelled neighbours."""
+def _tick_texts(elapsed: list[float]) -> list[str]:
+    """The axis labels: whole minutes as numbers, else every label as minutes:seconds."""
+    if all(float(minutes).is_integer() for minutes in elapsed):
+        return [f"{minutes:g}" for minutes in elapsed]
+    seconds = [round(minutes * 60) for minutes in elapsed]
+    return [f"{s // 60}:{s % 60:02d}" for s in seconds]
+
+
+def _spaced(positions: list[float], widths: list[float], gap: float) -> set[int]:
+    """Indexes of the positions to label without two labels meeting: the first, the
+    last, and those between that leave ``gap`` to their labelled neighbours.
+
+    The first label starts at its position, the last ends at it, the others are
+    centred on theirs; ``widths`` are the labels' widths.
+    """
     last = len(positions) - 1
-    chosen, previous = {0, last}, positions[0]
+
+    def span(i: int) -> tuple[float, float]:
+        if i == 0:
+            return positions[0], positions[0] + widths[0]
+        if i == last:
+            return positions[last] - widths[last], positions[last]
+        return positions[i] - widths[i] / 2, positions[i] + widths[i] / 2
+
+    chosen, previous_end = {0, last}, span(0)[1]
     for i in range(1, last):
-        if positions[i] - previous >= gap and positions[last] - positions[i] >= gap:
+        start, end = span(i)
+        if start - previous_end >= gap and span(last)[0] - end >= gap:
             chosen.add(i)
-            previous = positions[i]
+            previous_end = end
     return chosen
 
 
@@ -500,7 +534,12 @@ def _legend(rows: list[tuple[str, str]], x: float, p: str, style: DiagramStyle) 
 
 
 def _fill_pattern(pattern_id: str, index: int) -> str:
-    """Timeline pattern ``index``: a ground and marks (coloured by ``.fill-N``)."""
+    """Timeline pattern ``index``: a ground and marks (coloured by ``.fill-N``).
+
+    Past the last of the TIMELINE_PATTERNS they come round again, each round
+    coarser and turned, so no two numbers give the same pattern.
+    """
+    round_, base = divmod(index, len(TIMELINE_PATTERNS))
     line = '<line class="mark" x1="{}" y1="{}" x2="{}" y2="{}" stroke-width="{}"/>'
     marks = {
         "dots": '<circle class="mark" cx="3" cy="3" r="1"/>',
@@ -510,17 +549,20 @@ def _fill_pattern(pattern_id: str, index: int) -> str:
         "vertical": line.format(3, 0, 3, 6, 1),
         "grid": line.format(3, 0, 3, 6, 0.5) + line.format(0, 3, 6, 3, 0.5),
         "bricks": line.format(0, 1.5, 3.5, 1.5, 0.8) + line.format(3, 4.5, 6, 4.5, 0.8),
-    }[TIMELINE_PATTERNS[index]]
+    }[TIMELINE_PATTERNS[base]]
+    turned = (
+        f' patternTransform="rotate({30 * round_}) scale({1 + 0.6 * round_:g})"' if round_ else ""
+    )
     return (
-        f'<pattern id="{pattern_id}" class="fill-{index}" patternUnits="userSpaceOnUse" '
-        f'width="6" height="6"><rect class="ground" width="6" height="6"/>{marks}</pattern>'
+        f'<pattern id="{pattern_id}" class="fill-{base}" patternUnits="userSpaceOnUse" '
+        f'width="6" height="6"{turned}><rect class="ground" width="6" height="6"/>{marks}</pattern>'
     )
 
 
 def _timeline_key(
     techniques: list[str],
     names: dict[str, str],
-    order: list[str],
+    swatches: dict[str, int],
     p: str,
     y: float,
     width: float,
@@ -535,7 +577,7 @@ def _timeline_key(
         if x > 0 and x + item_width > width:
             x, row = 0.0, row + 1
         base = y + row * (style.line + 2)
-        pattern = f"{p}-{_pattern_index(technique, order)}"
+        pattern = f"{p}-{swatches[technique]}"
         parts.append(
             f'<rect class="swatch" x="{x:g}" y="{base - 8:g}" width="12" height="9" '
             f'fill="url(#{pattern})"/>'

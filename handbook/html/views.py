@@ -108,10 +108,14 @@ def sequence(handbook: Handbook, routine: Routine) -> Sequence:
 
 
 def time_text(seconds: float, labels: Labels) -> str:
-    """A time as it prints: seconds under a minute, else minutes ("30 s", "1.5 min")."""
+    """A time as it prints: "45 s" under a minute, "1.5 min" in half minutes, else
+    "3 min 40 s"."""
     if seconds < 60:
         return f"{seconds:g} {labels.seconds}"
-    return f"{round(seconds / 60, 2):g} {labels.minutes}"
+    if seconds % 30 == 0:
+        return f"{seconds / 60:g} {labels.minutes}"
+    whole, rest = divmod(round(seconds), 60)
+    return f"{whole} {labels.minutes} {rest} {labels.seconds}"
 
 
 def _items(handbook: Handbook) -> list[Any]:
