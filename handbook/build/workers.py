@@ -1,11 +1,17 @@
 """Worker processes: parallel rendering under a time and a memory limit.
 
-Every render runs in a forked worker process (``spawn`` would repeat every
-import in each worker) whose address space is capped (``RLIMIT_AS``), so a
-render that needs too much memory fails inside the worker. A worker that
-runs past the time limit is killed by the parent. Either way the parent
-reports a located problem naming the content file of that output, the old
-output stays, and a fresh worker takes the outputs still waiting.
+Every render runs in a worker process whose address space is capped
+(``RLIMIT_AS``), so a render that needs too much memory fails inside the
+worker. A worker that runs past the time limit is killed by the parent.
+Either way the parent reports a located problem naming the content file of
+that output, the old output stays, and a fresh worker takes the outputs
+still waiting.
+
+Workers are forked where that is safe (``spawn`` repeats every import in
+each worker); elsewhere (Windows, macOS) and from a process that runs other
+threads (``watch``'s file watcher) they are spawned. Where the system
+cannot cap a process's memory (Windows, macOS) renders run without a memory
+limit, and the build says so once.
 
 The workers start before the tasks are known, so that they import
 WeasyPrint while the parent still reads the project. A task may list other
@@ -19,11 +25,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import gc
 import multiprocessing
 import os
-import resource
 import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from handbook.errors import HandbookError, Problem
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,44 @@ class Outcome:
 
 
 def default_jobs() -> int:
-    """One worker per core this process may use."""
-    return len(os.sched_getaffinity(0))
+    """One worker per core this process may use (or per core, where that is unknown)."""
+    if hasattr(os, "sched_getaffinity"):  # not on macOS or Windows
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def start_method() -> str:
+    """``fork`` where it is safe, else ``spawn``.
+
+    Only Linux can tie a forked worker's life to the build's (see
+    :func:`_die_with_parent`); macOS's system libraries are not fork-safe and
+    Windows has no fork at all. Forking from a process that runs other
+    threads can deadlock the child.
+    """
+    forkable = "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux"
+    return "fork" if forkable and not _runs_other_threads() else "spawn"
+
+
+def _runs_other_threads() -> bool:
+    """Whether this process has threads besides this one, also ones Python did not start."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:  # no /proc: only Python's own threads can be counted
+        return threading.active_count() > 1
+
+
+def can_cap_memory() -> bool:
+    """Whether workers can cap their address space (Windows has no rlimits; macOS ignores it)."""
+    return hasattr(resource, "RLIMIT_AS") and sys.platform != "darwin"
+
+
+@functools.cache
+def _say_memory_is_uncapped() -> None:
+    """Tell once per process that ``--memory-limit`` has no effect here."""
+    print(
+        "note: this system cannot cap the memory of a render; renders run without --memory-limit",
+        file=sys.stderr,
+    )
 
 
 def run_tasks(tasks: Sequence[Task], jobs: int, limits: Limits) -> Iterator[Outcome]:
@@ -76,7 +125,7 @@ def run_tasks(tasks: Sequence[Task], jobs: int, limits: Limits) -> Iterator[Outc
 
 
 class WorkerPool:
-    """Worker processes, forked at once and then fed tasks.
+    """Worker processes, started at once and then fed tasks.
 
     Starting them before the tasks are known lets ``warm_up`` (importing
     WeasyPrint) run in the workers while the parent still reads the project.
@@ -88,6 +137,8 @@ class WorkerPool:
         self.jobs = max(1, jobs)
         self.limits = limits
         self.warm_up = warm_up
+        if not can_cap_memory():
+            _say_memory_is_uncapped()
         self.workers = [_Worker(limits, warm_up) for _ in range(self.jobs)]
 
     def __enter__(self) -> WorkerPool:
@@ -150,7 +201,7 @@ class WorkerPool:
         for worker in self.workers:
             if worker.task is None:
                 return worker
-        if len(self.workers) < self.jobs:  # one was killed; fork a fresh one
+        if len(self.workers) < self.jobs:  # one was killed; start a fresh one
             self.workers.append(_Worker(self.limits, self.warm_up))
             return self.workers[-1]
         return None
@@ -203,11 +254,12 @@ class WorkerPool:
 
 class _Worker:
     def __init__(self, limits: Limits, warm_up: Callable[[], Any] | None):
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context(start_method())
         self.conn, child_conn = context.Pipe()
+        memory_mb = limits.memory_mb if can_cap_memory() else None
         self.process = context.Process(
             target=_worker_main,
-            args=(child_conn, limits.memory_mb, warm_up, os.getpid()),
+            args=(child_conn, memory_mb, warm_up, os.getpid()),
             daemon=True,
         )
         self.process.start()
@@ -228,16 +280,16 @@ class _Worker:
 
 
 def _worker_main(
-    conn: Connection, memory_mb: int, warm_up: Callable[[], Any] | None, parent: int
+    conn: Connection, memory_mb: int | None, warm_up: Callable[[], Any] | None, parent: int
 ) -> None:
-    """A worker's loop: run each task that arrives, send back what happened."""
+    """A worker's loop: run each task that arrives, send back what happened.
+
+    ``memory_mb`` is None where the system cannot cap memory.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     _die_with_parent(parent)
-    limit = memory_mb * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:  # a limit set outside (ulimit -v) cannot be raised
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if memory_mb is not None:
+        _cap_memory(memory_mb)
     out_of_memory = False
     if warm_up:
         try:
@@ -257,8 +309,18 @@ def _worker_main(
         conn.send((kind, payload, time.perf_counter() - started))
 
 
+def _cap_memory(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:  # a limit set outside (ulimit -v) cannot be raised
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _near_memory_limit() -> bool:
     """Whether this process came close to its address-space limit."""
+    if not can_cap_memory():
+        return False
     limit, _ = resource.getrlimit(resource.RLIMIT_AS)
     if limit == resource.RLIM_INFINITY:
         return False
@@ -273,11 +335,14 @@ def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this worker when the build dies, even by ``kill -9``.
 
     Otherwise an orphaned worker would keep rendering, and keep holding the
-    output folder's lock.
+    output folder's lock. Other systems have no such request, but there
+    workers are spawned: they hold no copy of the build's end of the pipe, so
+    they end once they find it closed (after the render in hand).
     """
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the request took hold
         os._exit(1)
 
