@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import venv
+import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,23 @@ def installed(wheel: Path, tmp_path_factory) -> Path:
     return env_dir
 
 
+def wheel_metadata(wheel: Path) -> tuple[list[str], dict[str, list[str]]]:
+    """The wheel's file names and its METADATA fields (each with every value it has)."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+        message = Parser().parsestr(archive.read(metadata).decode())
+    return names, {key: message.get_all(key) for key in message}
+
+
+def test_the_wheel_carries_the_license_and_needs_no_test_tools(wheel: Path):
+    names, fields = wheel_metadata(wheel)
+    assert "handbook-0.1.0.dist-info/licenses/LICENSE" in names
+    assert fields["License-Expression"] == ["MIT"]
+    runtime = [r for r in fields["Requires-Dist"] if "extra ==" not in r]
+    assert not any(r.startswith("pypdf>") for r in runtime)
+
+
 @pytest.mark.slow
 def test_init_works_from_an_installed_wheel(installed: Path, tmp_path: Path):
     # Run from an unrelated folder so nothing of this checkout is importable.
@@ -62,5 +81,9 @@ def test_init_works_from_an_installed_wheel(installed: Path, tmp_path: Path):
         check=True,
     )
     assert str(installed) in located.stdout
+    isolated = subprocess.run(
+        [str(installed / "bin/python"), "-c", "import pypdf"], cwd=tmp_path, capture_output=True
+    )
+    assert isolated.returncode != 0  # the build above ran without the test tools
     assert (tmp_path / "project/build/handbook.pdf").is_file()
     assert (tmp_path / "project/content/techniques/stroking.yaml").is_file()
