@@ -18,11 +18,30 @@ from typing import ClassVar
 import click
 
 from handbook import __version__
-from handbook.engine.pdf import PDF_VARIANTS
+from handbook.engine.pdf import PDF_VARIANTS, print_shop_css
 from handbook.errors import HandbookError, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
 
 SHEETS = ["a4", "letter"]
+INTERRUPTED = 130  # the status shells give a command stopped by Ctrl-C (128 + SIGINT)
+
+
+class BleedLength(click.ParamType):
+    """A length with a unit, such as 3mm: refused as a usage error before any work starts.
+
+    The rule is the one the renderer applies (:func:`print_shop_css`).
+    """
+
+    name = "length"
+
+    def convert(self, value, param, ctx):
+        try:
+            print_shop_css(value, marks=False)
+        except HandbookError as exc:
+            [problem] = exc.problems
+            self.fail(f"{problem.message}; {problem.hint}", param, ctx)
+        return value
+
 
 project_option = click.option(
     "--project",
@@ -66,6 +85,7 @@ def build_options(command):
         ),
         click.option(
             "--bleed",
+            type=BleedLength(),
             metavar="LENGTH",
             help="Bleed around the booklet's pages for a print shop, e.g. 3mm.",
         ),
@@ -116,7 +136,11 @@ def limit_options(command):
 
 
 def reports_problems(command):
-    """Print user errors as located lines with hints, then exit with status 1."""
+    """Print user errors as located lines with hints, then exit with status 1.
+
+    Ctrl-C prints one line instead of click's "Aborted!" and exits with the
+    status shells use for it.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -125,6 +149,9 @@ def reports_problems(command):
         except HandbookError as exc:
             _print_problems(exc)
             sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper
 
@@ -204,7 +231,7 @@ def _run_build(project_dir: Path, options, progress: Progress) -> None:
         progress.summary()
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="handbook")
 def cli() -> None:
     """Build a printed handbook and one-page cheat cards from YAML content."""
