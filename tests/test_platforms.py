@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import textwrap
@@ -124,3 +125,43 @@ def test_a_real_build_without_any_linux_only_api(tiny_copy: Path):
     assert "Traceback" not in result.stderr
     assert (tiny_copy / "build/handbook.pdf").is_file()
     assert not (tiny_copy / "build" / output.LOCK_FILE).exists()
+
+
+SPAWNED_BUILD = """
+import multiprocessing, sys
+
+from handbook.build import workers
+
+multiprocessing.get_all_start_methods = lambda: ["spawn"]
+start = workers._Worker.__init__
+
+
+def announced(self, *args):
+    start(self, *args)
+    print(self.process.pid, flush=True)
+
+
+workers._Worker.__init__ = announced
+from handbook.cli import main
+
+sys.argv = ["handbook", "build", "--jobs", "1", "--project", sys.argv[1]]
+main()
+"""
+
+
+def test_a_spawned_worker_ignores_ctrl_c_from_its_first_instruction(tiny_copy: Path):
+    """A terminal's Ctrl-C reaches the workers too, also one still importing."""
+    build = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SPAWNED_BUILD), str(tiny_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        worker = int(build.stdout.readline())
+        os.kill(worker, signal.SIGINT)
+        _, err = build.communicate(timeout=300)
+    finally:
+        build.kill()
+    assert build.returncode == 0, err
+    assert "Traceback" not in err

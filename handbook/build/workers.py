@@ -262,7 +262,8 @@ class _Worker:
             args=(child_conn, memory_mb, warm_up, os.getpid()),
             daemon=True,
         )
-        self.process.start()
+        with _ctrl_c_ignored_by_new_workers():
+            self.process.start()
         child_conn.close()
         self.task: Task | None = None
         self.started = 0.0
@@ -277,6 +278,26 @@ class _Worker:
             self.process.kill()
         self.process.join()
         self.conn.close()
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored_by_new_workers() -> Iterator[None]:
+    """Start workers with SIGINT ignored, a setting they keep from their first instruction.
+
+    A terminal sends Ctrl-C to every process of the build, and a spawned
+    worker still importing would print a traceback. (A signal mask would
+    defer rather than drop a Ctrl-C meant for the build in these few
+    milliseconds, but multiprocessing lifts it when it starts its resource
+    tracker.) Only the main thread may change signal handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _worker_main(
