@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from handbook import __version__
 from handbook.engine.pdf import PDF_VARIANTS, print_shop_css
 from handbook.errors import HandbookError, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
+from handbook.project import OUTPUT_DIR
 
 SHEETS = ["a4", "letter"]
 INTERRUPTED = 130  # the status shells give a command stopped by Ctrl-C (128 + SIGINT)
@@ -299,7 +301,7 @@ def init(folder: Path, bare: bool, quiet: bool) -> None:
 
     Templates, styles and fonts come from the built-in defaults; put a file
     of the same name in the project's templates/, styles/ or fonts/ to
-    change one.
+    change one. FOLDER must be new or empty: init never overwrites files.
     """
     from handbook.build import BuildOptions
     from handbook.scaffold import init_project
@@ -308,6 +310,21 @@ def init(folder: Path, bare: bool, quiet: bool) -> None:
     if not quiet:
         click.echo(f"created {_shown(root)}")
     _run_build(root, BuildOptions(), Progress(quiet))
+    if not quiet:
+        click.echo(_next_steps(root))
+
+
+def _next_steps(root: Path) -> str:
+    from handbook.scaffold import COMMANDS
+
+    shown = _shown(root)
+    return f"""
+Next steps:
+  cd {shlex.quote(shown)}
+  The outputs are in {OUTPUT_DIR}/: handbook.pdf (the booklet), handbook-print.pdf
+  (to print double-sided and fold), cards/ and card-sheets.pdf (the cards).
+  Edit the YAML files in content/, then:
+{COMMANDS}  README.md says what each folder is for."""
 
 
 @cli.command()

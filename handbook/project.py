@@ -14,6 +14,7 @@ from pathlib import Path
 from handbook.errors import HandbookError, Problem
 
 SETTINGS_FILE = "handbook.yaml"
+OUTPUT_DIR = "build"  # where a build writes, inside the project, unless told otherwise
 
 
 @cache

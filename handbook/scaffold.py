@@ -6,11 +6,16 @@ kind. Templates, styles and fonts are not copied: the project uses the
 built-in ones (and gets their fixes with each new version) until it puts a
 file of the same name in its own ``templates/``, ``styles/`` or ``fonts/``.
 Every YAML file gets a first line that points editors at the JSON Schema.
+
+The project is written into a hidden folder beside its place and renamed
+into place when complete, so an interrupted init leaves either nothing or
+a whole project (whose first build then simply did not finish).
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from handbook.content.schema import (
@@ -21,35 +26,98 @@ from handbook.content.schema import (
     write_schemas,
 )
 from handbook.errors import HandbookError, Problem
-from handbook.project import SETTINGS_FILE, defaults_root
+from handbook.project import OUTPUT_DIR, SETTINGS_FILE, defaults_root
 
 SKELETON = Path(__file__).parent / "skeleton"
+
+GITIGNORE = f"{OUTPUT_DIR}/\n"
+
+COMMANDS = """\
+    handbook build    # make the booklet and cards (only what changed is rebuilt)
+    handbook watch    # build again on every save; stop with Ctrl-C
+    handbook check    # find mistakes in the content without building
+"""
+
+README = f"""\
+# {{name}}
+
+A handbook project: `handbook build` turns the YAML files in `content/` into
+a printed booklet and one-page cheat cards.
+
+- `{SETTINGS_FILE}`: the title, paper and card size, and the order of the chapters.
+- `content/`: chapters, techniques, routines, safety notes and body zones, in YAML.
+- `{SCHEMA_DIR}/`: JSON Schemas that let an editor check and complete those files.
+- `{OUTPUT_DIR}/`: what a build makes (the booklet `handbook.pdf`, its print
+  version `handbook-print.pdf`, the cards in `cards/` and `card-sheets.pdf`).
+  It is rebuilt at will, so it is not kept in git.
+
+To change a template, stylesheet or font, put a file of the same name in
+`templates/`, `styles/` or `fonts/`.
+
+## Commands
+
+{COMMANDS}"""
 
 
 def init_project(folder: Path, *, bare: bool = False) -> Path:
     """Create a project in ``folder`` (new or empty); returns its root."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise HandbookError(
-            [
-                Problem(
-                    str(folder),
-                    0,
-                    0,
-                    "this folder already exists and is not empty",
-                    "choose a new folder name; init never overwrites files",
-                )
-            ]
-        )
-    source = SKELETON if bare else defaults_root()
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source / SETTINGS_FILE, folder / SETTINGS_FILE)
-    shutil.copytree(source / "content", folder / "content")
-    schemas = folder / SCHEMA_DIR
-    write_schemas(schemas)
-    _add_modeline(folder / SETTINGS_FILE, schemas / SETTINGS_SCHEMA)
-    for path in sorted((folder / "content").rglob("*.y*ml")):
-        _add_modeline(path, schemas / CONTENT_SCHEMA)
+    _check_free(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        draft = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.init-"))
+    except OSError as exc:
+        raise _cannot_create(folder, exc) from None
+    try:
+        _write_project(draft, SKELETON if bare else defaults_root(), folder.name)
+        if folder.exists():
+            folder.rmdir()  # empty, as checked; a file put there meanwhile stops here
+        draft.rename(folder)
+    except BaseException as exc:  # also Ctrl-C: leave no half project behind
+        shutil.rmtree(draft, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _cannot_create(folder, exc) from None
+        raise
     return folder
+
+
+def _check_free(folder: Path) -> None:
+    """Refuse a folder that is in use; one that holds a project gets a different hint."""
+    if (folder / SETTINGS_FILE).is_file():
+        raise _refused(
+            folder,
+            "this folder already holds a handbook project",
+            "cd there and run 'handbook build'; init never overwrites files",
+        )
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise _refused(
+            folder,
+            "this folder already exists and is not empty",
+            "choose a new folder name; init never overwrites files",
+        )
+
+
+def _refused(folder: Path, message: str, hint: str) -> HandbookError:
+    return HandbookError([Problem(str(folder), 0, 0, message, hint)])
+
+
+def _cannot_create(folder: Path, exc: OSError) -> HandbookError:
+    return _refused(
+        folder,
+        f"cannot create the project: {exc.strerror or exc}",
+        "check that the folder above it is writable and the disk is not full",
+    )
+
+
+def _write_project(root: Path, source: Path, name: str) -> None:
+    shutil.copy(source / SETTINGS_FILE, root / SETTINGS_FILE)
+    shutil.copytree(source / "content", root / "content")
+    schemas = root / SCHEMA_DIR
+    write_schemas(schemas)
+    _add_modeline(root / SETTINGS_FILE, schemas / SETTINGS_SCHEMA)
+    for path in sorted((root / "content").rglob("*.y*ml")):
+        _add_modeline(path, schemas / CONTENT_SCHEMA)
+    (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (root / "README.md").write_text(README.format(name=name), encoding="utf-8")
 
 
 def _add_modeline(path: Path, schema: Path) -> None:
