@@ -63,18 +63,23 @@ def test_workers_are_spawned_on_macos_and_windows(monkeypatch, platform):
     assert start_method() == "spawn"
 
 
-def test_workers_are_spawned_while_another_thread_runs():
+@pytest.fixture
+def another_thread():
+    """A thread running beside the test, as watch's file watcher runs beside its builds."""
     if workers._runs_other_threads():
         pytest.skip("an earlier test left a thread running")
     assert start_method() == "fork"
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
-    try:
-        assert start_method() == "spawn"
-    finally:
-        stop.set()
-        thread.join()
+    yield
+    stop.set()
+    thread.join()
+
+
+def test_a_fork_server_makes_the_workers_while_another_thread_runs(another_thread):
+    assert start_method() == "forkserver"
+    assert run_one_task(engine.warm_up) == 49
 
 
 def test_without_a_memory_cap_renders_run_and_the_build_says_so_once(no_rlimit_as, capsys):
@@ -165,3 +170,28 @@ def test_a_spawned_worker_ignores_ctrl_c_from_its_first_instruction(tiny_copy: P
         build.kill()
     assert build.returncode == 0, err
     assert "Traceback" not in err
+
+
+ORPHANED_WORKER = """
+import time
+from functools import partial
+from multiprocessing import Pipe
+
+from handbook.build.workers import Task, _worker_main
+
+build_end, worker_end = Pipe()
+build_end.send(Task("nap", "content/x.yaml", partial(time.sleep, 0.1)))
+build_end.close()  # the build is gone before the render ends
+_worker_main(worker_end, None, None, None)
+"""
+
+
+def test_a_worker_whose_build_died_ends_quietly():
+    """A worker no system call ties to the build (spawned, or the fork server's) outlives it."""
+    worker = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(ORPHANED_WORKER)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (worker.returncode, worker.stderr) == (0, "")

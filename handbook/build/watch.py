@@ -53,7 +53,9 @@ def watch(
     """Build now and after every change until ``stop_event`` is set (or Ctrl-C)."""
     root = open_project(project_dir).root
     out_dir = (options.out_dir or root / "build").resolve()
-    engine.warm_up()  # here once, so the workers of every build fork with WeasyPrint loaded
+    # The first build's workers fork with WeasyPrint loaded; once the file watcher's
+    # threads run, a fork server that has loaded it makes them (see workers.start_method).
+    engine.warm_up()
 
     def build_once() -> None:
         try:

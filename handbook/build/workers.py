@@ -8,8 +8,9 @@ that output, the old output stays, and a fresh worker takes the outputs
 still waiting.
 
 Workers are forked where that is safe (``spawn`` repeats every import in
-each worker); elsewhere (Windows, macOS) and from a process that runs other
-threads (``watch``'s file watcher) they are spawned. Where the system
+each worker). A process that runs other threads (``watch``'s file watcher)
+has them forked by a fork server that has imported WeasyPrint once; on
+Windows and macOS they are spawned. Where the system
 cannot cap a process's memory (Windows, macOS) renders run without a memory
 limit, and the build says so once.
 
@@ -85,15 +86,17 @@ def default_jobs() -> int:
 
 
 def start_method() -> str:
-    """``fork`` where it is safe, else ``spawn``.
+    """``fork`` where it is safe, ``forkserver`` in a process with other threads, else ``spawn``.
 
     Only Linux can tie a forked worker's life to the build's (see
     :func:`_die_with_parent`); macOS's system libraries are not fork-safe and
     Windows has no fork at all. Forking from a process that runs other
-    threads can deadlock the child.
+    threads can deadlock the child; the fork server is a process of its own
+    with one thread.
     """
-    forkable = "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux"
-    return "fork" if forkable and not _runs_other_threads() else "spawn"
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    return "forkserver" if _runs_other_threads() else "fork"
 
 
 def _runs_other_threads() -> bool:
@@ -254,12 +257,16 @@ class WorkerPool:
 
 class _Worker:
     def __init__(self, limits: Limits, warm_up: Callable[[], Any] | None):
-        context = multiprocessing.get_context(start_method())
+        method = start_method()
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":  # takes effect when the server starts, with the first worker
+            context.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
         self.conn, child_conn = context.Pipe()
         memory_mb = limits.memory_mb if can_cap_memory() else None
+        parent = None if method == "forkserver" else os.getpid()
         self.process = context.Process(
             target=_worker_main,
-            args=(child_conn, memory_mb, warm_up, os.getpid()),
+            args=(child_conn, memory_mb, warm_up, parent),
             daemon=True,
         )
         with _ctrl_c_ignored_by_new_workers():
@@ -301,11 +308,15 @@ def _ctrl_c_ignored_by_new_workers() -> Iterator[None]:
 
 
 def _worker_main(
-    conn: Connection, memory_mb: int | None, warm_up: Callable[[], Any] | None, parent: int
+    conn: Connection,
+    memory_mb: int | None,
+    warm_up: Callable[[], Any] | None,
+    parent: int | None,
 ) -> None:
     """A worker's loop: run each task that arrives, send back what happened.
 
-    ``memory_mb`` is None where the system cannot cap memory.
+    ``memory_mb`` is None where the system cannot cap memory; ``parent`` is
+    the build's process id, None for a worker the fork server made.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     _die_with_parent(parent)
@@ -327,7 +338,10 @@ def _worker_main(
             return
         started = time.perf_counter()
         kind, payload = ("memory", None) if out_of_memory else _attempt(task)
-        conn.send((kind, payload, time.perf_counter() - started))
+        try:
+            conn.send((kind, payload, time.perf_counter() - started))
+        except (BrokenPipeError, ConnectionResetError):  # the build ended meanwhile
+            return
 
 
 def _cap_memory(memory_mb: int) -> None:
@@ -352,19 +366,21 @@ def _near_memory_limit() -> bool:
     return False
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this worker when the build dies, even by ``kill -9``.
+def _die_with_parent(parent: int | None) -> None:
+    """Ask Linux to kill this worker when its parent dies, even by ``kill -9``.
 
     Otherwise an orphaned worker would keep rendering, and keep holding the
-    output folder's lock. Other systems have no such request, but there
-    workers are spawned: they hold no copy of the build's end of the pipe, so
-    they end once they find it closed (after the render in hand).
+    output folder's lock. The parent of a worker the fork server made is the
+    server, which ends with the build. Other systems have no such request,
+    but there workers are spawned; spawned workers and the fork server's
+    hold no copy of the build's end of the pipe, so they end once they find
+    it closed (after the render in hand).
     """
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before the request took hold
+    if parent is not None and os.getppid() != parent:  # it died before the request took hold
         os._exit(1)
 
 
@@ -390,6 +406,8 @@ def _attempt(task: Task) -> tuple[str, Any]:
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# Imported once by the fork server, so the workers it forks start with them loaded.
+FORK_SERVER_PRELOAD = ("handbook.build.workers", "weasyprint")
 _LIMIT_HINT = "shorten this content, or raise the limit with {option} if it is expected"
 
 
