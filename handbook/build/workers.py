@@ -10,9 +10,9 @@ still waiting.
 Workers are forked where that is safe (``spawn`` repeats every import in
 each worker). A process that runs other threads (``watch``'s file watcher)
 has them forked by a fork server that has imported WeasyPrint once; on
-Windows and macOS they are spawned. Where the system
-cannot cap a process's memory (Windows, macOS) renders run without a memory
-limit, and the build says so once.
+Windows and macOS they are spawned. Where the system cannot cap a
+process's memory (Windows, macOS) renders run without a memory limit, and
+the build says so once.
 
 The workers start before the tasks are known, so that they import
 WeasyPrint while the parent still reads the project. A task may list other
@@ -116,7 +116,7 @@ def can_cap_memory() -> bool:
 def _say_memory_is_uncapped() -> None:
     """Tell once per process that ``--memory-limit`` has no effect here."""
     print(
-        "note: this system cannot cap the memory of a render; renders run without --memory-limit",
+        "note: this system cannot cap the memory of a render, so --memory-limit has no effect",
         file=sys.stderr,
     )
 
