@@ -318,10 +318,10 @@ def _next_steps(root: Path) -> str:
     from handbook.scaffold import COMMANDS
 
     shown = _shown(root)
+    cd = "" if shown == "." else f"  cd {shlex.quote(shown)}\n"
     return f"""
 Next steps:
-  cd {shlex.quote(shown)}
-  The outputs are in {OUTPUT_DIR}/: handbook.pdf (the booklet), handbook-print.pdf
+{cd}  The outputs are in {OUTPUT_DIR}/: handbook.pdf (the booklet), handbook-print.pdf
   (to print double-sided and fold), cards/ and card-sheets.pdf (the cards).
   Edit the YAML files in content/, then:
 {COMMANDS}  README.md says what each folder is for."""

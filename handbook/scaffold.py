@@ -7,9 +7,9 @@ built-in ones (and gets their fixes with each new version) until it puts a
 file of the same name in its own ``templates/``, ``styles/`` or ``fonts/``.
 Every YAML file gets a first line that points editors at the JSON Schema.
 
-The project is written into a hidden folder beside its place and renamed
-into place when complete, so an interrupted init leaves either nothing or
-a whole project (whose first build then simply did not finish).
+The project is written into a hidden draft folder and moved into place
+when complete, so an interrupted init leaves either nothing or a whole
+project (whose first build then simply did not finish).
 """
 
 from __future__ import annotations
@@ -62,22 +62,34 @@ To change a template, stylesheet or font, put a file of the same name in
 def init_project(folder: Path, *, bare: bool = False) -> Path:
     """Create a project in ``folder`` (new or empty); returns its root."""
     _check_free(folder)
+    existed, name = folder.exists(), folder.resolve().name
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        draft = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.init-"))
+        # Beside a new folder; inside an existing one, which may be the shell's
+        # current folder and so must stay the same folder.
+        home = folder if existed else folder.resolve().parent
+        home.mkdir(parents=True, exist_ok=True)
+        draft = Path(tempfile.mkdtemp(dir=home, prefix=f".{name}.init-"))
     except OSError as exc:
         raise _cannot_create(folder, exc) from None
     try:
-        _write_project(draft, SKELETON if bare else defaults_root(), folder.name)
-        if folder.exists():
-            folder.rmdir()  # empty, as checked; a file put there meanwhile stops here
-        draft.rename(folder)
+        _write_project(draft, SKELETON if bare else defaults_root(), name)
+        if existed:
+            _move_contents(draft, folder)
+        else:
+            draft.rename(folder)
     except BaseException as exc:  # also Ctrl-C: leave no half project behind
         shutil.rmtree(draft, ignore_errors=True)
         if isinstance(exc, OSError):
             raise _cannot_create(folder, exc) from None
         raise
     return folder
+
+
+def _move_contents(draft: Path, folder: Path) -> None:
+    """Move the draft's files up into ``folder``, handbook.yaml last: then the project is whole."""
+    for entry in sorted(draft.iterdir(), key=lambda path: path.name == SETTINGS_FILE):
+        entry.rename(folder / entry.name)
+    draft.rmdir()
 
 
 def _check_free(folder: Path) -> None:

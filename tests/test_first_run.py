@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -196,3 +197,22 @@ def test_init_where_the_folder_cannot_be_made_is_a_located_error(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith(f"{tmp_path / 'a-file/project'}: cannot create the project:")
     assert "Traceback" not in result.output
+
+
+def test_init_in_the_current_empty_folder_keeps_that_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(handbook.build, "build", no_build)
+    monkeypatch.chdir(tmp_path)
+    folder = os.stat(tmp_path)
+    result = CliRunner().invoke(cli, ["init", "."])
+    assert result.exit_code == 0, result.output
+    assert os.stat(tmp_path).st_ino == folder.st_ino  # the shell's folder, not a new one
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".gitignore",
+        "README.md",
+        "content",
+        "handbook.yaml",
+        "schema",
+    ]
+    assert (tmp_path / "README.md").read_text().startswith(f"# {tmp_path.name}\n")
+    assert "  cd " not in result.output
+    assert "Next steps:" in result.output
