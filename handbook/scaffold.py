@@ -14,6 +14,7 @@ project (whose first build then simply did not finish).
 
 from __future__ import annotations
 
+import glob
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,7 +69,8 @@ def init_project(folder: Path, *, bare: bool = False) -> Path:
         # current folder and so must stay the same folder.
         home = folder if existed else folder.resolve().parent
         home.mkdir(parents=True, exist_ok=True)
-        draft = Path(tempfile.mkdtemp(dir=home, prefix=f".{name}.init-"))
+        _remove_stale_drafts(home, name)
+        draft = Path(tempfile.mkdtemp(dir=home, prefix=_draft_prefix(name)))
     except OSError as exc:
         raise _cannot_create(folder, exc) from None
     try:
@@ -92,20 +94,39 @@ def _move_contents(draft: Path, folder: Path) -> None:
     draft.rmdir()
 
 
+def _draft_prefix(name: str) -> str:
+    return f".{name}.init-"
+
+
+def _remove_stale_drafts(home: Path, name: str) -> None:
+    """Remove the drafts of an init that was killed (``kill -9`` leaves no time to clean up)."""
+    for stale in home.glob(f"{glob.escape(_draft_prefix(name))}*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+
+
 def _check_free(folder: Path) -> None:
-    """Refuse a folder that is in use; one that holds a project gets a different hint."""
+    """Refuse a folder that is in use; one that holds a project gets a different hint.
+
+    A folder that holds nothing but a killed init's draft counts as empty.
+    """
     if (folder / SETTINGS_FILE).is_file():
         raise _refused(
             folder,
             "this folder already holds a handbook project",
             "cd there and run 'handbook build'; init never overwrites files",
         )
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    if folder.exists() and (not folder.is_dir() or _in_use(folder)):
         raise _refused(
             folder,
             "this folder already exists and is not empty",
             "choose a new folder name; init never overwrites files",
         )
+
+
+def _in_use(folder: Path) -> bool:
+    draft = _draft_prefix(folder.resolve().name)
+    return any(not entry.name.startswith(draft) for entry in folder.iterdir())
 
 
 def _refused(folder: Path, message: str, hint: str) -> HandbookError:

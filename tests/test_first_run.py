@@ -216,3 +216,18 @@ def test_init_in_the_current_empty_folder_keeps_that_folder(tmp_path, monkeypatc
     assert (tmp_path / "README.md").read_text().startswith(f"# {tmp_path.name}\n")
     assert "  cd " not in result.output
     assert "Next steps:" in result.output
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_init_clears_the_draft_of_an_init_that_was_killed(tmp_path, monkeypatch, inside):
+    monkeypatch.setattr(handbook.build, "build", no_build)
+    folder = tmp_path / "project"
+    home = folder if inside else tmp_path
+    stale = home / ".project.init-k9x1"
+    (stale / "content").mkdir(parents=True)
+    (stale / "handbook.yaml").write_text("title: half\n")
+    result = CliRunner().invoke(cli, ["init", "--quiet", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()
+    assert (folder / "handbook.yaml").read_text() != "title: half\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["project"]
