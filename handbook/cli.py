@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -18,11 +19,31 @@ from typing import ClassVar
 import click
 
 from handbook import __version__
-from handbook.engine import PDF_VARIANTS
+from handbook.engine import PDF_VARIANTS, print_shop_css
 from handbook.errors import HandbookError, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
+from handbook.project import OUTPUT_DIR
 
 SHEETS = ["a4", "letter"]
+INTERRUPTED = 130  # the status shells give a command stopped by Ctrl-C (128 + SIGINT)
+
+
+class BleedLength(click.ParamType):
+    """A length with a unit, such as 3mm: refused as a usage error before any work starts.
+
+    The rule is the one the renderer applies (:func:`print_shop_css`).
+    """
+
+    name = "length"
+
+    def convert(self, value, param, ctx):
+        try:
+            print_shop_css(value, marks=False)
+        except HandbookError as exc:
+            [problem] = exc.problems
+            self.fail(f"{problem.message}; {problem.hint}", param, ctx)
+        return value
+
 
 project_option = click.option(
     "--project",
@@ -66,6 +87,7 @@ def build_options(command):
         ),
         click.option(
             "--bleed",
+            type=BleedLength(),
             metavar="LENGTH",
             help="Bleed around the booklet's pages for a print shop, e.g. 3mm.",
         ),
@@ -116,7 +138,11 @@ def limit_options(command):
 
 
 def reports_problems(command):
-    """Print user errors as located lines with hints, then exit with status 1."""
+    """Print user errors as located lines with hints, then exit with status 1.
+
+    Ctrl-C prints one line instead of click's "Aborted!" and exits with the
+    status shells use for it.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -125,6 +151,9 @@ def reports_problems(command):
         except HandbookError as exc:
             _print_problems(exc)
             sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper
 
@@ -204,7 +233,7 @@ def _run_build(project_dir: Path, options, progress: Progress) -> None:
         progress.summary()
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="handbook")
 def cli() -> None:
     """Build a printed handbook and one-page cheat cards from YAML content."""
@@ -272,7 +301,7 @@ def init(folder: Path, bare: bool, quiet: bool) -> None:
 
     Templates, styles and fonts come from the built-in defaults; put a file
     of the same name in the project's templates/, styles/ or fonts/ to
-    change one.
+    change one. FOLDER must be new or empty: init never overwrites files.
     """
     from handbook.build import BuildOptions
     from handbook.scaffold import init_project
@@ -281,6 +310,21 @@ def init(folder: Path, bare: bool, quiet: bool) -> None:
     if not quiet:
         click.echo(f"created {_shown(root)}")
     _run_build(root, BuildOptions(), Progress(quiet))
+    if not quiet:
+        click.echo(_next_steps(root))
+
+
+def _next_steps(root: Path) -> str:
+    from handbook.scaffold import COMMANDS
+
+    shown = _shown(root)
+    cd = "" if shown == "." else f"  cd {shlex.quote(shown)}\n"
+    return f"""
+Next steps:
+{cd}  The outputs are in {OUTPUT_DIR}/: handbook.pdf (the booklet), handbook-print.pdf
+  (to print double-sided and fold), cards/ and card-sheets.pdf (the cards).
+  Edit the YAML files in content/, then:
+{COMMANDS}  README.md says what each folder is for."""
 
 
 @cli.command()

@@ -22,6 +22,7 @@ SETTINGS_FILE = "handbook.yaml"
 THEME_FILE = "theme.yaml"
 DEFAULT_THEME = "default"
 BUILTIN_THEMES = Path(__file__).parent / "themes"
+OUTPUT_DIR = "build"  # where a build writes, inside the project, unless told otherwise
 
 
 @cache

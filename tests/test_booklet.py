@@ -362,7 +362,7 @@ def test_bleed_and_crop_marks_for_a_print_shop(tmp_path):
 def test_a_bleed_without_a_unit_is_refused(tmp_path):
     root = tiny_project(tmp_path / "project")
     result = CliRunner().invoke(cli, ["build", "--project", str(root), "--bleed", "3"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, found before any work
     assert "--bleed" in result.output and "3mm" in result.output
     assert not (root / "build" / "handbook.pdf").exists()
 

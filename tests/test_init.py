@@ -1,10 +1,7 @@
-"""``handbook init``: a new project that builds at once, also from an installed wheel."""
+"""``handbook init``: a new project that builds at once (from a wheel: test_first_run.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import venv
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,8 +10,6 @@ from pypdf import PdfReader
 from handbook.cli import cli
 from handbook.project import defaults_root
 
-REPO = Path(__file__).resolve().parent.parent
-PIP = (sys.executable, "-m", "pip")
 MODELINE = "# yaml-language-server: $schema="
 
 
@@ -59,38 +54,3 @@ def test_init_never_writes_into_a_folder_that_is_in_use(tmp_path):
     assert result.exit_code == 1
     assert "already exists and is not empty" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
-
-
-def test_init_works_from_an_installed_wheel(tmp_path):
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [*PIP, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
-    [wheel] = wheels.glob("handbook-*.whl")
-    subprocess.run(
-        [*PIP, "--python", str(env_dir / "bin/python"), "install", "-q", "--no-deps", str(wheel)],
-        check=True,
-        capture_output=True,
-    )
-    # Run from an unrelated folder so nothing of this checkout is importable.
-    result = subprocess.run(
-        [str(env_dir / "bin/handbook"), "init", "project"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    located = subprocess.run(
-        [str(env_dir / "bin/python"), "-c", "import handbook; print(handbook.__file__)"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert str(env_dir) in located.stdout
-    assert (tmp_path / "project/build/handbook.pdf").is_file()
-    assert (tmp_path / "project/content/techniques/stroking.yaml").is_file()

@@ -8,7 +8,6 @@ folder; it also removes the temporary files a killed build left behind.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from handbook.errors import HandbookError, Problem
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 
 def _file_mode() -> int:
@@ -27,16 +31,31 @@ def _file_mode() -> int:
 _TEMP_PREFIX, _TEMP_SUFFIX = ".", ".part"
 
 
+# Where the system has no flock (Windows), the lock is this file in the output folder.
+LOCK_FILE = ".handbook.lock"
+
+
 @contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for one build; a second build at once is refused.
-
-    The lock is an ``flock`` on the folder itself (no lock file among the
-    outputs); the kernel releases it when the process ends, however it ends,
-    so a killed build never leaves the folder locked.
-    """
+    """Hold the output folder for one build; a second build at once is refused."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(out_dir, exc) from None
+    hold = _flock_folder if fcntl else _lock_file
+    with hold(out_dir):
+        remove_stale_temporaries(out_dir)
+        yield
+
+
+@contextmanager
+def _flock_folder(out_dir: Path) -> Iterator[None]:
+    """An ``flock`` on the folder itself, so no lock file lies among the outputs.
+
+    The kernel releases it when the process ends, however it ends, so a
+    killed build never leaves the folder locked.
+    """
+    try:
         handle = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise _cannot_write(out_dir, exc) from None
@@ -44,21 +63,46 @@ def build_lock(out_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise HandbookError(
-                [
-                    Problem(
-                        str(out_dir),
-                        0,
-                        0,
-                        "a build is already running into this output folder",
-                        "wait for it to finish, or build into another folder with --out",
-                    )
-                ]
-            ) from None
-        remove_stale_temporaries(out_dir)
+            raise _busy(out_dir, "wait for it to finish") from None
         yield
     finally:
         os.close(handle)
+
+
+@contextmanager
+def _lock_file(out_dir: Path) -> Iterator[None]:
+    """A lock file made only if absent, removed when the build ends (also on Ctrl-C).
+
+    A build killed outright leaves it behind; the refusal then says how to
+    clear it.
+    """
+    path = out_dir / LOCK_FILE
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        raise _busy(
+            out_dir, f"wait for it to finish; if no build is running, delete {path}"
+        ) from None
+    except OSError as exc:
+        raise _cannot_write(out_dir, exc) from None
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _busy(out_dir: Path, hint: str) -> HandbookError:
+    return HandbookError(
+        [
+            Problem(
+                str(out_dir),
+                0,
+                0,
+                "a build is already running into this output folder",
+                f"{hint}, or build into another folder with --out",
+            )
+        ]
+    )
 
 
 def remove_stale_temporaries(out_dir: Path) -> None:
@@ -92,7 +136,12 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 
 def _sync_folder(folder: Path) -> None:
-    """Make the rename itself survive a power cut (best effort: not every system can)."""
+    """Make the rename itself survive a power cut (best effort: not every system can).
+
+    Windows cannot open a folder at all (no ``O_DIRECTORY``).
+    """
+    if not hasattr(os, "O_DIRECTORY"):
+        return
     try:
         handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:

@@ -30,7 +30,7 @@ from handbook.build.report import (
 from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
 from handbook.errors import HandbookError
 from handbook.press.format import Format, resolve_format
-from handbook.project import Project, open_project
+from handbook.project import OUTPUT_DIR, Project, open_project
 
 # Loading, validating and templating (pydantic, Jinja) are imported when a
 # build needs them, so a build with nothing to do finishes in a blink.
@@ -109,7 +109,7 @@ def build(
     Raises HandbookError (after writing what it could) if any output failed.
     """
     project = open_project(project_dir)
-    out_dir = options.out_dir or project.root / "build"
+    out_dir = options.out_dir or project.root / OUTPUT_DIR
     with build_lock(out_dir):
         return _Build(project, out_dir, options, on_output).run()
 

@@ -18,7 +18,7 @@ import watchfiles
 from handbook import engine
 from handbook.build import BuildOptions, BuildReport, OutputResult, build
 from handbook.errors import HandbookError
-from handbook.project import SETTINGS_FILE, open_project
+from handbook.project import OUTPUT_DIR, SETTINGS_FILE, open_project
 
 WATCHED_FOLDERS = ("content", "templates", "styles", "fonts", "themes")
 
@@ -52,8 +52,10 @@ def watch(
 ) -> None:
     """Build now and after every change until ``stop_event`` is set (or Ctrl-C)."""
     root = open_project(project_dir).root
-    out_dir = (options.out_dir or root / "build").resolve()
-    engine.warm_up()  # here once, so the workers of every build fork with WeasyPrint loaded
+    out_dir = (options.out_dir or root / OUTPUT_DIR).resolve()
+    # The first build's workers fork with WeasyPrint loaded; once the file watcher's
+    # threads run, a fork server that has loaded it makes them (see workers.start_method).
+    engine.warm_up()
 
     def build_once() -> None:
         try:

@@ -1,11 +1,18 @@
 """Worker processes: parallel rendering under a time and a memory limit.
 
-Every render runs in a forked worker process (``spawn`` would repeat every
-import in each worker) whose address space is capped (``RLIMIT_AS``), so a
-render that needs too much memory fails inside the worker. A worker that
-runs past the time limit is killed by the parent. Either way the parent
-reports a located problem naming the content file of that output, the old
-output stays, and a fresh worker takes the outputs still waiting.
+Every render runs in a worker process whose address space is capped
+(``RLIMIT_AS``), so a render that needs too much memory fails inside the
+worker. A worker that runs past the time limit is killed by the parent.
+Either way the parent reports a located problem naming the content file of
+that output, the old output stays, and a fresh worker takes the outputs
+still waiting.
+
+Workers are forked where that is safe (``spawn`` repeats every import in
+each worker). A process that runs other threads (``watch``'s file watcher)
+has them forked by a fork server that has imported WeasyPrint once; on
+Windows and macOS they are spawned. Where the system cannot cap a
+process's memory (Windows, macOS) renders run without a memory limit, and
+the build says so once.
 
 The workers start before the tasks are known, so that they import
 WeasyPrint while the parent still reads the project. A task may list other
@@ -19,11 +26,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import gc
 import multiprocessing
 import os
-import resource
 import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +42,11 @@ from pathlib import Path
 from typing import Any
 
 from handbook.errors import HandbookError, Problem
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,46 @@ class Outcome:
 
 
 def default_jobs() -> int:
-    """One worker per core this process may use."""
-    return len(os.sched_getaffinity(0))
+    """One worker per core this process may use (or per core, where that is unknown)."""
+    if hasattr(os, "sched_getaffinity"):  # not on macOS or Windows
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def start_method() -> str:
+    """``fork`` where it is safe, ``forkserver`` in a process with other threads, else ``spawn``.
+
+    Only Linux can tie a forked worker's life to the build's (see
+    :func:`_die_with_parent`); macOS's system libraries are not fork-safe and
+    Windows has no fork at all. Forking from a process that runs other
+    threads can deadlock the child; the fork server is a process of its own
+    with one thread.
+    """
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    return "forkserver" if _runs_other_threads() else "fork"
+
+
+def _runs_other_threads() -> bool:
+    """Whether this process has threads besides this one, also ones Python did not start."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:  # no /proc: only Python's own threads can be counted
+        return threading.active_count() > 1
+
+
+def can_cap_memory() -> bool:
+    """Whether workers can cap their address space (Windows has no rlimits; macOS ignores it)."""
+    return hasattr(resource, "RLIMIT_AS") and sys.platform != "darwin"
+
+
+@functools.cache
+def _say_memory_is_uncapped() -> None:
+    """Tell once per process that ``--memory-limit`` has no effect here."""
+    print(
+        "note: this system cannot cap the memory of a render, so --memory-limit has no effect",
+        file=sys.stderr,
+    )
 
 
 def run_tasks(tasks: Sequence[Task], jobs: int, limits: Limits) -> Iterator[Outcome]:
@@ -76,7 +128,7 @@ def run_tasks(tasks: Sequence[Task], jobs: int, limits: Limits) -> Iterator[Outc
 
 
 class WorkerPool:
-    """Worker processes, forked at once and then fed tasks.
+    """Worker processes, started at once and then fed tasks.
 
     Starting them before the tasks are known lets ``warm_up`` (importing
     WeasyPrint) run in the workers while the parent still reads the project.
@@ -88,6 +140,8 @@ class WorkerPool:
         self.jobs = max(1, jobs)
         self.limits = limits
         self.warm_up = warm_up
+        if not can_cap_memory():
+            _say_memory_is_uncapped()
         self.workers = [_Worker(limits, warm_up) for _ in range(self.jobs)]
 
     def __enter__(self) -> WorkerPool:
@@ -150,7 +204,7 @@ class WorkerPool:
         for worker in self.workers:
             if worker.task is None:
                 return worker
-        if len(self.workers) < self.jobs:  # one was killed; fork a fresh one
+        if len(self.workers) < self.jobs:  # one was killed; start a fresh one
             self.workers.append(_Worker(self.limits, self.warm_up))
             return self.workers[-1]
         return None
@@ -203,14 +257,20 @@ class WorkerPool:
 
 class _Worker:
     def __init__(self, limits: Limits, warm_up: Callable[[], Any] | None):
-        context = multiprocessing.get_context("fork")
+        method = start_method()
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":  # takes effect when the server starts, with the first worker
+            context.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
         self.conn, child_conn = context.Pipe()
+        memory_mb = limits.memory_mb if can_cap_memory() else None
+        parent = None if method == "forkserver" else os.getpid()
         self.process = context.Process(
             target=_worker_main,
-            args=(child_conn, limits.memory_mb, warm_up, os.getpid()),
+            args=(child_conn, memory_mb, warm_up, parent),
             daemon=True,
         )
-        self.process.start()
+        with _ctrl_c_ignored_by_new_workers():
+            self.process.start()
         child_conn.close()
         self.task: Task | None = None
         self.started = 0.0
@@ -227,17 +287,41 @@ class _Worker:
         self.conn.close()
 
 
+@contextlib.contextmanager
+def _ctrl_c_ignored_by_new_workers() -> Iterator[None]:
+    """Start workers with SIGINT ignored, a setting they keep from their first instruction.
+
+    A terminal sends Ctrl-C to every process of the build, and a spawned
+    worker still importing would print a traceback. (A signal mask would
+    defer rather than drop a Ctrl-C meant for the build in these few
+    milliseconds, but multiprocessing lifts it when it starts its resource
+    tracker.) Only the main thread may change signal handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _worker_main(
-    conn: Connection, memory_mb: int, warm_up: Callable[[], Any] | None, parent: int
+    conn: Connection,
+    memory_mb: int | None,
+    warm_up: Callable[[], Any] | None,
+    parent: int | None,
 ) -> None:
-    """A worker's loop: run each task that arrives, send back what happened."""
+    """A worker's loop: run each task that arrives, send back what happened.
+
+    ``memory_mb`` is None where the system cannot cap memory; ``parent`` is
+    the build's process id, None for a worker the fork server made.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     _die_with_parent(parent)
-    limit = memory_mb * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:  # a limit set outside (ulimit -v) cannot be raised
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if memory_mb is not None:
+        _cap_memory(memory_mb)
     out_of_memory = False
     if warm_up:
         try:
@@ -254,11 +338,24 @@ def _worker_main(
             return
         started = time.perf_counter()
         kind, payload = ("memory", None) if out_of_memory else _attempt(task)
-        conn.send((kind, payload, time.perf_counter() - started))
+        try:
+            conn.send((kind, payload, time.perf_counter() - started))
+        except (BrokenPipeError, ConnectionResetError):  # the build ended meanwhile
+            return
+
+
+def _cap_memory(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:  # a limit set outside (ulimit -v) cannot be raised
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _near_memory_limit() -> bool:
     """Whether this process came close to its address-space limit."""
+    if not can_cap_memory():
+        return False
     limit, _ = resource.getrlimit(resource.RLIMIT_AS)
     if limit == resource.RLIM_INFINITY:
         return False
@@ -269,16 +366,21 @@ def _near_memory_limit() -> bool:
     return False
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this worker when the build dies, even by ``kill -9``.
+def _die_with_parent(parent: int | None) -> None:
+    """Ask Linux to kill this worker when its parent dies, even by ``kill -9``.
 
     Otherwise an orphaned worker would keep rendering, and keep holding the
-    output folder's lock.
+    output folder's lock. The parent of a worker the fork server made is the
+    server, which ends with the build. Other systems have no such request,
+    but there workers are spawned; spawned workers and the fork server's
+    hold no copy of the build's end of the pipe, so they end once they find
+    it closed (after the render in hand).
     """
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before the request took hold
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:  # it died before the request took hold
         os._exit(1)
 
 
@@ -304,6 +406,8 @@ def _attempt(task: Task) -> tuple[str, Any]:
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# Imported once by the fork server, so the workers it forks start with them loaded.
+FORK_SERVER_PRELOAD = ("handbook.build.workers", "weasyprint")
 _LIMIT_HINT = "shorten this content, or raise the limit with {option} if it is expected"
 
 
