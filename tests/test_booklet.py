@@ -84,7 +84,7 @@ def write_long_project(root: Path) -> Path:
             "actions": [sentence],
         }
         dump(root / "content" / "safety" / f"{topic_id}.yaml", topic)
-    steps = [{"technique": TECHNIQUES[0], "minutes": 2}, {"technique": TECHNIQUES[1], "minutes": 2}]
+    steps = [{"item": TECHNIQUES[0], "minutes": 2}, {"item": TECHNIQUES[1], "minutes": 2}]
     routine = {"kind": "routine", "id": "morning", "title": "Morning set", "minutes": 4}
     dump(root / "content" / "routines" / "morning.yaml", {**routine, "steps": steps})
     return root

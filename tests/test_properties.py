@@ -27,7 +27,7 @@ from tests.conftest import write
 
 FIELDS = [
     "kind", "id", "title", "name", "purpose", "steps", "sections", "body", "zones", "minutes",
-    "level", "facts", "technique", "severity", "safety", "outline", "labels", "date", "strokes",
+    "level", "facts", "item", "severity", "safety", "outline", "labels", "date", "strokes",
     "direction", "zone", "avoid_zones", "paper", "card_size", "language", "tone", "summary",
 ]  # fmt: skip
 YAML_CHARS = ":-[]{}#&*!|>'\"%@`,?\t\n \\~0123456789abcxyz\u00e9\u2028\x00\x85\ufeff"
