@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -24,6 +27,7 @@ def schema_of(path: Path) -> Path:
     return (path.parent / first.removeprefix(MODELINE)).resolve()
 
 
+@pytest.mark.slow  # builds the whole default project
 def test_init_copies_the_default_project_and_builds_it(tmp_path):
     folder = tmp_path / "massage"
     result = CliRunner().invoke(cli, ["init", str(folder)])
@@ -61,6 +65,7 @@ def test_init_never_writes_into_a_folder_that_is_in_use(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.slow  # builds a wheel, installs it, builds the default project with it
 def test_init_works_from_an_installed_wheel(tmp_path):
     wheels = tmp_path / "wheels"
     subprocess.run(
@@ -70,6 +75,11 @@ def test_init_works_from_an_installed_wheel(tmp_path):
     )
     env_dir = tmp_path / "venv"
     venv.create(env_dir, system_site_packages=True, with_pip=False)
+    # The dependencies come from the environment running the tests: when that is itself
+    # a virtual environment, its packages are not "system" packages of the new one.
+    env_paths = {"base": str(env_dir), "platbase": str(env_dir)}
+    env_site = Path(sysconfig.get_paths(vars=env_paths)["purelib"])
+    (env_site / "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     [wheel] = wheels.glob("handbook-*.whl")
     subprocess.run(
         [*PIP, "--python", str(env_dir / "bin/python"), "install", "-q", "--no-deps", str(wheel)],
