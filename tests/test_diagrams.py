@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
-from conftest import write
 
 from handbook.content.model import Routine, RoutineStep, SafetyTopic, Shape, Stroke, Technique, Zone
 from handbook.content.validate import load_handbook
@@ -14,6 +12,7 @@ from handbook.errors import HandbookError
 from handbook.html.diagrams import body_map, draw_body_map, timeline
 from handbook.html.render import Renderer
 from handbook.project import open_project
+from tests.conftest import REPO, write
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -173,7 +172,7 @@ def test_timeline_segments_are_proportional_to_minutes():
 
 
 def test_default_booklet_places_a_diagram_for_every_technique_routine_and_mapped_topic():
-    project = open_project(Path(__file__).resolve().parent.parent)
+    project = open_project(REPO)
     handbook = load_handbook(project)
     html = Renderer(project).booklet(handbook, "a5").html
     mapped = [s for s in handbook.safety if s.zones]
@@ -181,9 +180,9 @@ def test_default_booklet_places_a_diagram_for_every_technique_routine_and_mapped
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == expected
 
 
-def test_zone_shape_needs_exactly_one_kind(default_copy):
+def test_zone_shape_needs_exactly_one_kind(tiny_copy):
     write(
-        default_copy / "content" / "zones.yaml",
+        tiny_copy / "content" / "zones.yaml",
         """
         kind: zones
         zones:
@@ -195,7 +194,7 @@ def test_zone_shape_needs_exactly_one_kind(default_copy):
         """,
     )
     with pytest.raises(HandbookError) as caught:
-        load_handbook(open_project(default_copy))
+        load_handbook(open_project(tiny_copy))
     assert any(
         "exactly one of 'polygon' or 'ellipse'" in p.message and p.path == "content/zones.yaml"
         for p in caught.value.problems
