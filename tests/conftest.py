@@ -80,3 +80,10 @@ def default_build(tmp_path_factory) -> tuple[Path, BuildReport]:
     out = tmp_path_factory.mktemp("default-build")
     report = build(REPO, BuildOptions(out_dir=out))
     return out, report
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A full default build belongs in the slow tier: refuse a fast test that asks for one."""
+    for item in items:
+        if "default_build" in item.fixturenames and item.get_closest_marker("slow") is None:
+            raise pytest.UsageError(f"{item.nodeid} uses default_build but is not marked slow")
