@@ -113,16 +113,15 @@ def _project_with(tiny_copy: Path, name: str, text: str) -> Path:
     return tiny_copy
 
 
-def test_a_card_a_little_too_long_is_shrunk_to_one_page(tiny_copy):
-    project = _project_with(tiny_copy, "kneading", A_LITTLE_TOO_LONG)
-    result = CliRunner().invoke(
-        cli, ["build", "--project", str(project), "--duplex", "--png", "--sheet", "letter"]
-    )
+def test_a_card_a_little_too_long_is_shrunk_to_one_page(tiny_built):
+    project, out = tiny_built
+    _project_with(project, "kneading", A_LITTLE_TOO_LONG)
+    where = ["--project", str(project), "--out", str(out)]
+    result = CliRunner().invoke(cli, ["build", *where, "--duplex", "--png", "--sheet", "letter"])
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if "kneading.pdf" in line)
     shrunk = int(re.search(r"text shrunk to (\d+)%", line).group(1))
     assert 70 <= shrunk < 100
-    out = project / "build"
     assert len(PdfReader(out / "cards" / "kneading.pdf").pages) == 1
     # five cards, two to a Letter sheet, each sheet followed by its back
     sheets = PdfReader(out / "card-sheets.pdf").pages

@@ -121,9 +121,8 @@ def test_a_damaged_or_hostile_cache_record_only_means_a_full_build(tiny_built, t
     )
 
 
-def test_a_build_with_nothing_to_do_does_not_load_weasyprint(tiny_copy, tmp_path):
-    out = tmp_path / "out"
-    build(tiny_copy, BuildOptions(out_dir=out))
+def test_a_build_with_nothing_to_do_does_not_load_weasyprint(tiny_built):
+    tiny_copy, out = tiny_built
     script = (
         "import sys; from pathlib import Path; from handbook.build import BuildOptions, build; "
         f"build(Path({str(tiny_copy)!r}), BuildOptions(out_dir=Path({str(out)!r}))); "
