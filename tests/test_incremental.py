@@ -136,10 +136,10 @@ def test_a_build_with_nothing_to_do_does_not_load_weasyprint(tiny_built):
         technique.write_text(technique.read_text())
 
 
-def test_every_file_an_output_writes_is_checked(tiny_copy, tmp_path):
-    out = tmp_path / "out"
+def test_every_file_an_output_writes_is_checked(tiny_built):
+    tiny_copy, out = tiny_built
     options = BuildOptions(out_dir=out, png=True)
-    build(tiny_copy, options)
+    assert rendered(build(tiny_copy, options), out) == {"png/contact-sheet.png"}
     [card_png, *_] = sorted(p for p in (out / "png").glob("*.png") if p.stem != "contact-sheet")
     card_png.unlink()
     assert rendered(build(tiny_copy, options), out) == {"png/contact-sheet.png"}
