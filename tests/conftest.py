@@ -1,4 +1,9 @@
-"""Shared fixtures: sample projects made on the fly, and one build of the default project."""
+"""Shared fixtures and helpers: sample projects, and one build each of the tiny and the
+default project.
+
+Tests marked ``slow`` (full builds of the default project, the long booklet, watch mode,
+the wheel install) are left out of a plain ``pytest`` run; ``pytest -m slow`` runs them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from handbook.build import BuildOptions, BuildReport, build
+from handbook.build import UP_TO_DATE, BuildOptions, BuildReport, build
 from handbook.project import defaults_root
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +47,15 @@ def set_theme(root: Path, theme: str) -> Path:
     return root
 
 
+def assert_size(page, size: tuple[float, float], *, box: str = "mediabox") -> None:
+    """A pypdf page's box (the media box unless told) is ``size`` points wide and high,
+    to a hundredth of a point; the media box also starts at the origin."""
+    rect = getattr(page, box)
+    if box == "mediabox":
+        assert (float(rect.left), float(rect.bottom)) == (0, 0)
+    assert (float(rect.width), float(rect.height)) == pytest.approx(size, abs=0.01)
+
+
 @pytest.fixture
 def default_copy(tmp_path: Path) -> Path:
     """A private copy of the default project (content and settings only)."""
@@ -61,8 +75,35 @@ def tiny_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory) -> tuple[Path, BuildReport]:
+    """The tiny project built once for the whole session: (output folder, report)."""
+    out = tmp_path_factory.mktemp("tiny-build")
+    report = build(TINY, BuildOptions(out_dir=out))
+    return out, report
+
+
+@pytest.fixture
+def tiny_built(tiny_copy: Path, tiny_build, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the tiny project and, in ``tmp_path / "out"``, a copy of its session
+    build: (project, output folder). The outputs are up to date, as after a first build."""
+    out = tmp_path / "out"
+    shutil.copytree(tiny_build[0], out)  # keeps the modification times the record notes
+    report = build(tiny_copy, BuildOptions(out_dir=out))
+    assert {o.status for o in report.outputs} == {UP_TO_DATE}
+    return tiny_copy, out
+
+
+@pytest.fixture(scope="session")
 def default_build(tmp_path_factory) -> tuple[Path, BuildReport]:
-    """The default project built once for the whole session: (output folder, report)."""
+    """The default project built once for the whole session: (output folder, report).
+    A full build of the default content: only for tests marked ``slow``."""
     out = tmp_path_factory.mktemp("default-build")
     report = build(REPO, BuildOptions(out_dir=out))
     return out, report
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A full default build belongs in the slow tier: refuse a fast test that asks for one."""
+    for item in items:
+        if "default_build" in item.fixturenames and item.get_closest_marker("slow") is None:
+            raise pytest.UsageError(f"{item.nodeid} uses default_build but is not marked slow")

@@ -26,7 +26,7 @@ from handbook.press.fit import PX_PER_PT, fit_card, search
 from handbook.press.format import FLOOR_PT
 from handbook.press.sizes import CARD_SIZES, MM_PER_POINT, PAPER_SIZES, points, sheet_for_paper
 from handbook.project import defaults_root, open_project
-from tests.conftest import REPO, set_theme, write
+from tests.conftest import REPO, TINY, assert_size, set_theme, write
 
 A_LITTLE_TOO_LONG = """
 kind: technique
@@ -73,10 +73,11 @@ def default_cards():
     return handbook, Renderer(project), cards(handbook)
 
 
-@pytest.mark.parametrize("size", [size for size in CARD_SIZES if size != "a6"])
+@pytest.mark.slow
+@pytest.mark.parametrize("size", list(CARD_SIZES))
 def test_every_default_card_is_one_page_of_each_size(default_cards, size):
-    """(A6, the default, is checked on the default build's PDFs below.) Every card is
-    laid out as the build does; the first is also written and read back as a PDF."""
+    """Every card of the default content is laid out as the build does and fits one page
+    of each size; the first is also written and read back as a PDF."""
     handbook, renderer, all_cards = default_cards
     width, height = CARD_SIZES[size]
     for index, card in enumerate(all_cards):
@@ -96,37 +97,23 @@ def test_every_default_card_is_one_page_of_each_size(default_cards, size):
             card_pdf = sheets_pdf.trimmed(engine.to_pdf_bytes(fit.document, source.origin))
             reader = PdfReader(BytesIO(card_pdf))
             assert len(reader.pages) == 1
-            box = [float(v) for v in reader.pages[0].mediabox]
-            assert box == pytest.approx([0, 0, *points((width, height))], abs=0.01)
+            assert_size(reader.pages[0], points((width, height)))
 
 
-def test_default_build_writes_each_card_as_one_a6_page(default_build):
-    out, report = default_build
-    card_files = sorted((out / "cards").glob("*.pdf"))
-    assert card_files
-    for path in card_files:
-        reader = PdfReader(path)
-        assert len(reader.pages) == 1
-        box = [float(v) for v in reader.pages[0].mediabox[2:]]
-        assert box == pytest.approx(points(CARD_SIZES["a6"]), abs=0.01)
-    fitted = [o for o in report.outputs if o.path.parent.name == "cards"]
-    assert len(fitted) == len(card_files)
-    assert all(1 <= o.renders <= 4 and 0 < o.scale <= 1 for o in fitted)
-
-
-def test_the_sheets_get_the_card_with_its_bleed(default_cards):
-    handbook, renderer, all_cards = default_cards
-    a6 = BuildOptions().format_for(handbook)
-    source = renderer.card(handbook, all_cards[0], a6)
-    page = PdfReader(BytesIO(engine.to_pdf_bytes(fit_card(source, a6).document, ""))).pages[0]
+def test_the_sheets_get_the_card_with_its_bleed():
+    project = open_project(TINY)
+    handbook = load_handbook(project)
+    fmt = BuildOptions().format_for(handbook)
+    source = Renderer(project).card(handbook, cards(handbook)[0], fmt)
+    page = PdfReader(BytesIO(engine.to_pdf_bytes(fit_card(source, fmt).document, ""))).pages[0]
     bleed_mm = (float(page.trimbox[0]) - float(page.mediabox[0])) * MM_PER_POINT
     assert bleed_mm == pytest.approx(2, abs=0.01)
 
 
-def test_card_text_is_large_and_selectable(default_build):
-    out, _ = default_build
-    text = PdfReader(out / "cards" / "rubbing.pdf").pages[0].extract_text()
-    assert "Rubbing" in text
+def test_card_text_is_large_and_selectable(tiny_build):
+    out, _ = tiny_build
+    text = PdfReader(out / "cards" / "gliding.pdf").pages[0].extract_text()
+    assert "Gliding" in text
     assert "Never" in text or "NEVER" in text
 
 
@@ -135,22 +122,20 @@ def _project_with(tiny_copy: Path, name: str, text: str) -> Path:
     return tiny_copy
 
 
-def test_a_card_a_little_too_long_is_shrunk_to_one_page(tiny_copy):
-    project = _project_with(tiny_copy, "kneading", A_LITTLE_TOO_LONG)
-    result = CliRunner().invoke(
-        cli, ["build", "--project", str(project), "--duplex", "--png", "--sheet", "letter"]
-    )
+def test_a_card_a_little_too_long_is_shrunk_to_one_page(tiny_built):
+    project, out = tiny_built
+    _project_with(project, "kneading", A_LITTLE_TOO_LONG)
+    where = ["--project", str(project), "--out", str(out)]
+    result = CliRunner().invoke(cli, ["build", *where, "--duplex", "--png", "--sheet", "letter"])
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if "kneading.pdf" in line)
     shrunk = int(re.search(r"text shrunk to (\d+)%", line).group(1))
     assert 70 <= shrunk < 100
-    out = project / "build"
     assert len(PdfReader(out / "cards" / "kneading.pdf").pages) == 1
     # five cards, two to a Letter sheet, each sheet followed by its back
     sheets = PdfReader(out / "card-sheets.pdf").pages
     assert len(sheets) == 2 * math.ceil(5 / 2)
-    size = [float(v) for v in sheets[0].mediabox[2:]]
-    assert size == pytest.approx(points(PAPER_SIZES["letter"]), abs=0.01)
+    assert_size(sheets[0], points(PAPER_SIZES["letter"]))
     previews = sorted(p.name for p in (out / "png").iterdir())
     assert "contact-sheet.png" in previews
     assert "kneading.png" in previews

@@ -5,13 +5,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from handbook.cli import cli
-from tests.conftest import REPO, TINY, write
+from tests.conftest import REPO, write
 
 
+@pytest.mark.slow
 def test_check_default_project():
+    """The default content passes every check, the fit of each of its cards included."""
     result = CliRunner().invoke(cli, ["check", "--project", str(REPO)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("ok:")
@@ -29,16 +32,6 @@ def test_check_reports_every_problem_located_without_traceback(tmp_path):
     assert any(line.startswith("handbook.yaml:2:8:") for line in lines)
     assert lines[-1] == "3 problems found."
     assert "Traceback" not in result.output
-
-
-def test_build_writes_outputs_into_out(tmp_path):
-    result = CliRunner().invoke(
-        cli, ["build", "--project", str(TINY), "--out", str(tmp_path), "--card-size", "a6"]
-    )
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "handbook.pdf").is_file()
-    assert (tmp_path / "cards.pdf").is_file()
-    assert "handbook.pdf" in result.output
 
 
 def test_unknown_option_value_is_a_usage_error():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cache
 
+import pytest
 from pypdf import PdfReader
 
 from handbook.content.validate import Handbook, load_handbook
@@ -86,6 +87,7 @@ def test_relaxing_routine_follows_the_brief():
     assert per_zone["lower-back"] == max(per_zone.values())
 
 
+@pytest.mark.slow
 def test_booklet_is_a_printable_length_with_the_notes_a_reader_needs(default_build):
     out, _ = default_build
     booklet = out / "handbook.pdf"
@@ -96,6 +98,7 @@ def test_booklet_is_a_printable_length_with_the_notes_a_reader_needs(default_bui
         assert term in text
 
 
+@pytest.mark.slow
 def test_every_technique_and_safety_card_with_zones_shows_its_map(default_build):
     out, _ = default_build
     handbook = default_handbook()

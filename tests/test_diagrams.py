@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
-from conftest import write
 
 from handbook.build import BuildOptions
 from handbook.content.model import Routine, RoutineStep, SafetyTopic, Shape, Stroke, Technique, Zone
@@ -15,6 +13,7 @@ from handbook.errors import HandbookError
 from handbook.html.diagrams import DiagramStyle, body_map, draw_body_map, timeline
 from handbook.html.render import Renderer
 from handbook.project import open_project
+from tests.conftest import REPO, TINY, write
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -27,7 +26,6 @@ BOTH = Zone(
 )
 ROUND = Zone(id="round", name="Round", shapes=[Shape(ellipse=(60, 130, 10, 8))])
 ZONES = [LEFT, BOTH, ROUND]
-TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
 
 
 def default_style() -> DiagramStyle:
@@ -212,7 +210,7 @@ def test_timeline_segments_are_proportional_to_minutes():
 
 
 def test_default_booklet_places_a_diagram_for_every_technique_routine_and_mapped_topic():
-    project = open_project(Path(__file__).resolve().parent.parent)
+    project = open_project(REPO)
     handbook = load_handbook(project)
     html = Renderer(project).booklet(handbook, BuildOptions().format_for(handbook)).html
     mapped = [s for s in handbook.safety if s.zones]
@@ -220,9 +218,9 @@ def test_default_booklet_places_a_diagram_for_every_technique_routine_and_mapped
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == expected
 
 
-def test_zone_shape_needs_exactly_one_kind(default_copy):
+def test_zone_shape_needs_exactly_one_kind(tiny_copy):
     write(
-        default_copy / "content" / "zones.yaml",
+        tiny_copy / "content" / "zones.yaml",
         """
         kind: zones
         zones:
@@ -234,7 +232,7 @@ def test_zone_shape_needs_exactly_one_kind(default_copy):
         """,
     )
     with pytest.raises(HandbookError) as caught:
-        load_handbook(open_project(default_copy))
+        load_handbook(open_project(tiny_copy))
     assert any(
         "exactly one of 'polygon' or 'ellipse'" in p.message and p.path == "content/zones.yaml"
         for p in caught.value.problems

@@ -1,5 +1,8 @@
-"""End to end: build real PDFs from the default project and read them back."""
+"""End to end: build real PDFs from the tiny project and read them back."""
 
+from __future__ import annotations
+
+import re
 from pathlib import Path
 
 import pytest
@@ -8,38 +11,27 @@ from pypdf import PdfReader
 from handbook.build import BuildOptions, build, check
 from handbook.errors import HandbookError
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, points
-from tests.conftest import REPO, TINY, write
-
-
-def page_size(page) -> tuple[float, float]:
-    return (float(page.mediabox.width), float(page.mediabox.height))
-
-
-def assert_size(page, size_mm: tuple[float, float]) -> None:
-    width, height = page_size(page)
-    expected = points(size_mm)
-    assert width == pytest.approx(expected[0], abs=0.5)
-    assert height == pytest.approx(expected[1], abs=0.5)
+from tests.conftest import TINY, assert_size, write
 
 
 def booklet_text(out: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
 
 
-def test_booklet_is_a5_and_names_every_technique(default_build):
-    out, _ = default_build
+def test_booklet_is_a5_and_names_every_technique(tiny_build):
+    out, _ = tiny_build
     reader = PdfReader(out / "handbook.pdf")
     assert len(reader.pages) >= 4
     for page in reader.pages:
-        assert_size(page, PAPER_SIZES["a5"])
+        assert_size(page, points(PAPER_SIZES["a5"]))
     text = booklet_text(out)
-    for technique in check(REPO).techniques:
+    for technique in check(TINY).techniques:
         assert technique.name in text
 
 
-def test_every_card_is_one_page_of_card_size(default_build):
-    out, _ = default_build
-    handbook = check(REPO)
+def test_every_card_is_one_page_of_card_size(tiny_build):
+    out, report = tiny_build
+    handbook = check(TINY)
     expected_ids = {t.id for t in handbook.techniques}
     expected_ids |= {r.id for r in handbook.routines} | {s.id for s in handbook.safety}
     card_files = {path.stem: path for path in (out / "cards").glob("*.pdf")}
@@ -47,84 +39,74 @@ def test_every_card_is_one_page_of_card_size(default_build):
     for path in card_files.values():
         reader = PdfReader(path)
         assert len(reader.pages) == 1, path.name
-        assert_size(reader.pages[0], CARD_SIZES["a6"])
+        assert_size(reader.pages[0], points(CARD_SIZES["a6"]))
+    fitted = [o for o in report.outputs if o.path.parent.name == "cards"]
+    assert len(fitted) == len(card_files)
+    assert all(1 <= o.renders <= 4 and 0 < o.scale <= 1 for o in fitted)
 
 
-def test_cards_pdf_has_one_page_per_card(default_build):
-    out, _ = default_build
+def test_cards_pdf_has_one_page_per_card(tiny_build):
+    out, _ = tiny_build
     reader = PdfReader(out / "cards.pdf")
     assert len(reader.pages) == len(list((out / "cards").glob("*.pdf")))
-    first_technique = check(REPO).techniques[0]
+    first_technique = check(TINY).techniques[0]
     assert first_technique.name in reader.pages[0].extract_text()
 
 
-def test_fonts_are_embedded(default_build):
-    out, _ = default_build
-    for path in [out / "handbook.pdf", out / "cards.pdf"]:
-        for page in PdfReader(path).pages:
-            for font in page["/Resources"]["/Font"].values():
-                descriptor = (
-                    font.get_object().get("/FontDescriptor")
-                    or (font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"])
-                )
-                descriptor = descriptor.get_object()
-                assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
-                assert "Lato" in str(descriptor["/FontName"])
+def fonts_of(resources, seen: set) -> list:
+    """Every font reachable from a resource dictionary, through form XObjects too."""
+    found = []
+    resources = resources.get_object() if resources is not None else {}
+    for font in (resources.get("/Font") or {}).values():
+        found.append(font.get_object())
+    for xobject in (resources.get("/XObject") or {}).values():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form" and id(xobject) not in seen:
+            seen.add(id(xobject))
+            found += fonts_of(xobject.get("/Resources"), seen)
+    return found
 
 
-def test_letter_paper(tmp_path):
-    out = tmp_path / "out"
-    build(TINY, BuildOptions(out_dir=out, paper="letter"))
-    for page in PdfReader(out / "handbook.pdf").pages:
-        assert_size(page, PAPER_SIZES["letter"])
+def assert_fonts_embedded_and_bundled(path: Path) -> None:
+    reader = PdfReader(path)
+    fonts = [font for page in reader.pages for font in fonts_of(page.get("/Resources"), set())]
+    assert fonts, path
+    for font in fonts:
+        descendant = font.get("/DescendantFonts")
+        if descendant:
+            font = descendant[0].get_object()
+        descriptor = font["/FontDescriptor"].get_object()
+        assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), (path, font)
+        assert re.fullmatch(r"/[A-Z]{6}\+Lato(-\w+)?", descriptor["/FontName"]), (path, font)
 
 
-def test_failing_build_keeps_the_last_good_pdfs(tiny_copy, tmp_path):
-    out = tmp_path / "out"
-    build(tiny_copy, BuildOptions(out_dir=out))
+def test_every_font_in_every_output_is_embedded_and_bundled(tiny_build):
+    out, _ = tiny_build
+    outputs = sorted(out.rglob("*.pdf"))
+    assert out / "handbook-print.pdf" in outputs and out / "cards.pdf" in outputs
+    assert out / "card-sheets.pdf" in outputs
+    for path in outputs:
+        assert_fonts_embedded_and_bundled(path)
+
+
+def test_failing_build_keeps_the_last_good_pdfs(tiny_built):
+    project, out = tiny_built
     before = {p: p.read_bytes() for p in out.rglob("*.pdf")}
-    technique = tiny_copy / "content" / "gliding.yaml"
+    technique = project / "content" / "gliding.yaml"
     technique.write_text(technique.read_text() + "\nnot valid: [\n")
     with pytest.raises(HandbookError):
-        build(tiny_copy, BuildOptions(out_dir=out))
+        build(project, BuildOptions(out_dir=out))
     assert {p: p.read_bytes() for p in out.rglob("*.pdf")} == before
     assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.suffix == ".part"]
 
 
-def test_project_templates_override_single_defaults(tiny_copy, tmp_path):
+def test_project_templates_override_single_defaults(tiny_built):
+    project, out = tiny_built
     write(
-        tiny_copy / "templates" / "_cover.html.j2",
+        project / "templates" / "_cover.html.j2",
         '<section class="cover"><h1>Custom cover for {{ handbook.settings.title }}</h1></section>',
     )
-    out = tmp_path / "out"
-    build(tiny_copy, BuildOptions(out_dir=out))
+    build(project, BuildOptions(out_dir=out))
     text = booklet_text(out)
-    assert "Custom cover for" in text
-    assert check(tiny_copy).techniques[0].name in text
-
-
-def test_template_typo_is_located(tiny_copy, tmp_path):
-    write(tiny_copy / "templates" / "_cover.html.j2", "<h1>\n{{ handbook.settings.titel }}</h1>")
-    with pytest.raises(HandbookError) as caught:
-        build(tiny_copy, BuildOptions(out_dir=tmp_path / "out"))
-    [problem] = caught.value.problems
-    assert (problem.path, problem.line) == ("templates/_cover.html.j2", 2)
-    assert "titel" in problem.message
-
-
-def test_content_html_is_escaped(tiny_copy, tmp_path):
-    write(
-        tiny_copy / "content" / "zz-chapter.yaml",
-        """
-        kind: chapter
-        id: escaped
-        title: "<b>Bold</b> & <script>x</script>"
-        sections:
-          - body: "<img src='/etc/passwd'> *fine*"
-        """,
-    )
-    out = tmp_path / "out"
-    build(tiny_copy, BuildOptions(out_dir=out))
-    text = booklet_text(out)
-    assert "<b>Bold</b> & <script>x</script>" in text
-    assert "<img src=" in text and "/etc/passwd" in text
+    assert "Custom cover for Tiny handbook" in text
+    assert check(project).techniques[0].name in text

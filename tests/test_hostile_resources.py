@@ -362,17 +362,20 @@ def test_hostile_content_builds_as_plain_text(hostile):
     body = "\n\n".join(INJECTIONS).replace('"', '\\"').replace("\n", "\\n")
     write(
         hostile / "content" / "intro.yaml",
-        f'kind: chapter\nid: intro\ntitle: "<img src=x>"\nsections:\n  - body: "{body}"\n',
+        f'kind: chapter\nid: intro\ntitle: "<img src=x> & <script>x</script>"\n'
+        f'sections:\n  - body: "{body}"\n',
     )
     handbook = load_handbook(open_project(hostile))
     html = (
         Renderer(open_project(hostile)).booklet(handbook, BuildOptions().format_for(handbook)).html
     )
-    assert "&lt;img src=x&gt;" in html
+    assert "&lt;img src=x&gt; &amp; &lt;script&gt;x&lt;/script&gt;" in html
     assert "<img" not in html and "<object" not in html and "<link" not in html
+    assert "<script" not in html
     build(hostile)
     text = "".join(page.extract_text() for page in PdfReader(hostile / "build/handbook.pdf").pages)
-    assert "<img src=x>" in text
+    assert "<img src=x> & <script>x</script>" in text
+    assert "<style>@import url(/etc/hostname);</style>" in text  # the body's markup, as text
     assert SECRET not in text
 
 

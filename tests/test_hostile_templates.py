@@ -101,9 +101,10 @@ def test_undefined_is_strict_even_in_tests(project):
 
 
 def test_error_in_an_overridden_partial_names_the_partial(project):
-    _template(project, "<section>\n{{ handbook.settings.nope }}\n</section>\n", "_cover.html.j2")
+    _template(project, "<section>\n{{ handbook.settings.titel }}\n</section>\n", "_cover.html.j2")
     problem = _problem(project)
     assert (problem.path, problem.line) == ("templates/_cover.html.j2", 2)
+    assert "has no attribute 'titel'" in problem.message
 
 
 @pytest.mark.parametrize(

@@ -214,12 +214,18 @@ def test_yaml_1_1_surprises_stay_text(project):
         """,
     )
     write(project / "content" / "intro.yaml", "kind: chapter\nid: '01234'\ntitle: NO\n")
+    write(
+        project / "content" / "stroke.yaml",
+        "kind: technique\nid: stroke\nname: no\npurpose: P\nsteps: ['1:30', 01234, yes]\n",
+    )
     handbook = check(project)
     settings = handbook.settings
     assert (settings.title, settings.subtitle, settings.edition) == ("no", "1:30", "01234")
     assert settings.authors == ["yes", "off", "0x1F", "1e3", ".inf", "2024-02-30"]
     assert (settings.labels.steps, settings.labels.minutes) == ("on", "1_000")
     assert [(c.id, c.title) for c in handbook.chapters] == [("01234", "NO")]
+    [technique] = handbook.techniques
+    assert (technique.name, technique.steps) == ("no", ["1:30", "01234", "yes"])
 
 
 @pytest.mark.parametrize(

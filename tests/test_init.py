@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -19,6 +20,7 @@ def schema_of(path: Path) -> Path:
     return (path.parent / first.removeprefix(MODELINE)).resolve()
 
 
+@pytest.mark.slow  # builds the whole default project
 def test_init_copies_the_default_project_and_builds_it(tmp_path):
     folder = tmp_path / "massage"
     result = CliRunner().invoke(cli, ["init", str(folder)])

@@ -14,7 +14,7 @@ from handbook.build.workers import Limits, Task, run_tasks
 from handbook.cli import cli
 from handbook.errors import HandbookError
 
-TECHNIQUE = "content/techniques/stroking.yaml"
+TECHNIQUE = "content/gliding.yaml"
 
 
 def pdf_bytes(out: Path) -> dict[str, bytes]:
@@ -32,10 +32,10 @@ def make_pathological(project: Path) -> None:
 
 
 @pytest.fixture
-def built(default_copy: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
-    out = tmp_path / "out"
-    build(default_copy, BuildOptions(out_dir=out))
-    return default_copy, out, pdf_bytes(out)
+def built(tiny_built: tuple[Path, Path]) -> tuple[Path, Path, dict[str, bytes]]:
+    """The tiny project, its up-to-date outputs, and their bytes."""
+    project, out = tiny_built
+    return project, out, pdf_bytes(out)
 
 
 def test_a_render_over_the_time_limit_is_a_located_error_and_the_old_pdf_stays(built):
@@ -45,7 +45,7 @@ def test_a_render_over_the_time_limit_is_a_located_error_and_the_old_pdf_stays(b
     with pytest.raises(HandbookError) as caught:
         build(project, options)
     [problem] = [p for p in caught.value.problems if p.path == TECHNIQUE]
-    assert "cards/stroking.pdf took longer than the time limit of 0.05 s" in problem.message
+    assert "cards/gliding.pdf took longer than the time limit of 0.05 s" in problem.message
     assert "--time-limit" in problem.hint
     assert pdf_bytes(out) == before
 
@@ -68,7 +68,7 @@ def test_the_cli_reports_the_limit_without_a_traceback(built):
         cli, ["build", "--project", str(project), "--out", str(out), "--time-limit", "0.05"]
     )
     assert result.exit_code == 1
-    assert f"{TECHNIQUE}: rendering cards/stroking.pdf took longer" in result.output
+    assert f"{TECHNIQUE}: rendering cards/gliding.pdf took longer" in result.output
     assert "Traceback" not in result.output
     assert f"{FAILED:<11} " in result.output
     assert pdf_bytes(out) == before

@@ -1,4 +1,7 @@
-"""The YAML reader: positions kept, safe loading, text stays text."""
+"""The YAML reader: positions kept, text stays text, syntax errors located.
+
+Hostile and malformed files (tags, aliases, encodings, nesting, size) are in
+test_hostile_yaml.py, through ``check`` and the command line."""
 
 from pathlib import Path
 
@@ -43,56 +46,6 @@ def test_syntax_error_is_located(tmp_path):
     assert problem.hint
 
 
-def test_duplicate_key_names_both_lines(tmp_path):
-    [problem] = problems_of(tmp_path, "name: A\nid: a\nname: B\n")
-    assert (problem.line, problem.column) == (3, 1)
-    assert "duplicate key 'name'" in problem.message
-    assert "line 1" in problem.message
-
-
 def test_every_duplicate_key_is_reported_at_once(tmp_path):
     problems = problems_of(tmp_path, "a: 1\na: 2\nb: 1\nb: 2\n")
     assert [p.line for p in problems] == [2, 4]
-
-
-def test_python_tags_are_refused(tmp_path):
-    [problem] = problems_of(tmp_path, "name: !!python/object/apply:os.system ['true']\n")
-    assert problem.line == 1
-    assert "tag" in problem.message
-
-
-def test_aliases_are_refused(tmp_path):
-    [problem] = problems_of(tmp_path, "a: &x [1, 2]\nb: *x\n")
-    assert problem.line == 2
-    assert "aliases are not allowed" in problem.message
-
-
-def test_empty_file(tmp_path):
-    [problem] = problems_of(tmp_path, "# only a comment\n")
-    assert problem.message == "the file is empty"
-
-
-def test_two_documents_in_one_file(tmp_path):
-    [problem] = problems_of(tmp_path, "a: 1\n---\nb: 2\n")
-    assert "more than one YAML document" in problem.message
-
-
-def test_invalid_utf8_is_located(tmp_path):
-    path = tmp_path / "content" / "item.yaml"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"name: ok\ntitle: caf\xe9\n")
-    with pytest.raises(HandbookError) as caught:
-        read_yaml(path, tmp_path)
-    [problem] = caught.value.problems
-    assert (problem.line, problem.column) == (2, 11)
-    assert "UTF-8" in problem.message
-
-
-def test_deep_nesting_is_refused(tmp_path):
-    [problem] = problems_of(tmp_path, "a: " + "[" * 500 + "]" * 500 + "\n")
-    assert "nesting is deeper" in problem.message
-
-
-def test_oversized_file_is_refused(tmp_path):
-    [problem] = problems_of(tmp_path, "a: '" + "x" * (1024 * 1024) + "'\n")
-    assert "limit" in problem.message

@@ -174,11 +174,11 @@ build(Path(sys.argv[1]), BuildOptions(out_dir=Path(sys.argv[2])))
 
 
 def test_kill_9_mid_build_keeps_earlier_outputs_and_next_build_cleans_up(
-    project, default_build, tmp_path
+    project, tiny_build, tmp_path
 ):
     out = tmp_path / "out"
-    default_out, _ = default_build
-    for name, data in _outputs(default_out).items():
+    tiny_out, _ = tiny_build
+    for name, data in _outputs(tiny_out).items():
         if name.startswith("."):  # the build's own records, not outputs
             continue
         (out / name).parent.mkdir(parents=True, exist_ok=True)

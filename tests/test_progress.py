@@ -11,11 +11,14 @@ from click.testing import CliRunner
 from handbook.cli import cli
 
 
-def test_a_line_per_rendered_output_then_a_summary(default_copy):
+def test_a_line_per_rendered_output_then_a_summary(tiny_copy, tmp_path):
     runner = CliRunner()
-    project = ["--project", str(default_copy)]
+    out = tmp_path / "out"
+    project = ["--project", str(tiny_copy), "--out", str(out), "--card-size", "a6"]
     first = runner.invoke(cli, ["build", *project])
     assert first.exit_code == 0, first.output
+    assert (out / "handbook.pdf").is_file() and (out / "cards.pdf").is_file()
+    assert not (tiny_copy / "build").exists()
     lines = first.output.splitlines()
     assert any(line.startswith("rendered") and "handbook.pdf (" in line for line in lines)
     assert lines[-1].startswith(f"{len(lines) - 1} rendered in ")
@@ -43,10 +46,10 @@ def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
     return output
 
 
-def test_colour_on_a_terminal_unless_no_color(default_copy):
-    CliRunner().invoke(cli, ["build", "--project", str(default_copy)])
+def test_colour_on_a_terminal_unless_no_color(tiny_built):
+    project, out = tiny_built
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    args = ["build", "--verbose", "--project", str(default_copy)]
+    args = ["build", "--verbose", "--project", str(project), "--out", str(out)]
     assert "\x1b[" in run_on_terminal(args, env)
     plain = run_on_terminal(args, {**env, "NO_COLOR": "1"})
     assert "up to date" in plain and "\x1b[" not in plain

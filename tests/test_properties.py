@@ -1,7 +1,7 @@
 """Property: whatever the YAML, ``check`` and ``build`` succeed or raise a located error.
 
-Random YAML documents and random edits of the default content go through the
-library as a user's files would; the only allowed outcomes are success or a
+Random YAML documents (in the tiny project) and random edits of the default content
+go through the library as a user's files would; the only allowed outcomes are success or a
 HandbookError whose every problem names a file (and a line and column where
 the file has positions). Any other exception is a bug.
 """
@@ -23,7 +23,7 @@ from handbook.build import BuildOptions, build, check
 from handbook.content.model import CONTENT_KINDS
 from handbook.errors import HandbookError
 from handbook.project import defaults_root
-from tests.conftest import write
+from tests.conftest import TINY, write
 
 FIELDS = [
     "kind", "id", "title", "name", "purpose", "steps", "sections", "body", "zones", "minutes",
@@ -76,6 +76,14 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory) -> Path:
+    """One copy of the tiny project; each example replaces a file and puts it back."""
+    root = tmp_path_factory.mktemp("properties") / "tiny"
+    shutil.copytree(TINY, root)
+    return root
+
+
 @contextmanager
 def _replaced(path: Path, data: bytes) -> Iterator[None]:
     before = path.read_bytes() if path.exists() else None
@@ -99,13 +107,13 @@ def _yaml_files(root: Path) -> set[str]:
     target=st.sampled_from(["handbook.yaml", "content/new.yaml", "content/zones.yaml"]),
 )
 @example(document={"title": "T", "bad\nkey": "x\ty", "paper": "a\u2028b"}, target="handbook.yaml")
-def test_random_yaml_documents_check_or_fail_located(project, document, target):
+def test_random_yaml_documents_check_or_fail_located(tiny_project, document, target):
     if isinstance(document, tuple) and document[:1] == ("raw",):
         data = document[1].encode("utf-8", "surrogatepass")
     else:
         data = yaml.safe_dump(document, allow_unicode=True).encode("utf-8", "surrogatepass")
-    with _replaced(project / target, data):
-        _assert_located(lambda: check(project), _yaml_files(project))
+    with _replaced(tiny_project / target, data):
+        _assert_located(lambda: check(tiny_project), _yaml_files(tiny_project))
 
 
 @st.composite
@@ -161,7 +169,8 @@ def test_edited_default_content_checks_or_fails_located(project, edit):
         _assert_located(lambda: check(project), _yaml_files(project))
 
 
-TINY = {
+# The smallest project that builds a booklet and a card: a build per example stays cheap.
+MINIMAL = {
     "handbook.yaml": "title: Tiny\noutline: [intro, techniques]\n",
     "content/intro.yaml": "kind: chapter\nid: intro\ntitle: Intro\nsections:\n"
     "  - title: Start\n    body: Read [the stroke](#glide) first.\n",
@@ -177,7 +186,7 @@ TINY = {
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
-    name=st.sampled_from(sorted(TINY)),
+    name=st.sampled_from(sorted(MINIMAL)),
     operations=st.lists(
         st.tuples(
             st.sampled_from(["delete", "duplicate", "insert", "replace"]),
@@ -194,9 +203,10 @@ TINY = {
 def test_edited_project_builds_or_fails_located(name, operations):
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "project"
-        for file, text in TINY.items():
+        for file, text in MINIMAL.items():
             write(root / file, text)
-        (root / name).write_bytes(_apply(TINY[name], operations).encode("utf-8", "surrogatepass"))
+        edited = _apply(MINIMAL[name], operations)
+        (root / name).write_bytes(edited.encode("utf-8", "surrogatepass"))
         out = root / "build"
         report = _assert_located(lambda: build(root, BuildOptions(out_dir=out)), _yaml_files(root))
         if report is not None:

@@ -11,33 +11,37 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, BuildReport
 from handbook.build.watch import watch
 from handbook.errors import HandbookError
 
-TECHNIQUE = "content/techniques/stroking.yaml"
+TECHNIQUE = "content/gliding.yaml"
+
+# Real time passes here (debounce, file events, a watch process): the slow tier.
+pytestmark = pytest.mark.slow
 
 
 def booklet_text(out: Path) -> str:
     return "".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
 
 
-def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(default_copy):
-    out = default_copy / "build"
+def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(tiny_copy):
+    out = tiny_copy / "build"
     results: queue.Queue = queue.Queue()
     stop = threading.Event()
     watcher = threading.Thread(
         target=watch,
-        args=(default_copy, BuildOptions(), results.put),
+        args=(tiny_copy, BuildOptions(), results.put),
         kwargs={"stop_event": stop, "debounce_ms": 100},
     )
     watcher.start()
     try:
         assert isinstance(results.get(timeout=60), BuildReport)
         good = (out / "handbook.pdf").read_bytes()
-        technique = default_copy / TECHNIQUE
+        technique = tiny_copy / TECHNIQUE
         text = technique.read_text(encoding="utf-8")
 
         technique.write_text(text.replace("level: 1", "level: 9"), encoding="utf-8")
@@ -49,10 +53,10 @@ def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(default_copy):
 
         # Rapid saves, as an editor makes them, settle into one rebuild.
         for oil in ("olive", "almond", "sesame"):
-            technique.write_text(text.replace("a little oil", f"{oil} oil"), encoding="utf-8")
+            technique.write_text(text.replace("Glide slowly", f"Glide {oil}"), encoding="utf-8")
         fixed = results.get(timeout=60)
         assert isinstance(fixed, BuildReport)
-        assert "Warm sesame oil" in booklet_text(out)
+        assert "Glide sesame" in booklet_text(out)
         # Neither the later saves nor writing the outputs sets off another build.
         time.sleep(0.5)
         assert results.empty()
@@ -62,9 +66,9 @@ def test_watch_survives_a_bad_edit_and_rebuilds_after_the_fix(default_copy):
     assert not watcher.is_alive()
 
 
-def test_ctrl_c_stops_the_watch_command_cleanly(default_copy):
+def test_ctrl_c_stops_the_watch_command_cleanly(tiny_copy):
     process = subprocess.Popen(
-        [sys.executable, "-m", "handbook", "watch", "--project", str(default_copy)],
+        [sys.executable, "-m", "handbook", "watch", "--project", str(tiny_copy)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
