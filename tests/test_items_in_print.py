@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,10 @@ def test_a_file_that_cannot_be_parsed_is_the_only_problem_reported(tiny_copy):
     with pytest.raises(HandbookError) as raised:
         check(tiny_copy)
     assert [(p.path, p.line) for p in raised.value.problems] == [("content/gliding.yaml", 7)]
+
+
+def test_a_fifo_among_the_content_is_refused_and_never_read(tiny_copy):
+    os.mkfifo(tiny_copy / "content/pipe.yaml")
+    with pytest.raises(HandbookError) as raised:
+        check(tiny_copy)
+    assert [p.path for p in raised.value.problems] == ["content/pipe.yaml"]

@@ -8,7 +8,9 @@ them are collected before anything is raised.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import types
 import typing
 from dataclasses import dataclass, field
@@ -124,14 +126,22 @@ _ID_LINE = re.compile(r"^[ \t-]*id:[ \t]*['\"]?([a-z0-9]+(?:-[a-z0-9]+)*)['\"]?[
 
 
 def _ids_written_in(path: Path, root: Path) -> set[str]:
-    """The ids a file that could not be parsed seems to declare, read from its lines."""
+    """The ids a file that could not be parsed seems to declare, read from its lines.
+
+    Only a regular file inside the project, of a size the loader reads, is
+    looked at, and it is opened without waiting (a FIFO would block).
+    """
     try:
-        inside = path.resolve().is_relative_to(root.resolve())
-        if not inside or path.stat().st_size > MAX_FILE_BYTES:
+        if not path.resolve().is_relative_to(root.resolve()):
             return set()
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except (OSError, ValueError):
         return set()
+    with os.fdopen(handle, "rb") as stream:
+        status = os.fstat(stream.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            return set()
+        text = stream.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
     return set(_ID_LINE.findall(text))
 
 
