@@ -26,7 +26,7 @@ from weasyprint.text.fonts import FontConfiguration
 from handbook import engine
 from handbook.engine import workarounds
 from handbook.engine.workarounds import FONT_TIMESTAMPS, LINE_BREAKING, OutdatedWorkaround
-from tests.conftest import REPO
+from tests.conftest import REPO, design_css
 
 FONTS = REPO / "fonts"
 STYLE = f"""
@@ -127,7 +127,7 @@ def test_a_render_puts_the_original_functions_back():
     source = engine.PageSource(
         html=f"<html><body>{ROUNDING}</body></html>",
         stylesheets=(REPO / "styles" / "base.css",),
-        extra_css="",
+        extra_css=design_css(),
         origin="test",
         allowed_roots=(REPO,),
     )
@@ -198,7 +198,7 @@ def embedded_font_modified(date: str | None) -> int:
     source = engine.PageSource(
         html="<html><body><p>Warm the oil</p></body></html>",
         stylesheets=(REPO / "styles" / "base.css",),
-        extra_css="",
+        extra_css=design_css(),
         origin="test",
         allowed_roots=(REPO,),
     )

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from handbook.build import BuildOptions, build, output
+from handbook.build import BuildOptions, build, output, workers
 from handbook.build.output import build_lock, write_atomic
 from handbook.cli import cli
 from handbook.errors import HandbookError
@@ -66,6 +66,16 @@ def test_disk_full_is_a_clear_error_and_keeps_the_old_file(tmp_path, monkeypatch
     assert os.listdir(tmp_path) == ["file.pdf"]
 
 
+@pytest.fixture
+def forked_workers(monkeypatch):
+    """Workers forked from this process, so a failure patched in here reaches them.
+
+    (A test process that rendered in-process runs GLib's threads, and builds
+    then start their workers from a fork server, which sees no patch.)"""
+    monkeypatch.setattr(workers, "start_method", lambda: "fork")
+
+
+@pytest.mark.usefixtures("forked_workers")
 def test_disk_full_during_a_build_exits_1_and_keeps_earlier_outputs(project, monkeypatch):
     build(project)
     earlier = _outputs(project / "build")
@@ -91,6 +101,7 @@ def test_output_folder_that_cannot_be_made_is_a_clear_error(project):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.usefixtures("forked_workers")
 def test_unwritable_output_folder_is_a_clear_error(project, monkeypatch):
     build(project)
     earlier = _outputs(project / "build")
