@@ -8,6 +8,7 @@ logs fails the build (``problems``).
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ def warm_up() -> None:
 def _font_config():
     from weasyprint.text.fonts import FontConfiguration
 
+    # Let it go while the interpreter still runs: WeasyPrint's clean-up of a
+    # font configuration fails once Python has begun tearing its modules down.
+    atexit.register(_font_config.cache_clear)
     return FontConfiguration()
 
 
