@@ -160,6 +160,7 @@ def _apply(text: str, operations: list) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow  # a hundred checks of the whole default content
 @settings(max_examples=100, deadline=None)
 @given(edit=edits())
 def test_edited_default_content_checks_or_fails_located(project, edit):
