@@ -107,3 +107,20 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "default_build" in item.fixturenames and item.get_closest_marker("slow") is None:
             raise pytest.UsageError(f"{item.nodeid} uses default_build but is not marked slow")
+
+
+def pdf_text(pdf: Path) -> str:
+    """A PDF's text, its pages joined, every run of white space one space."""
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
+
+
+def problems_of(project: Path) -> list[str]:
+    """The problems ``check`` finds in a project, formatted as printed (it must find some)."""
+    from handbook.build import check
+    from handbook.errors import HandbookError
+
+    with pytest.raises(HandbookError) as raised:
+        check(project)
+    return [problem.format() for problem in raised.value.problems]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, check
-from handbook.errors import HandbookError
-from tests.conftest import write
+from tests.conftest import pdf_text, problems_of, write
 
 KIT = """\
 kind: chapter
@@ -35,16 +33,6 @@ def settings(project: Path, outline: str) -> None:
     path.write_text("\n".join([*kept, f"outline: {outline}", ""]), encoding="utf-8")
 
 
-def text_of(pdf: Path) -> str:
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
-
-
-def problems_of(project: Path) -> list[str]:
-    with pytest.raises(HandbookError) as raised:
-        check(project)
-    return [problem.format() for problem in raised.value.problems]
-
-
 def test_chapters_and_sections_opt_into_cards_and_items_opt_out(tiny_copy, tmp_path):
     write(tiny_copy / "content/kit.yaml", KIT.format(card="true"))
     settings(tiny_copy, "[intro, kit, techniques, routines, safety]")
@@ -54,10 +42,10 @@ def test_chapters_and_sections_opt_into_cards_and_items_opt_out(tiny_copy, tmp_p
     build(tiny_copy, BuildOptions(out_dir=out))
     cards = sorted(path.stem for path in (out / "cards").glob("*.pdf"))
     assert cards == ["gentle", "gliding", "kit", "kit-list", "short"]
-    assert "Kit checklist Gloves Plasters" in text_of(out / "cards/kit-list.pdf")
-    assert "WHERE IT LIVES IN THE HALL CUPBOARD." in text_of(out / "cards/kit.pdf").upper()
+    assert "Kit checklist Gloves Plasters" in pdf_text(out / "cards/kit-list.pdf")
+    assert "WHERE IT LIVES IN THE HALL CUPBOARD." in pdf_text(out / "cards/kit.pdf").upper()
     assert len(PdfReader(out / "cards.pdf").pages) == 5
-    assert "Eases tight spots." in text_of(out / "handbook.pdf")  # no card, still in the booklet
+    assert "Eases tight spots." in pdf_text(out / "handbook.pdf")  # no card, still in the booklet
 
 
 def test_an_empty_outline_makes_cards_only(tiny_copy, tmp_path):
@@ -89,7 +77,7 @@ def test_a_part_left_out_of_the_outline_is_not_printed_and_links_to_it_become_te
     settings(tiny_copy, "[intro, techniques]")
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out))
-    booklet = text_of(out / "handbook.pdf")
+    booklet = pdf_text(out / "handbook.pdf")
     assert "Short routine" not in booklet  # the routines part is left out
     assert "Glossary" not in booklet
     assert re.search(r"Safety first: Stay gentle(?!, page)", booklet)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, check
 from handbook.content.model import Labels
 from handbook.errors import HandbookError
-from tests.conftest import write
+from tests.conftest import pdf_text, write
 
 CPR = """\
 kind: technique
@@ -35,10 +34,6 @@ def settings(project: Path, extra: str) -> None:
     path.write_text("\n".join(kept) + "\n" + extra, encoding="utf-8")
 
 
-def text_of(pdf: Path) -> str:
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
-
-
 def only_problem(project: Path):
     with pytest.raises(HandbookError) as raised:
         check(project)
@@ -55,9 +50,9 @@ def test_a_scale_of_its_own_and_key_facts_print_in_the_booklet_and_on_the_card(t
     )
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out))
-    booklet = text_of(out / "handbook.pdf")
+    booklet = pdf_text(out / "handbook.pdf")
     assert "Effort: 2 / 3 Rate: 100-120 a minute Depth: 5-6 cm Ratio: 30:2" in booklet
-    card = text_of(out / "cards/gliding.pdf")
+    card = pdf_text(out / "cards/gliding.pdf")
     assert "EFFORT 2/3 RATE 100-120 A MINUTE DEPTH 5-6 CM RATIO 30:2" in card.upper()
     assert "Pressure" not in booklet + card
 
@@ -98,7 +93,7 @@ def test_the_card_back_and_the_safety_map_have_labels_of_their_own(tiny_copy, tm
     )
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out, duplex=True))
-    assert "Before you start" in text_of(out / "cards/backs/gliding.pdf")
-    assert "Safety first" in text_of(out / "cards/gliding.pdf")  # the related line keeps its word
-    safety_card = text_of(out / "cards/gentle.pdf")
+    assert "Before you start" in pdf_text(out / "cards/backs/gliding.pdf")
+    assert "Safety first" in pdf_text(out / "cards/gliding.pdf")  # the related line keeps its word
+    safety_card = pdf_text(out / "cards/gentle.pdf")
     assert "Danger zone" in safety_card and "Keep off" not in safety_card

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
 import pymupdf
 import pytest
-from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, check
 from handbook.content.model import RoutineStep
-from handbook.errors import HandbookError
 from handbook.html.render import Renderer
 from handbook.html.views import cards
 from handbook.project import open_project
-from tests.conftest import write
+from tests.conftest import pdf_text, problems_of, write
 
 SURVEY = """\
 kind: routine
@@ -32,29 +29,19 @@ steps:
 """
 
 
-def text_of(pdf: Path) -> str:
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
-
-
-def problems_of(project: Path) -> list[str]:
-    with pytest.raises(HandbookError) as raised:
-        check(project)
-    return [problem.format() for problem in raised.value.problems]
-
-
 def test_an_untimed_routine_prints_as_a_numbered_checklist_without_timeline_or_total(
     tiny_copy, tmp_path
 ):
     write(tiny_copy / "content/survey.yaml", SURVEY)
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out))
-    card = text_of(out / "cards/survey.pdf")
+    card = pdf_text(out / "cards/survey.pdf")
     assert card.startswith(
         "Primary survey 1 Danger Make sure everyone is safe. 2 Response 3 Stay gentle "
         "4 Pressing Start compressions."
     )
     assert "Total" not in card and "min" not in card
-    booklet = text_of(out / "handbook.pdf")
+    booklet = pdf_text(out / "handbook.pdf")
     assert "Primary survey Danger: Make sure everyone is safe. Response Stay gentle (see page" in (
         booklet
     )
@@ -83,7 +70,7 @@ def test_a_timed_routine_in_seconds_prints_its_times_and_total(tiny_copy, tmp_pa
     )
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out))
-    card = text_of(out / "cards/short.pdf")
+    card = pdf_text(out / "cards/short.pdf")
     assert "1 Gliding 30 s 2 Rest 1 min Total 1.5 min" in card
 
 
@@ -156,4 +143,4 @@ def test_a_long_timeline_gives_every_item_its_own_swatch_and_no_two_tick_labels_
     assert len(ticks) >= 4 and ticks[-1][2].strip() == "3:40"
     ticks.sort()
     assert all(left[1] <= right[0] for left, right in itertools.pairwise(ticks))
-    assert "Total 3 min 40 s" in text_of(out / "cards/many.pdf")
+    assert "Total 3 min 40 s" in pdf_text(out / "cards/many.pdf")
