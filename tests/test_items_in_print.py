@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ safety: [gentle]
 """
 
 
-def test_links_in_steps_and_never_print_as_text_on_cards_and_as_page_references_in_the_booklet(
+def test_links_print_as_text_with_their_booklet_page_on_cards_and_as_references_in_the_booklet(
     tiny_copy, tmp_path
 ):
     write(tiny_copy / "content/gliding.yaml", LINKED)
@@ -56,14 +57,35 @@ def test_links_in_steps_and_never_print_as_text_on_cards_and_as_page_references_
     )
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out, duplex=True))
+    booklet = page_texts(out / "handbook.pdf")
+    assert "go on with Pressing (see page " in " ".join(booklet)
+
+    def cited_page(text: str, pattern: str) -> str:
+        """The page a card cites, which must be where the booklet prints that heading."""
+        page = int(re.search(pattern, text)[1])
+        return booklet[page - 1]
+
     card = page_texts(out / "cards/gliding.pdf")[0]
-    assert "go on with Pressing." in card
-    assert "see Stay gentle." in card
-    assert "page" not in card
-    assert "as in Gliding" in page_texts(out / "cards/short.pdf")[0]
-    assert "see Stay gentle." in page_texts(out / "cards/backs/gliding.pdf")[0]
-    booklet = " ".join(page_texts(out / "handbook.pdf"))
-    assert "go on with Pressing (see page " in booklet
+    assert "Pressing Eases tight spots." in cited_page(
+        card, r"go on with Pressing \(see page (\d+)\)\."
+    )
+    assert "Stay gentle" in cited_page(card, r"see Stay gentle \(see page (\d+)\)\.")
+    routine = page_texts(out / "cards/short.pdf")[0]
+    assert "Rest both hands flat." in cited_page(routine, r"as in Gliding \(see page (\d+)\)")
+    back = page_texts(out / "cards/backs/gliding.pdf")[0]
+    assert re.search(r"see Stay gentle \(see page \d+\)\.", back)
+
+
+def test_a_card_without_a_booklet_prints_its_links_as_text_alone(tiny_copy, tmp_path):
+    write(tiny_copy / "content/gliding.yaml", LINKED)
+    (tiny_copy / "content/intro.yaml").unlink()
+    settings = tiny_copy / "handbook.yaml"
+    text = "".join(line for line in settings.read_text().splitlines(True) if "outline" not in line)
+    settings.write_text(text + "outline: []\n")
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out))
+    card = page_texts(out / "cards/gliding.pdf")[0]
+    assert "go on with Pressing." in card and "page" not in card
 
 
 def test_check_finds_a_broken_link_in_any_field_at_its_line(tiny_copy):

@@ -24,6 +24,7 @@ from handbook.build.inputs import shared_inputs
 from handbook.build.report import Made
 from handbook.build.workers import Task
 from handbook.errors import HandbookError, Problem
+from handbook.html.render import pages_wanted
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -55,6 +56,7 @@ class Planner:
     fmt: Format
     shared: str  # the hash of what every output depends on besides its own HTML
     problems: list[Problem] = dataclasses.field(default_factory=list)
+    booklet: Job | None = None  # once planned: cards that cite its pages wait for it
 
     def attempt(self, make: Callable[[], T]) -> T | None:
         """``make()``, or None with its problems recorded (a template error, say)."""
@@ -83,7 +85,13 @@ class Planner:
             return None
         make = partial(makers.make_card, card, self.fmt, back, self.origins([card]))
         job = self.rendered_job(makers.card_file(card.id, back), card.source_path, source, make)
-        return dataclasses.replace(job, files=(makers.bleed_file(card.id, back),))
+        job = dataclasses.replace(job, files=(makers.bleed_file(card.id, back),))
+        if self.booklet is None or not pages_wanted(source.html):
+            return job
+        # It prints the pages its links have in the booklet: made after it, and again
+        # whenever the booklet changes.
+        key = digest(job.key, self.booklet.key)
+        return dataclasses.replace(job, key=key, needs=(self.booklet.name,))
 
     def check_task(self, card: Card) -> Task | None:
         """A card laid out as its :meth:`card_job` would be, writing nothing."""
@@ -155,6 +163,7 @@ def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
     booklet = jobs_of.attempt(partial(_booklet_job, jobs_of, options))
     if booklet is None:
         return []
+    jobs_of.booklet = booklet
     sheet = jobs_of.fmt.print_sheet_pt
     imposed = derived_job(
         "handbook-print.pdf", [booklet], partial(makers.make_print, sheet), repr(sheet)
@@ -170,7 +179,8 @@ def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
     make = partial(makers.make_booklet, date, options.pdf_variant)
     params = (str(date), str(options.pdf_variant))
-    return jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
+    job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
+    return dataclasses.replace(job, files=(makers.PAGE_MAP,))
 
 
 def _card_files(

@@ -7,6 +7,8 @@ from) and writes atomically, so a failing maker leaves the last good file.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from handbook import engine
 from handbook.build.output import write_atomic
 from handbook.build.report import Made
 from handbook.errors import HandbookError
+from handbook.html.render import pages_wanted, with_pages
 
 if TYPE_CHECKING:
     from handbook.content.validate import Origin
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from handbook.press.sheets import SheetLayout
 
 BLEED_DIR = ".bleed"  # each card with its bleed, for card-sheets.pdf
+PAGE_MAP = ".handbook-pages.json"  # the booklet page of every anchor, for cards that cite it
 PREVIEW_DPI = 150
 
 
@@ -53,6 +57,8 @@ def make_booklet(date: str | None, variant: str | None, source: PageSource, out_
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
     )
+    pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
+    write_atomic(out_dir / PAGE_MAP, pages)
     write_atomic(out_dir / "handbook.pdf", data)
     return Made(len(document.pages))
 
@@ -72,6 +78,7 @@ def make_card(
     """Fit a card (or its back) on one page; write it trimmed, and with its bleed for sheets."""
     from handbook.press import sheets_pdf
 
+    source = _with_booklet_pages(source, out_dir / PAGE_MAP)
     fit = _fit(card, fmt, back, origins, source)
     data = engine.to_pdf_bytes(fit.document, source.origin)
     write_atomic(out_dir / bleed_file(card.id, back), data)
@@ -80,9 +87,27 @@ def make_card(
 
 
 def fit_card(card: Card, fmt: Format, origins: Origins, source: PageSource) -> Made:
-    """Lay a card out as :func:`make_card` would, writing nothing (for ``check``)."""
-    fit = _fit(card, fmt, False, origins, source)
+    """Lay a card out as :func:`make_card` would, writing nothing (for ``check``).
+
+    No booklet is laid out here, so the pages a card cites are taken as
+    three-digit numbers, as wide as they can be."""
+    html = with_pages(source.html, lambda _anchor: _WIDEST_PAGE)
+    fit = _fit(card, fmt, False, origins, dataclasses.replace(source, html=html))
     return Made(1, fit.renders, fit.scale)
+
+
+_WIDEST_PAGE = 888
+
+
+def _with_booklet_pages(source: PageSource, page_map: Path) -> PageSource:
+    """The card with the booklet pages it cites filled in (left out if unknown)."""
+    if not pages_wanted(source.html):
+        return source
+    try:
+        pages = json.loads(page_map.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pages = {}
+    return dataclasses.replace(source, html=with_pages(source.html, pages.get))
 
 
 def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSource):

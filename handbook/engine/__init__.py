@@ -10,7 +10,7 @@
 Importing this package does not import WeasyPrint; rendering does, or ``warm_up``.
 """
 
-from handbook.engine.layout import Measure, measure, too_wide
+from handbook.engine.layout import Measure, anchor_pages, measure, too_wide
 from handbook.engine.pdf_options import PDF_VARIANTS, print_shop_css
 from handbook.engine.render import PageSource, render, to_pdf_bytes, warm_up
 
@@ -18,6 +18,7 @@ __all__ = [
     "PDF_VARIANTS",
     "Measure",
     "PageSource",
+    "anchor_pages",
     "measure",
     "print_shop_css",
     "render",

@@ -54,6 +54,15 @@ def _line_px(style, font_size: float) -> float:
     return font_size * _NORMAL_LINE_HEIGHT
 
 
+def anchor_pages(document) -> dict[str, int]:
+    """The page number (from 1) of every anchor (``id``) in a laid-out document."""
+    return {
+        anchor: number
+        for number, page in enumerate(document.pages, start=1)
+        for anchor in page.anchors
+    }
+
+
 def too_wide(document) -> list[str]:
     """The texts that run past the right edge of their page, in order, each once.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ class Renderer:
         html = self._render(
             template,
             frozenset(),  # a card has none of the places content links to
+            anchors(outline(handbook)),  # where the booklet has them
+            f"{handbook.settings.labels.see} {handbook.settings.labels.page}",
             handbook=handbook,
             card=card,
             item=card.item,
@@ -140,10 +143,18 @@ class Renderer:
         order = [item.id for item in items]
         return diagrams.timeline(routine, names, self.diagram_style(handbook.design), order)
 
-    def _render(self, name: str, anchors: frozenset[str], **context: Any) -> str:
+    def _render(
+        self,
+        name: str,
+        anchors: frozenset[str],
+        booklet: frozenset[str] = frozenset(),
+        see: str = "",
+        **context: Any,
+    ) -> str:
         """The template's HTML, with links to places the document lacks printed as text."""
         try:
-            return unlink(self.env.get_template(name).render(**context), anchors)
+            html = self.env.get_template(name).render(**context)
+            return unlink(html, anchors, booklet, see)
         except jinja2.TemplateSyntaxError as exc:
             path = self._shown(exc.filename or name)
             raise HandbookError(
@@ -189,21 +200,48 @@ class Renderer:
 
 
 _INTERNAL_LINK = re.compile(r'<a\b[^>]*?\bhref="#([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+# Where a card's link prints the page its target has in the booklet, once known.
+_PAGE_OF = re.compile('<span class="page-of">([^<]*)\ue000([a-z0-9-]+)\ue001([^<]*)</span>')
 
 
-def unlink(html: str, anchors: frozenset[str]) -> str:
+def unlink(
+    html: str, anchors: frozenset[str], booklet: frozenset[str] = frozenset(), see: str = ""
+) -> str:
     """Internal links to ids not in ``anchors`` as plain text (``<span class="link">``).
 
     A card has no anchors at all, and the booklet none for the items of a part
-    its outline leaves out; WeasyPrint would refuse such links. Every link in
-    the HTML comes from the templates or the Markdown renderer (content is
-    escaped), whose anchors never nest.
+    its outline leaves out; WeasyPrint would refuse such links. A link whose
+    target is in the ``booklet`` gets a place for that page ("see page N",
+    ``see`` being the words before the number), filled in by
+    :func:`with_pages` once the booklet is laid out. Every link in the HTML
+    comes from the templates or the Markdown renderer (content is escaped),
+    whose anchors never nest.
     """
 
     def replace(match: re.Match) -> str:
-        return match[0] if match[1] in anchors else f'<span class="link">{match[2]}</span>'
+        target, text = match[1], match[2]
+        if target in anchors:
+            return match[0]
+        page = f'<span class="page-of"> ({see} \ue000{target}\ue001)</span>'
+        return f'<span class="link">{text}{page if target in booklet else ""}</span>'
 
     return _INTERNAL_LINK.sub(replace, html)
+
+
+def pages_wanted(html: str) -> bool:
+    """Whether the HTML prints booklet pages that :func:`with_pages` must fill in."""
+    return _PAGE_OF.search(html) is not None
+
+
+def with_pages(html: str, page_of: Callable[[str], int | None]) -> str:
+    """Each booklet page a card cites filled in by ``page_of(id)``; one it gives no
+    page for (the booklet lacks it) is left out."""
+
+    def fill(match: re.Match) -> str:
+        page = page_of(match[2])
+        return "" if page is None else f'<span class="page-of">{match[1]}{page}{match[3]}</span>'
+
+    return _PAGE_OF.sub(fill, html)
 
 
 def css_string(text: str) -> Markup:
