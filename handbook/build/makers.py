@@ -57,9 +57,9 @@ def make_booklet(date: str | None, variant: str | None, source: PageSource, out_
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
     )
+    write_atomic(out_dir / "handbook.pdf", data)
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
     write_atomic(out_dir / PAGE_MAP, pages)
-    write_atomic(out_dir / "handbook.pdf", data)
     return Made(len(document.pages))
 
 
