@@ -14,6 +14,7 @@ import os
 import pkgutil
 import sys
 
+import fontTools.subset
 import pikepdf
 import pytest
 import weasyprint
@@ -25,7 +26,12 @@ from weasyprint.text.fonts import FontConfiguration
 
 from handbook import engine
 from handbook.engine import workarounds
-from handbook.engine.workarounds import FONT_TIMESTAMPS, LINE_BREAKING, OutdatedWorkaround
+from handbook.engine.workarounds import (
+    FONT_TIMESTAMPS,
+    LEAN_SUBSETTING,
+    LINE_BREAKING,
+    OutdatedWorkaround,
+)
 from tests.conftest import REPO, design_css
 
 FONTS = REPO / "fonts"
@@ -106,8 +112,9 @@ def test_the_workaround_patches_every_binding_and_only_inside_the_block():
     [
         (LINE_BREAKING, weasyprint.text.line_break.split_first_line),
         (FONT_TIMESTAMPS, TTFont),
+        (LEAN_SUBSETTING, fontTools.subset),
     ],
-    ids=["split_first_line", "TTFont"],
+    ids=["split_first_line", "TTFont", "subset"],
 )
 def test_each_workaround_knows_every_module_that_binds_what_it_replaces(workaround, original):
     for module in pkgutil.walk_packages(weasyprint.__path__, "weasyprint."):
@@ -232,3 +239,45 @@ def test_subset_fonts_carry_the_build_date_never_the_clock(monkeypatch, environm
         expected = TTFont(FONTS / "Lato-Regular.ttf")["head"].modified
     assert embedded_font_modified(date) == expected
     assert os.environ.get("SOURCE_DATE_EPOCH") == environment
+
+
+def fonttools_subset_pdf(monkeypatch, lean: bool) -> bytes:
+    """A small PDF whose fonts fontTools subsets (as without libharfbuzz-subset)."""
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    html = "<html><body><p>Warm the oil, <b>glide</b> and <i>rest</i>.</p></body></html>"
+    document = weasyprint.HTML(string=html).render(
+        stylesheets=[
+            weasyprint.CSS(filename=str(REPO / "styles" / "base.css")),
+            weasyprint.CSS(string=design_css()),
+        ]
+    )
+    with workarounds.fonts_dated(0):
+        if not lean:
+            return document.write_pdf()
+        with workarounds.lean_subsetting():
+            return document.write_pdf()
+
+
+def test_lean_subsetting_gives_the_same_bytes_and_the_fonts_still_lack_the_dropped_tables(
+    monkeypatch,
+):
+    lean = fonttools_subset_pdf(monkeypatch, lean=True)
+    assert lean == fonttools_subset_pdf(monkeypatch, lean=False)
+    with pikepdf.open(io.BytesIO(lean)) as pdf:
+        fonts = [
+            TTFont(io.BytesIO(descriptor.FontFile2.read_bytes()))
+            for descriptor in pdf.objects
+            if isinstance(descriptor, pikepdf.Dictionary) and "/FontFile2" in descriptor
+        ]
+    assert len(fonts) == 3
+    assert not any(tag in font for font in fonts for tag in ("GSUB", "GPOS"))
+    assert weasyprint.pdf.fonts.subset is fontTools.subset  # put back after the block
+
+
+def test_a_changed_subsetter_fails_loudly(monkeypatch):
+    monkeypatch.setattr(fontTools.subset.Subsetter, "subset", lambda self, font, more: None)
+    with (
+        pytest.raises(OutdatedWorkaround, match=r"Subsetter.subset has changed"),
+        workarounds.lean_subsetting(),
+    ):
+        pass

@@ -121,6 +121,7 @@ def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> b
         warnings_are_errors(origin, refusals, asker),
         workarounds.line_breaking_fixed(),  # SVG text is laid out while the PDF is drawn
         workarounds.fonts_dated(_font_epoch(date)),
+        workarounds.lean_subsetting(),
     ):
         return document.write_pdf(**options)
 
