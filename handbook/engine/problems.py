@@ -12,17 +12,20 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from handbook.engine.resources import Asker, Refused, needle, shorten, shown
-from handbook.errors import HandbookError, Problem
+from handbook.errors import HandbookError, Problem, did_you_mean
 
 # Notices about the machine, not the project: without libharfbuzz-subset,
 # WeasyPrint subsets fonts with fontTools instead, and the output is the same.
 _ENVIRONMENT_NOTICES = ("Using fontTools instead of HarfBuzz-Subset",)
 
-_CSS_POSITION = re.compile(r" at (\d+):(\d+)\.?$")
+# WeasyPrint 70 writes "Ignored `colr: red` at 2:3, unknown property."
+_CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
+_UNKNOWN_PROPERTY = re.compile(r"^Ignored `([\w-]+):.*, unknown property\.$")
 _IMAGE_FAILURE = re.compile(r"Failed to (?:load|render SVG) image (?:at )?'?([^' ]+)")
 
 
@@ -48,7 +51,7 @@ class _CollectWarnings(logging.Handler):
         position = _CSS_POSITION.search(message) if self.reading else None
         if self.reading and position:
             line, column = int(position[1]), int(position[2])
-            self.problems.append(Problem(self.reading, line, column, f"CSS problem: {message}"))
+            self.problems.append(Problem(self.reading, line, column, *_css_problem(message)))
         else:
             self.problems.append(Problem(self.origin, 0, 0, f"rendering problem: {message}"))
 
@@ -59,6 +62,23 @@ class _CollectWarnings(logging.Handler):
             yield
         finally:
             self.reading = None
+
+
+def _css_problem(message: str) -> tuple[str, str]:
+    """A WeasyPrint CSS warning in plain words, without the position it carried,
+    and for a misspelt property the one it most likely meant."""
+    unknown = _UNKNOWN_PROPERTY.match(message)
+    if unknown:
+        return f"unknown CSS property '{unknown[1]}'", did_you_mean(unknown[1], _css_properties())
+    return f"CSS problem: {_CSS_POSITION.sub('', message)}", ""
+
+
+@cache
+def _css_properties() -> frozenset[str]:
+    from weasyprint.css.properties import KNOWN_PROPERTIES
+    from weasyprint.css.validation.expanders import EXPANDERS
+
+    return frozenset(KNOWN_PROPERTIES) | frozenset(EXPANDERS)
 
 
 def _shown_url(url: str, root: Path) -> str:
