@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write
+from conftest import REPO, problems_of, write
 
 from handbook.build import check_cards
 from handbook.errors import HandbookError
@@ -31,3 +31,37 @@ def test_other_css_warnings_keep_their_words_without_the_position(tiny_copy: Pat
     (problem,) = _card_problems(tiny_copy)
     assert problem.startswith("styles/base.css:2:3: CSS problem: Ignored `color: bluish`")
     assert " at 2:3" not in problem
+
+
+def test_a_list_item_indented_too_far_is_not_joined_silently(tiny_copy: Path) -> None:
+    path = tiny_copy / "content" / "gliding.yaml"
+    text = path.read_text(encoding="utf-8")
+    steps = text.index("steps:\n")
+    first_end = text.index("\n", steps + len("steps:\n"))
+    line = text[:first_end].count("\n") + 2
+    path.write_text(
+        text[:first_end] + "\n   - Squeeze gently." + text[first_end:], encoding="utf-8"
+    )
+    assert problems_of(tiny_copy) == [
+        f"content/gliding.yaml:{line}:4: this '-' is indented deeper than the item above, "
+        "so YAML joined the line to that item instead of starting a new one\n"
+        "    hint: line the '-' up with the '-' above it; if the dash belongs to the text, "
+        "put the whole text in quotes"
+    ]
+
+
+def test_a_dash_inside_quoted_or_block_text_is_text(tmp_path: Path) -> None:
+    from handbook.content.load import read_yaml
+
+    path = write(
+        tmp_path / "steps.yaml",
+        """
+        steps:
+          - "Quoted, with
+             - a dash that belongs to it"
+          - |
+            A block with a list:
+            - first
+        """,
+    )
+    assert read_yaml(path, tmp_path).data["steps"][1] == "A block with a list:\n- first\n"

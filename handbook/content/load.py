@@ -227,6 +227,8 @@ def _to_python(node: yaml.Node, location: Location, source: SourceFile, problems
     if isinstance(node, yaml.ScalarNode):
         if node.style is None and node.value in _PLAIN_NULLS:
             return None
+        if node.style is None:
+            problems.extend(_joined_list_items(node, source.path))
         return node.value
     if isinstance(node, yaml.SequenceNode):
         return [
@@ -234,6 +236,32 @@ def _to_python(node: yaml.Node, location: Location, source: SourceFile, problems
             for index, item in enumerate(node.value)
         ]
     return _mapping_to_python(node, location, source, problems)
+
+
+def _joined_list_items(node: yaml.ScalarNode, path: str) -> list[Problem]:
+    """A line of plain text that starts with '- ' and belongs to the value above.
+
+    A list item indented deeper than the one before it does not start a new
+    item: YAML folds it into the text above ("...palms together. - Squeeze
+    gently"). Nobody means that, so each such line is a problem.
+    """
+    text = node.start_mark.buffer[node.start_mark.pointer : node.end_mark.pointer]
+    problems = []
+    for offset, line in enumerate(text.split("\n")[1:], start=1):
+        item = line.lstrip(" ")
+        if item == "-" or item.startswith("- "):
+            problems.append(
+                Problem(
+                    path,
+                    node.start_mark.line + offset + 1,
+                    len(line) - len(item) + 1,
+                    "this '-' is indented deeper than the item above, so YAML joined the "
+                    "line to that item instead of starting a new one",
+                    "line the '-' up with the '-' above it; if the dash belongs to the "
+                    "text, put the whole text in quotes",
+                )
+            )
+    return problems
 
 
 def _mapping_to_python(node, location, source, problems) -> dict[str, Any]:
