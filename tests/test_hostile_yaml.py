@@ -230,7 +230,7 @@ def test_yaml_1_1_surprises_stay_text(project):
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("1:30", "'1:30' is not a whole number"), ("01234", "less than or equal to 10, got 01234")],
+    [("1:30", "'1:30' is not a whole number"), ("01234", "'level' can be at most 10, not 01234")],
 )
 def test_yaml_1_1_numbers_in_number_fields_are_located_errors(project, value, message):
     write(

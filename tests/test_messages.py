@@ -65,3 +65,64 @@ def test_a_dash_inside_quoted_or_block_text_is_text(tmp_path: Path) -> None:
         """,
     )
     assert read_yaml(path, tmp_path).data["steps"][1] == "A block with a list:\n- first\n"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        (
+            "kind: technique\n\tid: x\n",
+            "content/item.yaml:2:1: YAML syntax error: a tab character where YAML expects "
+            "spaces\n    hint: indent with spaces, not tabs",
+        ),
+        (
+            "kind: technique\nsteps:\n  - a\n - b\n",
+            "content/item.yaml:4:2: YAML syntax error: this list item is not lined up with the "
+            "items or keys above it\n    hint: line its '-' up with the item above, or indent "
+            "the list under its key",
+        ),
+        (
+            "kind: technique\nname: Time: 5 min\n",
+            "content/item.yaml:2:11: YAML syntax error: a ': ' inside this value makes YAML read "
+            "it as a new key\n    hint: put the whole value in quotes",
+        ),
+    ],
+)
+def test_yaml_syntax_errors_in_plain_words(tmp_path: Path, yaml_text: str, expected: str) -> None:
+    write(tmp_path / "handbook.yaml", "title: T\n")
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "item.yaml").write_text(yaml_text, encoding="utf-8")
+    assert problems_of(tmp_path) == [expected]
+
+
+TECHNIQUE = "kind: technique\nid: t\nname: T\npurpose: P\n"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ("level: 11\nsteps: [a]\n", "content/t.yaml:5:8: 'level' can be at most 10, not 11"),
+        ("level: 0\nsteps: [a]\n", "content/t.yaml:5:8: 'level' must be at least 1, not 0"),
+        (
+            "steps:\n  - a\n  - [b, c]\n",
+            "content/t.yaml:7:5: item 2 of 'steps' must be text\n"
+            "    hint: write it on one line, or quote it",
+        ),
+    ],
+)
+def test_field_errors_in_plain_words(tmp_path: Path, fields: str, expected: str) -> None:
+    write(tmp_path / "handbook.yaml", "title: T\n")
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "t.yaml").write_text(TECHNIQUE + fields, encoding="utf-8")
+    assert problems_of(tmp_path) == [expected]
+
+
+def test_a_comma_in_an_unquoted_braced_value_says_to_quote_it(tmp_path: Path) -> None:
+    write(tmp_path / "handbook.yaml", "title: T\n")
+    (tmp_path / "content").mkdir()
+    fields = "steps: [a]\nfacts:\n  - {label: Hand, value: Palms, fingertips}\n"
+    (tmp_path / "content" / "t.yaml").write_text(TECHNIQUE + fields, encoding="utf-8")
+    assert problems_of(tmp_path) == [
+        "content/t.yaml:7:33: unknown field 'fingertips'\n    hint: if 'fingertips' belongs to "
+        "the value before it, a ',' split that value: put the whole value in quotes"
+    ]

@@ -9,6 +9,7 @@ for them, and reports a located error when it cannot.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,18 +199,88 @@ def _character_problem(shown: str, text: str, exc: yaml.reader.ReaderError) -> P
     )
 
 
+# PyYAML's own words for a syntax error, and what a person would say instead.
+_QUOTE_IT = "put the whole value in quotes"
+_YAML_WORDS: list[tuple[re.Pattern[str], str, str]] = [
+    (
+        re.compile(r"found character '\\t' that cannot start any token"),
+        "a tab character where YAML expects spaces",
+        "indent with spaces, not tabs",
+    ),
+    (
+        re.compile(r"found character '(?P<char>.)' that cannot start any token"),
+        "a value cannot start with '{char}'",
+        _QUOTE_IT,
+    ),
+    (
+        re.compile(r"expected <block end>, but found '(?:<block sequence start>|-)'"),
+        "this list item is not lined up with the items or keys above it",
+        "line its '-' up with the item above, or indent the list under its key",
+    ),
+    (
+        re.compile(r"expected <block end>, but found '(?:<block mapping start>|\?)'"),
+        "this line is indented differently from the lines above it",
+        "line it up with the key it belongs beside",
+    ),
+    (
+        re.compile(r"expected <block end>, but found '<scalar>'"),
+        "more text follows a quoted value on the same line",
+        "quote the whole value; inside single quotes, write a quote twice (it''s)",
+    ),
+    (
+        re.compile(r"mapping values are not allowed here"),
+        "a ': ' inside this value makes YAML read it as a new key",
+        _QUOTE_IT,
+    ),
+    (
+        re.compile(r"could not find expected ':'"),
+        "this line has no ':' and does not continue the value above it",
+        "write 'key: value', or indent the line under the value it continues",
+    ),
+    (
+        re.compile(r"found unexpected end of stream"),
+        "a quote is opened and never closed",
+        "close the quote at the end of the value",
+    ),
+    (
+        re.compile(r"expected ',' or '(?P<bracket>[\]}])', but got"),
+        "a list or mapping in brackets is not closed with '{bracket}'",
+        "close it, or quote a value inside it that holds ':' or ','",
+    ),
+    (
+        re.compile(r"found unknown escape character '(?P<char>.+)'"),
+        "'\\{char}' is not an escape YAML knows inside double quotes",
+        "use single quotes, or write the backslash twice",
+    ),
+    (
+        re.compile(r"sequence entries are not allowed here"),
+        "a '- ' list item cannot follow a key on the same line",
+        "start the list on the next line, indented, or quote the value",
+    ),
+    (
+        re.compile(r"expected chomping or indentation indicators"),
+        "'|' or '>' must end its line",
+        "start the text on the next line, indented",
+    ),
+]
+
+
 def _syntax_problem(shown: str, exc: yaml.MarkedYAMLError) -> Problem:
     line, column = _mark_position(exc.problem_mark or exc.context_mark)
-    message = exc.problem or "invalid YAML"
     if exc.context and "expected a single document" in exc.context:
         message = "the file holds more than one YAML document"
         return Problem(shown, line, column, message, "remove the '---' separator")
-    if exc.context:
-        message = f"{exc.context}: {message}" if "while" not in exc.context else message
-    hint = "check the indentation and that every ':' inside a value is quoted"
-    if "tab" in message:
-        hint = "indent with spaces, not tabs"
+    message, hint = _plain_yaml(exc.problem or "")
     return Problem(shown, line, column, f"YAML syntax error: {message}", hint)
+
+
+def _plain_yaml(problem: str) -> tuple[str, str]:
+    """PyYAML's message about a syntax error in plain words, with what to do."""
+    for pattern, message, hint in _YAML_WORDS:
+        found = pattern.search(problem)
+        if found:
+            return message.format(**found.groupdict()), hint
+    return problem or "invalid YAML", "check the indentation and quote values that hold ': '"
 
 
 def _to_python(node: yaml.Node, location: Location, source: SourceFile, problems: list[Problem]):

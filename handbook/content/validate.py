@@ -35,7 +35,7 @@ from handbook.content.model import (
     ZoneList,
 )
 from handbook.design import COLOUR_PATTERN, FONT_FAMILY_PATTERN, Design, ThemeFile, combined
-from handbook.errors import HandbookError, Problem, did_you_mean
+from handbook.errors import HandbookError, Problem, counted, did_you_mean
 from handbook.project import BUILTIN_THEMES, DEFAULT_THEME, THEME_FILE, Project
 
 _CONTENT_ADAPTER: TypeAdapter = TypeAdapter(ContentFile)
@@ -494,6 +494,7 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
     location = _strip_kind(tuple(error["loc"]), model)
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     name = str(location[-1]) if location else ""
+    what = _what(location)
     message, hint = error["msg"], ""
     if kind == "missing":
         message, hint = f"missing required field '{name}'", f"add '{name}: ...' here"
@@ -506,6 +507,12 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
             )
         message = f"unknown field '{name}'"
         hint = did_you_mean(name, fields)
+        if value is None and not hint.startswith("did you mean"):
+            # "{value: Palms, fingertips}" makes "fingertips" a key of its own
+            hint = (
+                f"if '{name}' belongs to the value before it, a ',' split that value: "
+                "put the whole value in quotes"
+            )
         return source.problem(location, message, hint, at_key=True)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         shown = ctx.get("tag", "")
@@ -520,7 +527,7 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
         choices = [
             c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")
         ]
-        message = f"'{value}' is not a valid value for '{name}'"
+        message = f"'{value}' is not a valid value for {what}"
         hint = did_you_mean(str(value), [c for c in choices if c])
     elif kind == "string_pattern_mismatch":
         message, hint = _pattern_message(name, value, ctx.get("pattern", ""))
@@ -536,23 +543,48 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
             "write dates as YYYY-MM-DD, e.g. 2026-11-24",
         )
     elif kind == "list_type":
-        message = f"'{name}' must be a list"
+        message = f"{what} must be a list"
         hint = "put each item on its own line starting with '- '"
     elif kind in ("model_type", "dict_type", "model_attributes_type"):
-        what = f"'{name}'" if name else "the file"
-        message = f"{what} must be a mapping of 'key: value' lines"
+        message = f"{what if name else 'the file'} must be a mapping of 'key: value' lines"
     elif kind == "string_type":
-        message = f"'{name}' must be text"
+        message = f"{what} must be text"
         hint = "write it on one line, or quote it"
     elif kind == "too_short" and isinstance(value, list | str):
-        message = f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
-    elif kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
-        message = f"'{name}' {error['msg'].lower()}, got {value}"
+        message = f"{what} needs at least {counted(ctx.get('min_length', 1), 'item')}"
+    elif kind == "string_too_short":
+        message, hint = f"{what} is empty", "write some text, or leave the field out"
+    elif kind in _BOUNDS:
+        words, bound = _BOUNDS[kind]
+        message = f"{what} {words} {_number(ctx[bound])}, not {value}"
     elif kind == "value_error":  # a model's own rule; its message is written for people
         message = str(ctx.get("error", message))
     elif kind == "duration":
         hint = "write a number and a unit (30 s, 2 min, 1 h) or minutes:seconds (1:30)"
     return source.problem(location, message, hint)
+
+
+# A bound a number broke: how to say it, and where pydantic keeps the bound.
+_BOUNDS = {
+    "greater_than": ("must be more than", "gt"),
+    "greater_than_equal": ("must be at least", "ge"),
+    "less_than": ("must be less than", "lt"),
+    "less_than_equal": ("can be at most", "le"),
+}
+
+
+def _what(location: Location) -> str:
+    """How a message names the value: 'level', or item 2 of 'steps'."""
+    if not location:
+        return "the value"
+    if isinstance(location[-1], int):
+        parent = next((str(p) for p in reversed(location) if isinstance(p, str)), "the list")
+        return f"item {location[-1] + 1} of '{parent}'"
+    return f"'{location[-1]}'"
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _strip_kind(location: Location, model) -> Location:
