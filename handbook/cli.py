@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import shlex
 import sys
@@ -20,7 +21,7 @@ import click
 
 from handbook import __version__
 from handbook.engine import PDF_VARIANTS, print_shop_css
-from handbook.errors import HandbookError, counted
+from handbook.errors import HandbookError, Problem, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
 from handbook.project import OUTPUT_DIR
 
@@ -45,13 +46,38 @@ class BleedLength(click.ParamType):
         return value
 
 
+def _find_project(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """Without --project, the project holding the current folder, found upward."""
+    if value is not None:
+        return value
+    from handbook.project import find_project
+
+    return find_project(Path("."))
+
+
 project_option = click.option(
     "--project",
     "project_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=".",
+    callback=_find_project,
+    help="The handbook project folder (the one with handbook.yaml) "
+    "[default: the current folder or the nearest one above it with handbook.yaml].",
+)
+
+FORMATS = {
+    "text": "lines for people",
+    "json": "one JSON object per line, for editors and scripts",
+    "github": "GitHub Actions annotations for problems",
+}
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(FORMATS)),
+    default="text",
     show_default=True,
-    help="The handbook project folder (the one with handbook.yaml).",
+    help="How outputs and problems are printed: "
+    + "; ".join(f"{name}, {what}" for name, what in FORMATS.items())
+    + ".",
 )
 
 
@@ -149,7 +175,8 @@ def reports_problems(command):
         try:
             return command(*args, **kwargs)
         except HandbookError as exc:
-            _print_problems(exc)
+            root = kwargs.get("project_dir")
+            _print_problems(exc, kwargs.get("output_format", "text"), root)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
@@ -158,11 +185,56 @@ def reports_problems(command):
     return wrapper
 
 
-def _print_problems(exc: HandbookError) -> None:
+def _print_problems(exc: HandbookError, output_format: str = "text", root: Path | None = None):
+    if output_format == "json":
+        for problem in exc.problems:
+            _echo_json({"type": "problem", **_problem_fields(problem, root)})
+        return
     for problem in exc.problems:
+        if output_format == "github":
+            click.echo(_annotation(problem, root))
         click.echo(problem.format(), err=True)
     count = len(exc.problems)
     click.echo(f"{counted(count, 'problem')} found.", err=True)
+
+
+def _problem_fields(problem: Problem, root: Path | None) -> dict[str, object]:
+    """A problem's parts, its path as seen from the current folder."""
+    return {
+        "path": _problem_path(problem, root),
+        "line": problem.line or None,
+        "column": problem.column or None,
+        "message": problem.message,
+        "hint": problem.hint or None,
+    }
+
+
+def _problem_path(problem: Problem, root: Path | None) -> str:
+    """The problem's file from the current folder (``../handbook.yaml`` when the
+    project was found above it), as editors and CI annotations need it."""
+    path = Path(problem.path)
+    if root is None or path.is_absolute() or not problem.path:
+        return problem.path
+    return os.path.relpath(root / path)
+
+
+def _annotation(problem: Problem, root: Path | None) -> str:
+    """A GitHub Actions workflow command that marks the problem on its file and line."""
+    fields = [f"file={_escaped(_problem_path(problem, root), property=True)}"]
+    if problem.line:
+        fields += [f"line={problem.line}", f"col={problem.column}"]
+    text = problem.message + (f"\nhint: {problem.hint}" if problem.hint else "")
+    return f"::error {','.join(fields)}::{_escaped(text)}"
+
+
+def _escaped(text: str, *, property: bool = False) -> str:
+    """Text as a workflow command carries it: %, CR and LF encoded, in a property : and , too."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text
+
+
+def _echo_json(record: dict[str, object]) -> None:
+    click.echo(json.dumps(record, ensure_ascii=False))
 
 
 class Progress:
@@ -210,6 +282,24 @@ class Progress:
         self.counts = {}
 
 
+class JsonProgress(Progress):
+    """Each settled output, then the summary, as one JSON object per line."""
+
+    def output(self, result) -> None:
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        record = {"type": "output", "path": _shown(result.path), "status": result.status}
+        record |= {"pages": result.pages, "seconds": round(result.seconds, 3)}
+        _echo_json(record | {"scale": result.scale})
+
+    def summary(self) -> None:
+        seconds = round(time.perf_counter() - self.started, 3)
+        _echo_json({"type": "summary", "counts": self.counts, "seconds": seconds})
+
+
+def _progress(output_format: str, quiet: bool, verbose: bool) -> Progress:
+    return JsonProgress() if output_format == "json" else Progress(quiet, verbose)
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -242,8 +332,9 @@ def cli() -> None:
 @cli.command()
 @project_option
 @build_options
+@format_option
 @reports_problems
-def build(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
+def build(project_dir: Path, quiet: bool, verbose: bool, output_format: str, **options) -> None:
     """Build the booklet (handbook.pdf, handbook-print.pdf), the cards and card-sheets.pdf.
 
     handbook-print.pdf is the booklet imposed for saddle stitching: print it
@@ -251,7 +342,7 @@ def build(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
     staple it. Only outputs whose inputs changed since the last build are
     rendered.
     """
-    _run_build(project_dir, _options(**options), Progress(quiet, verbose))
+    _run_build(project_dir, _options(**options), _progress(output_format, quiet, verbose))
 
 
 @cli.command()
@@ -341,8 +432,11 @@ Next steps:
     help="Lay out every card to find cards too long for one page (takes a moment).",
 )
 @limit_options
+@format_option
 @reports_problems
-def check(project_dir: Path, card_size: str | None, cards: bool, **limits) -> None:
+def check(
+    project_dir: Path, card_size: str | None, cards: bool, output_format: str, **limits
+) -> None:
     """Validate the whole project and print every problem; writes nothing."""
     from handbook.build import check as run_check
     from handbook.build import check_cards
@@ -353,6 +447,13 @@ def check(project_dir: Path, card_size: str | None, cards: bool, **limits) -> No
         handbook, fits = report.handbook, report.cards
     else:
         handbook = run_check(project_dir)
+    if output_format == "json":
+        kinds = {"chapters": handbook.chapters, "techniques": handbook.techniques}
+        kinds |= {"routines": handbook.routines, "safety_topics": handbook.safety}
+        counts = {kind: len(items) for kind, items in kinds.items()}
+        cards_fit = [{"id": fit.id, "scale": fit.scale} for fit in fits]
+        _echo_json({"type": "summary", "ok": True, "counts": counts, "cards": cards_fit})
+        return
     counts = (
         f"{counted(len(handbook.chapters), 'chapter')}, "
         f"{counted(len(handbook.techniques), 'technique')}, "

@@ -131,6 +131,16 @@ class Project:
         return sorted(files, key=lambda p: p.relative_to(self.content_dir).as_posix())
 
 
+def find_project(start: Path) -> Path:
+    """The folder holding ``handbook.yaml``: ``start`` or the nearest folder above it,
+    as git finds its repository from a subfolder; ``start`` itself when none has one
+    (opening it then explains what is missing)."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    return start
+
+
 def open_project(folder: Path) -> Project:
     """A project rooted at ``folder``, which must hold ``handbook.yaml``."""
     root = folder.resolve()
