@@ -23,7 +23,7 @@ from handbook import __version__
 from handbook.engine import PDF_VARIANTS, print_shop_css
 from handbook.errors import HandbookError, Problem, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
-from handbook.project import OUTPUT_DIR
+from handbook.project import OUTPUT_DIR, example_names
 
 SHEETS = ["a4", "letter"]
 INTERRUPTED = 130  # the status shells give a command stopped by Ctrl-C (128 + SIGINT)
@@ -384,12 +384,19 @@ def watch(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
 
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--bare", is_flag=True, help="A minimal skeleton instead of the full example.")
+@click.option(
+    "--example",
+    type=click.Choice(example_names()),
+    help="Start from this bundled example handbook instead of the default one.",
+)
+@click.option("--bare", is_flag=True, help="A minimal skeleton instead of a full handbook.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 @reports_problems
-def init(folder: Path, bare: bool, quiet: bool) -> None:
+def init(folder: Path, example: str | None, bare: bool, quiet: bool) -> None:
     """Start a new project in FOLDER and build it.
 
+    The project is a copy of the default handbook (a back massage guide),
+    of a bundled example (--example) or a small skeleton (--bare).
     Templates, styles and fonts come from the built-in defaults; put a file
     of the same name in the project's templates/, styles/ or fonts/ to
     change one. FOLDER must be new or empty: init never overwrites files.
@@ -397,7 +404,9 @@ def init(folder: Path, bare: bool, quiet: bool) -> None:
     from handbook.build import BuildOptions
     from handbook.scaffold import init_project
 
-    root = init_project(folder, bare=bare)
+    if bare and example:
+        raise click.UsageError("--bare and --example cannot be used together; choose one")
+    root = init_project(folder, bare=bare, example=example)
     if not quiet:
         click.echo(f"created {_shown(root)}")
     _run_build(root, BuildOptions(), Progress(quiet))

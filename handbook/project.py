@@ -39,6 +39,26 @@ def defaults_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def examples_root() -> Path:
+    """The folder of bundled example projects, one folder each, that ``init --example`` copies.
+
+    Like the defaults: inside the package in a wheel (``_examples``), else the
+    repository's ``examples/``.
+    """
+    packaged = Path(__file__).parent / "_examples"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "examples"
+
+
+def example_names() -> list[str]:
+    """The bundled examples by name (their folder names), sorted."""
+    root = examples_root()
+    if not root.is_dir():
+        return []
+    return sorted(entry.name for entry in root.iterdir() if (entry / SETTINGS_FILE).is_file())
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path

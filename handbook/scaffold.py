@@ -1,10 +1,12 @@
 """``handbook init``: a new project that builds at once.
 
 The full project is the built-in default handbook (its content and
-settings); ``bare`` gives a small skeleton with one example of each content
-kind. Templates, styles and fonts are not copied: the project uses the
-built-in ones (and gets their fixes with each new version) until it puts a
-file of the same name in its own ``templates/``, ``styles/`` or ``fonts/``.
+settings); ``example`` names another complete handbook bundled with the
+package (see :func:`handbook.project.example_names`); ``bare`` gives a small
+skeleton with one example of each content kind. Templates, styles and
+fonts are not copied: the project uses the built-in ones (and gets their
+fixes with each new version) until it puts a file of the same name in its
+own ``templates/``, ``styles/`` or ``fonts/``.
 Every YAML file gets a first line that points editors at the JSON Schema.
 
 The project is written into a hidden draft folder and moved into place
@@ -27,7 +29,7 @@ from handbook.content.schema import (
     write_schemas,
 )
 from handbook.errors import HandbookError, Problem
-from handbook.project import OUTPUT_DIR, SETTINGS_FILE, defaults_root
+from handbook.project import OUTPUT_DIR, SETTINGS_FILE, defaults_root, examples_root
 
 SKELETON = Path(__file__).parent / "skeleton"
 
@@ -60,8 +62,10 @@ To change a template, stylesheet or font, put a file of the same name in
 {COMMANDS}"""
 
 
-def init_project(folder: Path, *, bare: bool = False) -> Path:
-    """Create a project in ``folder`` (new or empty); returns its root."""
+def init_project(folder: Path, *, bare: bool = False, example: str | None = None) -> Path:
+    """Create a project in ``folder`` (new or empty) from the default handbook, the
+    skeleton (``bare``) or the bundled example named ``example``; returns its root."""
+    source = _source(bare, example)
     _check_free(folder)
     existed, name = folder.exists(), folder.resolve().name
     try:
@@ -74,7 +78,7 @@ def init_project(folder: Path, *, bare: bool = False) -> Path:
     except OSError as exc:
         raise _cannot_create(folder, exc) from None
     try:
-        _write_project(draft, SKELETON if bare else defaults_root(), name)
+        _write_project(draft, source, name)
         if existed:
             _move_contents(draft, folder)
         else:
@@ -85,6 +89,18 @@ def init_project(folder: Path, *, bare: bool = False) -> Path:
             raise _cannot_create(folder, exc) from None
         raise
     return folder
+
+
+def _source(bare: bool, example: str | None) -> Path:
+    """The project init copies; the command line has already refused a wrong choice."""
+    if bare and example:
+        raise ValueError("choose bare or an example, not both")
+    if example is None:
+        return SKELETON if bare else defaults_root()
+    source = examples_root() / example
+    if not (source / SETTINGS_FILE).is_file():
+        raise ValueError(f"no bundled example named {example!r}")
+    return source
 
 
 def _move_contents(draft: Path, folder: Path) -> None:

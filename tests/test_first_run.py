@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import handbook.build
 from handbook import scaffold
 from handbook.cli import cli
-from tests.conftest import REPO
+from tests.conftest import REPO, pdf_text
 from tests.test_exit_codes import press_ctrl_c
 
 PIP = (sys.executable, "-m", "pip")
@@ -94,6 +94,25 @@ def test_init_works_from_an_installed_wheel(installed: Path, tmp_path: Path):
     assert isolated.returncode != 0  # the build above ran without the test tools
     assert (tmp_path / "project/build/handbook.pdf").is_file()
     assert (tmp_path / "project/content/techniques/stroking.yaml").is_file()
+
+
+@pytest.mark.slow
+def test_init_example_works_from_an_installed_wheel(installed: Path, tmp_path: Path):
+    result = subprocess.run(
+        [str(installed / "bin/handbook"), "init", "--example", "bicycle-care", "my-bike"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "my-bike/content/jobs/puncture.yaml").is_file()
+    assert pdf_text(tmp_path / "my-bike/build/handbook.pdf").startswith("Bicycle Care at Home")
+
+
+def test_the_wheel_carries_the_bundled_examples(wheel: Path):
+    names, _ = wheel_metadata(wheel)
+    assert "handbook/_examples/bicycle-care/handbook.yaml" in names
+    assert "handbook/_examples/bicycle-care/content/jobs/puncture.yaml" in names
 
 
 def no_build(*args, **kwargs) -> None:

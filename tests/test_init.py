@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+import handbook.build
 from handbook.cli import cli
-from handbook.project import defaults_root
+from handbook.project import defaults_root, examples_root
 
 MODELINE = "# yaml-language-server: $schema="
 
@@ -56,3 +57,37 @@ def test_init_never_writes_into_a_folder_that_is_in_use(tmp_path):
     assert result.exit_code == 1
     assert "already exists and is not empty" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_init_help_lists_the_bundled_examples():
+    result = CliRunner().invoke(cli, ["init", "--help"])
+    assert result.exit_code == 0
+    assert "--example [bicycle-care]" in result.output
+
+
+def test_init_an_unknown_example_is_a_usage_error_naming_the_examples(tmp_path):
+    result = CliRunner().invoke(cli, ["init", "--example", "unicycle", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "Invalid value for '--example': 'unicycle' is not 'bicycle-care'" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_with_an_example_and_bare_is_a_usage_error(tmp_path):
+    folder = tmp_path / "x"
+    result = CliRunner().invoke(cli, ["init", "--bare", "--example", "bicycle-care", str(folder)])
+    assert result.exit_code == 2
+    assert "--bare and --example cannot be used together" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_example_copies_that_example(tmp_path, monkeypatch):
+    monkeypatch.setattr(handbook.build, "build", lambda *args, **kwargs: None)
+    folder = tmp_path / "my-bike"
+    result = CliRunner().invoke(cli, ["init", "-q", "--example", "bicycle-care", str(folder)])
+    assert result.exit_code == 0, result.output
+    example = examples_root() / "bicycle-care"
+    copied = sorted(p.relative_to(folder) for p in (folder / "content").rglob("*.yaml"))
+    assert copied == sorted(p.relative_to(example) for p in (example / "content").rglob("*.yaml"))
+    assert schema_of(folder / "content/jobs/puncture.yaml") == folder / "schema/content.schema.json"
+    settings = (folder / "handbook.yaml").read_text(encoding="utf-8")
+    assert "title: Bicycle Care at Home" in settings

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from handbook.cli import cli
 from handbook.content.schema import content_schema, settings_schema
-from handbook.project import defaults_root
+from handbook.project import defaults_root, examples_root
 from handbook.scaffold import SKELETON
 
 
@@ -23,7 +23,11 @@ def as_editor_sees(path: Path):
 
 
 def content_files() -> list[Path]:
-    return sorted([*(defaults_root() / "content").rglob("*.yaml"), *SKELETON.rglob("*.yaml")])
+    examples = examples_root()
+    example_files = [*examples.glob("*/handbook.yaml"), *examples.glob("*/content/**/*.yaml")]
+    return sorted(
+        [*(defaults_root() / "content").rglob("*.yaml"), *SKELETON.rglob("*.yaml"), *example_files]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,7 @@ def content_validator() -> Draft202012Validator:
 
 
 @pytest.mark.parametrize("path", content_files(), ids=lambda p: p.name)
-def test_every_default_and_skeleton_file_is_valid(path, content_validator):
+def test_every_default_skeleton_and_example_file_is_valid(path, content_validator):
     if path.name == "handbook.yaml":
         Draft202012Validator(settings_schema()).validate(as_editor_sees(path))
     else:

@@ -1,0 +1,114 @@
+"""The bundled example handbooks: subjects far from the default's, built by the same code.
+
+The bicycle-care example must read as a workshop handbook: its own title, scale
+and labels, and none of the default handbook's words anywhere in what it prints.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from handbook.build import BuildOptions, build
+from handbook.cli import cli
+from handbook.content.validate import load_handbook
+from handbook.project import SETTINGS_FILE, example_names, examples_root, open_project
+from tests.conftest import pdf_text
+from tests.test_e2e import assert_fonts_embedded_and_bundled
+
+BICYCLE = examples_root() / "bicycle-care"
+
+# Words of the default massage handbook. "pressure" is a bicycle word too (tyre
+# pressure), so only the default's scale label, capitalised or in a card's capitals.
+MASSAGE_WORDS = re.compile(r"(?i:massage|partner|spine)|\bPressure\b|\bPRESSURE\b")
+
+
+def massage_words_in(pdfs: list[Path]) -> dict[str, list[str]]:
+    found = {path.name: MASSAGE_WORDS.findall(pdf_text(path)) for path in pdfs}
+    return {name: words for name, words in found.items() if words}
+
+
+def part_of_the_bicycle_example(root: Path) -> Path:
+    """One job and the two safety topics it links to, with the example's own settings."""
+    settings, replaced = re.subn(
+        r"^outline: .*$",
+        "outline: [techniques, safety]",
+        (BICYCLE / SETTINGS_FILE).read_text(encoding="utf-8"),
+        flags=re.MULTILINE,
+    )
+    assert replaced == 1
+    (root / "content").mkdir(parents=True)
+    (root / SETTINGS_FILE).write_text(settings, encoding="utf-8")
+    for name in ["jobs/puncture.yaml", "safety/worn-tyres.yaml", "safety/wheel-secure.yaml"]:
+        shutil.copy(BICYCLE / "content" / name, root / "content" / Path(name).name)
+    return root
+
+
+def test_the_bicycle_example_is_bundled_and_says_nothing_of_massage():
+    assert "bicycle-care" in example_names()
+    handbook = load_handbook(open_project(BICYCLE))
+    assert handbook.settings.scale.label == "Difficulty"
+    everything = " ".join(
+        [
+            handbook.settings.model_dump_json(),
+            *(item.model_dump_json() for item in handbook.chapters),
+            *(item.model_dump_json() for item in handbook.techniques),
+            *(item.model_dump_json() for item in handbook.safety),
+            *(item.model_dump_json() for item in handbook.routines),
+            *(zone.model_dump_json() for zone in handbook.zones),
+        ]
+    )
+    assert not MASSAGE_WORDS.findall(everything)
+    assert "does **not replace a professional mechanic**" in everything
+
+
+def test_a_job_of_the_bicycle_example_prints_in_workshop_words(tmp_path):
+    project = part_of_the_bicycle_example(tmp_path / "bike")
+    out = tmp_path / "out"
+    build(project, BuildOptions(out_dir=out, duplex=True))
+    booklet = pdf_text(out / "handbook.pdf")
+    assert booklet.startswith("Bicycle Care at Home A home mechanic's handbook")
+    for words in ["Jobs", "Difficulty: 2 / 3", "How you know it is right", "Common mistakes"]:
+        assert words in booklet, words
+    assert "Read first: see Worn or damaged tyres, page" in booklet
+    card = pdf_text(out / "cards/puncture.pdf")
+    assert card.startswith("Fixing a puncture")
+    assert "DIFFICULTY 2/3 TOOLS Levers, pump, a tube or patches TIME 20 min" in card
+    assert "Before you ride" in pdf_text(out / "cards/backs/puncture.pdf")
+    outputs = sorted(out.rglob("*.pdf"))
+    assert massage_words_in(outputs) == {}
+    for path in outputs:
+        assert_fonts_embedded_and_bundled(path)
+
+
+@pytest.mark.slow  # builds the whole example
+def test_init_example_builds_the_whole_bicycle_handbook_without_a_massage_word(tmp_path):
+    folder = tmp_path / "my-bike"
+    result = CliRunner().invoke(cli, ["init", "--quiet", "--example", "bicycle-care", str(folder)])
+    assert result.exit_code == 0, result.output
+    booklet = pdf_text(folder / "build/handbook.pdf")
+    assert booklet.startswith("Bicycle Care at Home")
+    assert "Not a replacement for a mechanic" in booklet
+    handbook = load_handbook(open_project(folder))
+    items = [*handbook.techniques, *handbook.safety, *handbook.routines]
+    cards = sorted((folder / "build/cards").glob("*.pdf"))
+    assert len(cards) == len(items) + 1  # and the basic kit's section
+    outputs = sorted((folder / "build").rglob("*.pdf"))
+    assert massage_words_in(outputs) == {}
+    for path in outputs:
+        assert_fonts_embedded_and_bundled(path)
+
+
+def test_the_draft_of_the_parts_on_the_drawing_names_the_same_parts():
+    """The draft (not loaded) keeps up with the parts the example has."""
+    draft = yaml.safe_load((BICYCLE / "drafts/parts-on-the-drawing.yaml").read_text())
+    parts = yaml.safe_load((BICYCLE / "content/parts.yaml").read_text())
+    unplaced = [{k: v for k, v in zone.items() if k != "shapes"} for zone in draft["zones"]]
+    assert unplaced == parts["zones"]
+    [drawing] = draft["drawings"]
+    assert (BICYCLE / "content" / drawing["file"]).read_text().startswith("<svg ")
