@@ -158,6 +158,12 @@ def reports_problems(command):
     return wrapper
 
 
+def _print_notices(notices) -> None:
+    """Notes on the project that are no mistake (a language without built-in labels)."""
+    for notice in notices:
+        click.echo(notice.format(), err=True)
+
+
 def _print_problems(exc: HandbookError) -> None:
     for problem in exc.problems:
         click.echo(problem.format(), err=True)
@@ -228,7 +234,7 @@ def _run_build(project_dir: Path, options, progress: Progress) -> None:
     from handbook.build import build as run_build
 
     try:
-        run_build(project_dir, options, progress.output)
+        _print_notices(run_build(project_dir, options, progress.output).notices)
     finally:
         progress.summary()
 
@@ -270,6 +276,8 @@ def watch(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
     def on_build(result) -> None:
         if isinstance(result, HandbookError):
             _print_problems(result)
+        else:
+            _print_notices(result.notices)
         progress.summary()
         if not quiet:
             click.echo("watching for changes (Ctrl-C to stop)")
@@ -353,6 +361,7 @@ def check(project_dir: Path, card_size: str | None, cards: bool, **limits) -> No
         handbook, fits = report.handbook, report.cards
     else:
         handbook = run_check(project_dir)
+    _print_notices(handbook.notices)
     counts = (
         f"{counted(len(handbook.chapters), 'chapter')}, "
         f"{counted(len(handbook.techniques), 'technique')}, "
