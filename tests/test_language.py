@@ -6,6 +6,7 @@ Most checks read one build of the tiny project turned German.
 from __future__ import annotations
 
 import datetime
+import itertools
 import shutil
 from pathlib import Path
 
@@ -145,3 +146,26 @@ def test_the_tools_words_are_german(german):
     booklet, card = pdf_text(german / "handbook.pdf"), pdf_text(german / "cards/gliding.pdf")
     assert "Inhalt" in booklet and "Schritte" in booklet and "Seite" in booklet
     assert "Zur Sicherheit: Stay gentle" in card
+
+
+def broken_in_two(word: str, lines: list[str]) -> tuple[str, str]:
+    """The two halves of ``word``, hyphenated at the end of one line, the rest beginning
+    the next (which may run on into the next text, as pypdf reads it)."""
+    for first, second in itertools.pairwise(lines):
+        head = first.rpartition(" ")[2].removesuffix("\u2010")
+        rest = word.removeprefix(head)
+        if first.endswith("\u2010") and head and rest != word and second.startswith(rest):
+            return head, rest
+    raise AssertionError(f"{word} is not hyphenated in {lines}")
+
+
+def test_a_long_compound_card_title_hyphenates_in_german(german):
+    lines = PdfReader(german / "cards/gliding.pdf").pages[0].extract_text().splitlines()
+    assert broken_in_two(COMPOUND, lines) == ("Schulterblattmassage", "technik")
+
+
+def test_a_chapter_title_too_wide_for_the_page_hyphenates_in_german(german):
+    pages = PdfReader(german / "handbook.pdf").pages
+    chapter = next(page for page in pages if "Before you start" in page.extract_text())
+    first, second = broken_in_two(CHAPTER, chapter.extract_text().splitlines())
+    assert min(len(first), len(second)) >= 5  # no scrap of a syllable alone
