@@ -10,10 +10,11 @@ import itertools
 import shutil
 from pathlib import Path
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from handbook.build import BuildOptions, build
+from handbook.build import RENDERED, BuildOptions, build
 from handbook.content.labels import catalogue
 from handbook.content.model import Labels
 from handbook.html.language import long_date, number_text, quotes, sort_key
@@ -169,3 +170,41 @@ def test_a_chapter_title_too_wide_for_the_page_hyphenates_in_german(german):
     chapter = next(page for page in pages if "Before you start" in page.extract_text())
     first, second = broken_in_two(CHAPTER, chapter.extract_text().splitlines())
     assert min(len(first), len(second)) >= 5  # no scrap of a syllable alone
+
+
+def test_every_pdf_says_its_language_title_and_authors(german):
+    written = sorted(german.rglob("*.pdf"))
+    assert {"cards.pdf", "card-sheets.pdf", "handbook-print.pdf", "handbook.pdf"} <= {
+        path.name for path in written
+    }
+    for path in written:
+        with pikepdf.open(path) as pdf:
+            assert pdf.Root.Lang == "de", path
+            assert "Tiny handbook" in str(pdf.docinfo["/Title"]), path
+            assert "Anna Muster" in str(pdf.docinfo["/Author"]), path
+            assert "Ben Beispiel" in str(pdf.docinfo["/Author"]), path
+
+
+@pytest.mark.parametrize("name", ["cards.pdf", "card-sheets.pdf", "handbook-print.pdf"])
+def test_the_files_put_together_carry_xmp_metadata_with_the_builds_date(german, name):
+    with pikepdf.open(german / name) as pdf:
+        assert pdf.docinfo["/Title"] == "Tiny handbook"
+        assert pdf.docinfo["/CreationDate"] == pdf.docinfo["/ModDate"] == "D:20260301"
+        xmp = pdf.open_metadata()
+        assert xmp["dc:title"] == "Tiny handbook"
+        assert xmp["dc:creator"] == ["Anna Muster", "Ben Beispiel"]
+        assert xmp["dc:language"] == {"de"}
+        assert xmp["xmp:CreateDate"] == "2026-03-01"
+
+
+def test_the_files_put_together_are_the_same_bytes_when_made_again(german, tmp_path):
+    """Nothing in them, metadata included, comes from the clock."""
+    again = tmp_path / "again"
+    shutil.copytree(german, again)
+    made = ("cards.pdf", "card-sheets.pdf", "handbook-print.pdf")
+    for name in made:
+        (again / name).unlink()
+    report = build(german.parent, BuildOptions(out_dir=again))
+    assert sorted(result.path.name for result in report.with_status(RENDERED)) == sorted(made)
+    for name in made:
+        assert (again / name).read_bytes() == (german / name).read_bytes(), name
