@@ -127,8 +127,8 @@ def _language_notices(settings: Settings, source: SourceFile) -> list[Problem]:
         return []
     example = getattr(settings.labels, missing[0])
     message = (
-        f"note: no built-in labels in the language '{settings.language}': "
-        f"{counted(len(missing), 'word')} the tool prints, such as '{example}', print in English"
+        f"note: no built-in labels in the language '{settings.language}': the tool's own "
+        f"{counted(len(missing), 'word')}, such as '{example}', print in English"
     )
     hint = (
         f"translate them under 'labels:' in handbook.yaml; built-in languages: "
