@@ -11,9 +11,11 @@ from pathlib import Path
 
 from handbook import engine
 from handbook.press.impose import impose
+from handbook.press.metadata import DocumentInfo
 from handbook.press.sizes import print_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
+INFO = DocumentInfo("Bench", ("The handbook project",), "en", date="2026-11-24")
 PROSE = (
     "Warm the oil in your palms, then glide slowly from the neck down to the lower back. "
     "Ask how the pressure feels, and keep one hand on the back when you reach for more oil. "
@@ -40,7 +42,7 @@ def main() -> None:
     runs = []
     for _ in range(10):
         started = time.perf_counter()
-        imposed = impose(booklet, print_sheet("a5"))
+        imposed = impose(booklet, print_sheet("a5"), INFO)
         runs.append(time.perf_counter() - started)
     median, worst = statistics.median(runs) * 1000, max(runs) * 1000
     print(

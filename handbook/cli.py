@@ -185,6 +185,15 @@ def reports_problems(command):
     return wrapper
 
 
+def _print_notices(notices, output_format: str = "text", root: Path | None = None) -> None:
+    """Notes on the project that are no mistake (a language without built-in labels)."""
+    for notice in notices:
+        if output_format == "json":
+            _echo_json({"type": "notice", **_problem_fields(notice, root)})
+        else:
+            click.echo(notice.format(), err=True)
+
+
 def _print_problems(exc: HandbookError, output_format: str = "text", root: Path | None = None):
     if output_format == "json":
         for problem in exc.problems:
@@ -240,6 +249,8 @@ def _echo_json(record: dict[str, object]) -> None:
 class Progress:
     """One line per output as it is settled, then a summary; coloured on a terminal."""
 
+    output_format = "text"
+
     STYLES: ClassVar[dict[str, str | None]] = {
         "rendered": "green",
         "up to date": None,
@@ -285,6 +296,8 @@ class Progress:
 class JsonProgress(Progress):
     """Each settled output, then the summary, as one JSON object per line."""
 
+    output_format = "json"
+
     def output(self, result) -> None:
         self.counts[result.status] = self.counts.get(result.status, 0) + 1
         record = {"type": "output", "path": _shown(result.path), "status": result.status}
@@ -318,7 +331,8 @@ def _run_build(project_dir: Path, options, progress: Progress) -> None:
     from handbook.build import build as run_build
 
     try:
-        run_build(project_dir, options, progress.output)
+        notices = run_build(project_dir, options, progress.output).notices
+        _print_notices(notices, progress.output_format, project_dir)
     finally:
         progress.summary()
 
@@ -361,6 +375,8 @@ def watch(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
     def on_build(result) -> None:
         if isinstance(result, HandbookError):
             _print_problems(result)
+        else:
+            _print_notices(result.notices)
         progress.summary()
         if not quiet:
             click.echo("watching for changes (Ctrl-C to stop)")
@@ -456,6 +472,7 @@ def check(
         handbook, fits = report.handbook, report.cards
     else:
         handbook = run_check(project_dir)
+    _print_notices(handbook.notices, output_format, project_dir)
     if output_format == "json":
         kinds = {"chapters": handbook.chapters, "techniques": handbook.techniques}
         kinds |= {"routines": handbook.routines, "safety_topics": handbook.safety}

@@ -16,7 +16,9 @@ from click.testing import CliRunner
 
 import handbook.build
 from handbook import scaffold
+from handbook.build import BuildReport
 from handbook.cli import cli
+from handbook.content.labels import languages
 from tests.conftest import REPO, pdf_text
 from tests.test_exit_codes import press_ctrl_c
 
@@ -65,6 +67,8 @@ def wheel_metadata(wheel: Path) -> tuple[list[str], dict[str, list[str]]]:
 def test_the_wheel_carries_the_license_and_needs_no_test_tools(wheel: Path):
     names, fields = wheel_metadata(wheel)
     assert "handbook-0.1.0.dist-info/licenses/LICENSE" in names
+    catalogues = {n.rpartition("/")[2] for n in names if n.startswith("handbook/content/labels/")}
+    assert {f"{language}.yaml" for language in languages()} <= catalogues
     assert fields["License-Expression"] == ["MIT"]
     runtime = [r for r in fields["Requires-Dist"] if "extra ==" not in r]
     assert not any(r.startswith("pypdf>") for r in runtime)
@@ -115,8 +119,9 @@ def test_the_wheel_carries_the_bundled_examples(wheel: Path):
     assert "handbook/_examples/bicycle-care/content/jobs/puncture.yaml" in names
 
 
-def no_build(*args, **kwargs) -> None:
+def no_build(*args, **kwargs) -> BuildReport:
     """Stands in for the first build where a test is about the files init writes."""
+    return BuildReport()
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -12,8 +12,11 @@ from pypdf import PdfReader
 
 from handbook import engine
 from handbook.press.impose import Sheet, impose, padded_order, saddle_order
+from handbook.press.metadata import DocumentInfo
 from handbook.press.sizes import PAPER_SIZES, points, print_sheet
 from tests.conftest import assert_size, design_css
+
+INFO = DocumentInfo("Nummeriert", ("Anna Muster",), "de")
 
 
 def reading_order(sheets: list[Sheet]) -> list[int | None]:
@@ -102,7 +105,7 @@ def label(page: int | None) -> str:
 
 @pytest.mark.parametrize(("n_pages", "paper"), [(7, "a5"), (9, "a5"), (6, "half-letter")])
 def test_imposed_sides_carry_the_right_pair_of_pages(n_pages, paper):
-    imposed = impose(numbered_booklet(n_pages, paper), print_sheet(paper))
+    imposed = impose(numbered_booklet(n_pages, paper), print_sheet(paper), INFO)
     sheets = PdfReader(BytesIO(imposed.pdf)).pages
     sheet_width, sheet_height = print_sheet(paper)
     assert sheet_width > sheet_height
@@ -119,7 +122,7 @@ def test_imposed_sides_carry_the_right_pair_of_pages(n_pages, paper):
 
 def test_larger_pages_are_scaled_into_their_half():
     """An A4 booklet on an A4 sheet: each page shrinks to fit beside the fold."""
-    imposed = impose(numbered_booklet(2, "a4"), print_sheet("a4"))
+    imposed = impose(numbered_booklet(2, "a4"), print_sheet("a4"), INFO)
     assert halves(imposed.pdf) == [("Page 2", "Page 1"), ("", "")]
     document = pypdfium2.PdfDocument(imposed.pdf)
     text = document[0].get_textpage()
@@ -130,6 +133,8 @@ def test_larger_pages_are_scaled_into_their_half():
     document.close()
 
 
-def test_imposition_keeps_the_title():
-    imposed = impose(numbered_booklet(3), print_sheet("a5"))
-    assert pypdfium2.PdfDocument(imposed.pdf).get_metadata_dict()["Title"] == "Numbered"
+def test_the_imposed_file_says_its_title_authors_and_language():
+    imposed = impose(numbered_booklet(3), print_sheet("a5"), INFO)
+    metadata = pypdfium2.PdfDocument(imposed.pdf).get_metadata_dict()
+    assert (metadata["Title"], metadata["Author"]) == ("Nummeriert", "Anna Muster")
+    assert PdfReader(BytesIO(imposed.pdf)).trailer["/Root"]["/Lang"] == "de"

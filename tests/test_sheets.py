@@ -10,9 +10,12 @@ import pytest
 from pypdf import PdfReader
 
 from handbook.press import sheets_pdf
+from handbook.press.metadata import DocumentInfo
 from handbook.press.sheets import Rect, layout, mirrored
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, points, pouch_margin
 from tests.conftest import assert_size
+
+INFO = DocumentInfo("Cards", (), "en")
 
 SHEETS = ("a4", "letter")
 COMBINATIONS = list(itertools.product(SHEETS, CARD_SIZES))
@@ -112,6 +115,6 @@ def test_duplex_doubles_the_pages(tiny_build, count):
     out, _ = tiny_build
     card = (out / "cards" / "gliding.pdf").read_bytes()
     grid = _layout("letter", "3.5x5")
-    data = sheets_pdf.card_sheets(grid, [card] * count, [card] * count)
+    data = sheets_pdf.card_sheets(grid, [card] * count, [card] * count, INFO)
     reader = PdfReader(BytesIO(data))
     assert len(reader.pages) == 2 * math.ceil(count / grid.per_sheet)

@@ -25,6 +25,7 @@ from handbook.build.report import Made
 from handbook.build.workers import Task
 from handbook.errors import HandbookError, Problem
 from handbook.html.render import pages_wanted
+from handbook.press.metadata import DocumentInfo
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -158,16 +159,23 @@ def plan_checks(
     return [task for task in tasks if task], jobs_of.problems
 
 
+def document_info(handbook: Handbook) -> DocumentInfo:
+    """What the files put together from the booklet or the cards say about themselves."""
+    settings = handbook.settings
+    date = document_date(settings.date, None)
+    authors = tuple(settings.authors)
+    return DocumentInfo(settings.title, authors, settings.language, settings.subtitle, date)
+
+
 def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
     """The tagged booklet and its imposed print file, or none if the booklet cannot be made."""
     booklet = jobs_of.attempt(partial(_booklet_job, jobs_of, options))
     if booklet is None:
         return []
     jobs_of.booklet = booklet
-    sheet = jobs_of.fmt.print_sheet_pt
-    imposed = derived_job(
-        "handbook-print.pdf", [booklet], partial(makers.make_print, sheet), repr(sheet)
-    )
+    sheet, info = jobs_of.fmt.print_sheet_pt, document_info(jobs_of.handbook)
+    make = partial(makers.make_print, sheet, info)
+    imposed = derived_job("handbook-print.pdf", [booklet], make, repr(sheet), repr(info))
     return [booklet, imposed]
 
 
@@ -193,14 +201,15 @@ def _card_files(
     """cards.pdf, card-sheets.pdf and the PNG previews, made from the card files."""
     from handbook.press import sheets
 
-    fmt = jobs_of.fmt
-    combined = derived_job("cards.pdf", fronts, makers.make_cards_pdf)
+    fmt, info = jobs_of.fmt, document_info(jobs_of.handbook)
+    combined = derived_job("cards.pdf", fronts, partial(makers.make_cards_pdf, info), repr(info))
     jobs = [combined]
     if all(backs):
         layout = sheets.layout(fmt.sheet_mm, fmt.card_mm, fmt.pouch_mm, fmt.bleed_mm)
-        make_sheets = partial(makers.make_sheets, layout, ids, options.duplex)
+        make_sheets = partial(makers.make_sheets, layout, ids, options.duplex, info)
         inputs = [*fronts, *(job for job in backs if job)]
-        jobs.append(derived_job("card-sheets.pdf", inputs, make_sheets, repr(layout)))
+        params = (repr(layout), repr(info))
+        jobs.append(derived_job("card-sheets.pdf", inputs, make_sheets, *params))
     if options.png:
         previews = derived_job(
             "png/contact-sheet.png", [combined], partial(makers.make_previews, ids), *ids

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from handbook.engine import PageSource
     from handbook.html.views import Card
     from handbook.press.format import Format
+    from handbook.press.metadata import DocumentInfo
     from handbook.press.sheets import SheetLayout
 
 BLEED_DIR = ".bleed"  # each card with its bleed, for card-sheets.pdf
@@ -63,11 +64,13 @@ def make_booklet(date: str | None, variant: str | None, source: PageSource, out_
     return Made(len(document.pages))
 
 
-def make_print(sheet: tuple[float, float], names: tuple[str, ...], out_dir: Path) -> Made:
+def make_print(
+    sheet: tuple[float, float], info: DocumentInfo, names: tuple[str, ...], out_dir: Path
+) -> Made:
     """The booklet imposed for saddle stitching, two pages per side of a landscape sheet."""
     from handbook.press import impose
 
-    imposed = impose.impose((out_dir / names[0]).read_bytes(), sheet)
+    imposed = impose.impose((out_dir / names[0]).read_bytes(), sheet, info)
     write_atomic(out_dir / "handbook-print.pdf", imposed.pdf)
     return Made(imposed.sides, renders=0)
 
@@ -123,24 +126,30 @@ def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSour
     return fit
 
 
-def make_cards_pdf(names: tuple[str, ...], out_dir: Path) -> Made:
+def make_cards_pdf(info: DocumentInfo, names: tuple[str, ...], out_dir: Path) -> Made:
     """All cards in one file, one card per page, from the card files just written."""
     from handbook.press import sheets_pdf
 
-    data = sheets_pdf.combine([(out_dir / name).read_bytes() for name in names])
+    data = sheets_pdf.combine([(out_dir / name).read_bytes() for name in names], info)
     write_atomic(out_dir / "cards.pdf", data)
     return Made(len(names), renders=0)
 
 
 def make_sheets(
-    layout: SheetLayout, ids: tuple[str, ...], duplex: bool, names: tuple[str, ...], out_dir: Path
+    layout: SheetLayout,
+    ids: tuple[str, ...],
+    duplex: bool,
+    info: DocumentInfo,
+    names: tuple[str, ...],
+    out_dir: Path,
 ) -> Made:
     """The cards n-up with crop marks; with ``duplex``, each sheet's reverse after it."""
     from handbook.press import sheets_pdf
 
     fronts = [(out_dir / bleed_file(card_id)).read_bytes() for card_id in ids]
     backs = [(out_dir / bleed_file(i, back=True)).read_bytes() for i in ids if duplex]
-    write_atomic(out_dir / "card-sheets.pdf", sheets_pdf.card_sheets(layout, fronts, backs or None))
+    data = sheets_pdf.card_sheets(layout, fronts, backs or None, info)
+    write_atomic(out_dir / "card-sheets.pdf", data)
     pages = layout.sheets_for(len(fronts)) * (2 if duplex else 1)
     return Made(pages, renders=0)
 

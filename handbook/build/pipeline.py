@@ -132,6 +132,7 @@ class _Build:
         cache.sources = None
         with _workers(self.options) as pool:
             handbook = _read(self.project)
+            self.report.notices = handbook.notices
             from handbook.build.jobs import plan
 
             fmt = self.options.format_for(handbook)

@@ -36,6 +36,7 @@ class OutputResult:
 class BuildReport:
     outputs: list[OutputResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)  # worth knowing, but no mistake
 
     def with_status(self, status: str) -> list[OutputResult]:
         return [output for output in self.outputs if output.status == status]

@@ -11,23 +11,26 @@ from functools import cache
 
 from markdown_it import MarkdownIt
 
+ENGLISH_QUOTES = ("\u201c", "\u201d", "\u2018", "\u2019")  # what "smartquotes" makes of ' and "
+
 
 @cache
-def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "typographer": True})
+def _parser(quotes: tuple[str, str, str, str] = ENGLISH_QUOTES) -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": quotes})
     parser.enable(["replacements", "smartquotes"])
     parser.disable(["image", "heading", "lheading", "code", "fence", "html_block", "html_inline"])
     return parser
 
 
-def to_html(text: str) -> str:
-    """Render Markdown to safe HTML (content HTML is escaped, never passed through)."""
-    return _parser().render(text)
+def to_html(text: str, quotes: tuple[str, str, str, str] = ENGLISH_QUOTES) -> str:
+    """Render Markdown to safe HTML (content HTML is escaped, never passed through);
+    straight quotes become ``quotes`` (outer open, close, inner open, close)."""
+    return _parser(quotes).render(text)
 
 
-def to_inline_html(text: str) -> str:
+def to_inline_html(text: str, quotes: tuple[str, str, str, str] = ENGLISH_QUOTES) -> str:
     """Render one line of Markdown without wrapping it in a paragraph."""
-    return _parser().renderInline(text)
+    return _parser(quotes).renderInline(text)
 
 
 def internal_links(text: str) -> list[str]:

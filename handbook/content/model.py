@@ -3,8 +3,8 @@
 The kinds are generic on purpose: a *technique* is any practice with steps
 (a massage stroke, a yoga pose, a first-aid move), a *safety* topic any
 warning, a *routine* a timed sequence of techniques. The words printed for
-fields such as "Pressure" come from ``labels`` in ``handbook.yaml``, so a
-first-aid or yoga handbook needs no code change.
+fields such as "Steps" come from the catalogue of the handbook's language and
+``labels`` in ``handbook.yaml``, so a first-aid or yoga handbook needs no code change.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from handbook.content.labels import FALLBACK, catalogue
 from handbook.design import DesignChanges
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
 
@@ -61,40 +64,50 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Labels(Strict):
-    """Words printed by the templates, so other kinds of handbook can rename them."""
+def _every_label_optional(schema: dict) -> None:
+    """In handbook.yaml each label may be left out: the language's catalogue has it."""
+    schema.pop("required", None)
 
-    contents: Text = "Contents"
-    chapter: Text = "Chapter"
-    techniques: Text = "Techniques"
-    routines: Text = "Routines"
-    safety: Text = "Safety"
-    glossary: Text = "Glossary"
-    direction: Text = "Direction"  # the key to the arrows on a map
-    minutes: Text = "min"
-    seconds: Text = "s"
-    steps: Text = "Steps"
-    cues: Text = "What it should feel like"
-    mistakes: Text = "Avoid these mistakes"
-    never: Text = "Never"
-    zones: Text = "Works on"
-    avoid_zones: Text = "Keep off"  # the key to a technique map's hatched zones
-    safety_zones: Text = "Keep off"  # the key to a safety topic map's hatched zones
-    related: Text = "Safety first"  # before the safety topics a technique links to
-    card_back: Text = "Safety first"  # the heading on the back of a card
-    conditions: Text = "When this applies"
-    actions: Text = "What to do"
-    page: Text = "page"
-    see: Text = "see"
-    total: Text = "Total"
-    view_back: Text = "Back"
-    view_front: Text = "Front"
+
+class Labels(Strict):
+    """Words printed by the tool itself, so a handbook in any language or of any kind
+    prints its own. Each comes from the catalogue of the handbook's language
+    (``handbook/content/labels/<language>.yaml``); ``labels`` in handbook.yaml
+    changes single words."""
+
+    model_config = ConfigDict(json_schema_extra=_every_label_optional)
+
+    contents: Text
+    chapter: Text
+    techniques: Text
+    routines: Text
+    safety: Text
+    glossary: Text
+    direction: Text  # the key to the arrows on a map
+    minutes: Text
+    seconds: Text
+    steps: Text
+    cues: Text
+    mistakes: Text
+    never: Text
+    zones: Text
+    avoid_zones: Text  # the key to a technique map's hatched zones
+    safety_zones: Text  # the key to a safety topic map's hatched zones
+    related: Text  # before the safety topics a technique links to
+    card_back: Text  # the heading on the back of a card
+    conditions: Text
+    actions: Text
+    page: Text
+    see: Text
+    total: Text
+    view_back: Text
+    view_front: Text
     # The words that mark a box's tone and a safety topic's severity, so the
     # meaning survives a black-and-white printer.
-    tip: Text = "Tip"
-    caution: Text = "Caution"
-    stop: Text = "Stop"
-    note: Text = "Note"
+    tip: Text
+    caution: Text
+    stop: Text
+    note: Text
 
 
 class Scale(Strict):
@@ -128,7 +141,11 @@ class Settings(Strict):
         default=None,
         description="The scale items rate themselves on with 'level'; none by default.",
     )
-    labels: Labels = Labels()
+    labels: Labels = Field(
+        default_factory=dict,  # type: ignore[arg-type]
+        validate_default=True,
+        description="Single words changed from the built-in ones of the handbook's language.",
+    )
     theme: Id = Field(
         default="default",
         description="The look: a built-in theme ('default', 'high-contrast') or a folder "
@@ -138,6 +155,14 @@ class Settings(Strict):
         default=DesignChanges(),
         description="Single design values changed from the theme's, such as 'stop: \"#990000\"'.",
     )
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_in_language(cls, value: object, info: ValidationInfo) -> object:
+        """The catalogue of the handbook's language, with the words handbook.yaml changes."""
+        if not isinstance(value, dict):
+            return value  # not a mapping: pydantic reports it
+        return {**catalogue(info.data.get("language", FALLBACK)), **value}
 
 
 class Section(Strict):

@@ -21,12 +21,14 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from handbook.content import markup
+from handbook.content.labels import catalogue_language, languages
 from handbook.content.load import MAX_FILE_BYTES, Location, SourceFile, read_yaml
 from handbook.content.model import (
     CONTENT_KINDS,
     GENERATED_PARTS,
     Chapter,
     ContentFile,
+    Labels,
     Routine,
     SafetyTopic,
     Settings,
@@ -73,6 +75,7 @@ class Handbook:
     # Ids declared in files that failed their own checks: references to them
     # are not reported again, so one typo does not bury the real problem.
     invalid_ids: set[str] = field(default_factory=set)
+    notices: list[Problem] = field(default_factory=list)  # worth knowing, but no mistake
 
     def technique(self, technique_id: str) -> Technique:
         return next(t for t in self.techniques if t.id == technique_id)
@@ -97,6 +100,7 @@ def load_handbook(project: Project) -> Handbook:
     handbook = Handbook(settings=settings, settings_source=settings_source)  # type: ignore[arg-type]
     if settings is not None:
         handbook.design = _load_design(project, settings, settings_source, problems)
+        handbook.notices += _language_notices(settings, settings_source)
     for path in project.content_files():
         source = _read(path, project.root, problems)
         if source is not None:
@@ -112,6 +116,25 @@ def load_handbook(project: Project) -> Handbook:
     if problems:
         raise HandbookError(problems)
     return handbook
+
+
+def _language_notices(settings: Settings, source: SourceFile) -> list[Problem]:
+    """A note when the tool's own words cannot be printed in the handbook's language:
+    it has no catalogue of labels, and handbook.yaml's ``labels`` lack some."""
+    given = (source.data or {}).get("labels") or {}
+    missing = [name for name in Labels.model_fields if name not in given]
+    if catalogue_language(settings.language) is not None or not missing:
+        return []
+    example = getattr(settings.labels, missing[0])
+    message = (
+        f"note: no built-in labels in the language '{settings.language}': the tool's own "
+        f"{counted(len(missing), 'word')}, such as '{example}', print in English"
+    )
+    hint = (
+        f"translate them under 'labels:' in handbook.yaml; built-in languages: "
+        f"{', '.join(languages())}"
+    )
+    return [source.problem(("language",), message, hint)]
 
 
 def _read(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from handbook.content.labels import FALLBACK, catalogue
 from handbook.content.model import (
     MAP_HEIGHT,
     MAP_WIDTH,
@@ -41,7 +42,7 @@ from handbook.design import TIMELINE_PATTERNS
 
 MIDLINE = MAP_WIDTH / 2
 LINE_SPACING = 1.19  # distance between label lines, in label sizes
-DEFAULT_LABELS = Labels()
+DEFAULT_LABELS = Labels(**catalogue(FALLBACK))
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ template fails with the template's file and line.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from handbook.content.validate import Handbook
 from handbook.design import Design, resolved, root_rule
 from handbook.engine import PageSource
 from handbook.errors import HandbookError, Problem, relative_path
-from handbook.html import diagrams
+from handbook.html import diagrams, language
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
@@ -47,8 +49,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["markdown"] = lambda text: Markup(markup.to_html(text))
-        self.env.filters["inline"] = lambda text: Markup(markup.to_inline_html(text))
+        self.env.filters["markdown"] = _markdown
+        self.env.filters["inline"] = _inline
+        self.env.filters["long_date"] = _long_date
         self.env.filters["css_string"] = css_string
         self.env.globals["body_map"] = self._body_map
         self.env.globals["timeline"] = self._timeline
@@ -152,6 +155,7 @@ class Renderer:
         **context: Any,
     ) -> str:
         """The template's HTML, with links to places the document lacks printed as text."""
+        speaking = _LANGUAGE.set(context["handbook"].settings.language)
         try:
             html = self.env.get_template(name).render(**context)
             return unlink(html, anchors, booklet, see)
@@ -183,6 +187,8 @@ class Renderer:
             raise HandbookError(
                 [Problem(path, line, 1, f"template error: {type(exc).__name__}: {exc}")]
             ) from None
+        finally:
+            _LANGUAGE.reset(speaking)
 
     def _template_frame(self, fallback: str) -> tuple[str, int]:
         """The innermost template file and line in the current traceback."""
@@ -294,3 +300,23 @@ class _ContainedLoader(jinja2.FileSystemLoader):
 def _sequence(context: Any, routine: Any) -> Sequence:
     """``{% set seq = sequence(routine) %}``: its steps with titles and times, and its total."""
     return sequence(context["handbook"], routine)
+
+
+# The language of the handbook being rendered, for the filters: macros imported
+# by a template do not see its context.
+_LANGUAGE: ContextVar[str] = ContextVar("language")
+
+
+def _markdown(text: str) -> Markup:
+    """``{{ text | markdown }}``: light Markdown, with the language's quotation marks."""
+    return Markup(markup.to_html(text, language.quotes(_LANGUAGE.get())))
+
+
+def _inline(text: str) -> Markup:
+    """``{{ text | inline }}``: one line of light Markdown, as ``markdown`` does it."""
+    return Markup(markup.to_inline_html(text, language.quotes(_LANGUAGE.get())))
+
+
+def _long_date(day: datetime.date) -> str:
+    """``{{ date | long_date }}``: a date in the language's long form ("1. März 2026")."""
+    return language.long_date(day, _LANGUAGE.get())

@@ -14,6 +14,7 @@ from typing import Any
 
 from handbook.content.model import GENERATED_PARTS, Chapter, Labels, Routine
 from handbook.content.validate import Handbook
+from handbook.html.language import number_text, sort_key
 
 
 def title_of(item: Any) -> str:
@@ -88,7 +89,7 @@ class Sequence:
 
 def sequence(handbook: Handbook, routine: Routine) -> Sequence:
     """A routine's steps with their titles and times, and its total."""
-    labels = handbook.settings.labels
+    labels, language = handbook.settings.labels, handbook.settings.language
     titles = {item.id: title_of(item) for item in _items(handbook)}
     steps = tuple(
         Step(
@@ -96,7 +97,7 @@ def sequence(handbook: Handbook, routine: Routine) -> Sequence:
             titles.get(step.item, step.item) if step.item else step.title or "",
             step.item or "",
             step.note,
-            "" if step.seconds is None else time_text(step.seconds, labels),
+            "" if step.seconds is None else time_text(step.seconds, labels, language),
         )
         for number, step in enumerate(routine.steps, start=1)
     )
@@ -104,18 +105,23 @@ def sequence(handbook: Handbook, routine: Routine) -> Sequence:
     total = routine.seconds
     if total is None and timed:
         total = sum(step.seconds or 0 for step in routine.steps)
-    return Sequence(steps, "" if total is None else time_text(total, labels), timed)
+    shown = "" if total is None else time_text(total, labels, language)
+    return Sequence(steps, shown, timed)
 
 
-def time_text(seconds: float, labels: Labels) -> str:
-    """A time as it prints: "45 s" under a minute, "1.5 min" in half minutes, else
-    "3 min 40 s"."""
+def time_text(seconds: float, labels: Labels, language: str) -> str:
+    """A time as it prints in the language: "45 s" under a minute, "1.5 min" in half
+    minutes (German "1,5 Min."), else "3 min 40 s"."""
+
+    def number(value: float) -> str:
+        return number_text(value, language)
+
     if seconds < 60:
-        return f"{seconds:g} {labels.seconds}"
+        return f"{number(seconds)} {labels.seconds}"
     if seconds % 30 == 0:
-        return f"{seconds / 60:g} {labels.minutes}"
+        return f"{number(seconds / 60)} {labels.minutes}"
     whole, rest = divmod(round(seconds), 60)
-    return f"{whole} {labels.minutes} {rest} {labels.seconds}"
+    return f"{number(whole)} {labels.minutes} {number(rest)} {labels.seconds}"
 
 
 def _items(handbook: Handbook) -> list[Any]:
@@ -168,7 +174,8 @@ def anchors(parts: list[Part]) -> frozenset[str]:
 
 
 def glossary(handbook: Handbook) -> list[GlossaryEntry]:
-    """Every technique, its other names and every described zone, sorted by term."""
+    """Every technique, its other names and every described zone, sorted by term as
+    the handbook's language sorts words."""
     entries = []
     for technique in handbook.techniques:
         entries.append(
@@ -188,7 +195,8 @@ def glossary(handbook: Handbook) -> list[GlossaryEntry]:
         for zone in handbook.zones
         if zone.description
     ]
-    return sorted(entries, key=lambda entry: entry.term.lower())
+    key = sort_key(handbook.settings.language)
+    return sorted(entries, key=lambda entry: key(entry.term))
 
 
 def cards(handbook: Handbook) -> list[Card]:

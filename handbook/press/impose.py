@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 from typing import NamedTuple
 
+from handbook.press.metadata import DocumentInfo, stamp
+
 Side = tuple[int | None, int | None]
 """The booklet pages (0-based) on the left and right half of one side; None is blank."""
 
@@ -56,8 +58,8 @@ def saddle_order(n_pages: int) -> list[Sheet]:
     ]
 
 
-def impose(booklet: bytes, sheet_size: tuple[float, float]) -> Imposition:
-    """Lay out a booklet PDF for saddle stitching.
+def impose(booklet: bytes, sheet_size: tuple[float, float], info: DocumentInfo) -> Imposition:
+    """Lay out a booklet PDF for saddle stitching, in a file that says ``info`` about itself.
 
     ``sheet_size`` is the landscape sheet's (width, height) in points. Each page
     becomes a form XObject clipped to its trim box (so bleed and crop marks
@@ -72,9 +74,7 @@ def impose(booklet: bytes, sheet_size: tuple[float, float]) -> Imposition:
         for sheet in saddle_order(len(forms)):
             for side in sheet:
                 _add_side(out, forms, side, sheet_size)
-        for key in ("/Title", "/Author", "/Subject"):
-            if key in source.docinfo:
-                out.docinfo[key] = source.docinfo[key]
+    stamp(out, info)
     buffer = io.BytesIO()
     out.save(buffer, deterministic_id=True)
     return Imposition(buffer.getvalue(), len(out.pages))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 
+from handbook.press.metadata import DocumentInfo, stamp
 from handbook.press.sheets import Placement, Segment, SheetLayout
 from handbook.press.sizes import MM_PER_POINT
 
@@ -30,19 +31,23 @@ def trimmed(card_pdf: bytes) -> bytes:
         return _save(pdf)
 
 
-def combine(pdfs: list[bytes]) -> bytes:
-    """One file with the pages of every PDF, in order."""
+def combine(pdfs: list[bytes], info: DocumentInfo) -> bytes:
+    """One file with the pages of every PDF, in order, saying ``info`` about itself."""
     import pikepdf
 
     combined = pikepdf.Pdf.new()
     for data in pdfs:
         with pikepdf.Pdf.open(io.BytesIO(data)) as part:
             combined.pages.extend(part.pages)
+    stamp(combined, info)
     return _save(combined)
 
 
-def card_sheets(layout: SheetLayout, fronts: list[bytes], backs: list[bytes] | None) -> bytes:
-    """The cards n-up with crop marks; with ``backs``, each sheet is followed by its reverse."""
+def card_sheets(
+    layout: SheetLayout, fronts: list[bytes], backs: list[bytes] | None, info: DocumentInfo
+) -> bytes:
+    """The cards n-up with crop marks; with ``backs``, each sheet is followed by its reverse.
+    The file says ``info`` about itself."""
     import pikepdf
 
     out = pikepdf.Pdf.new()
@@ -52,6 +57,7 @@ def card_sheets(layout: SheetLayout, fronts: list[bytes], backs: list[bytes] | N
         _add_sheet(out, layout.sheet, layout.placements, fronts[chunk])
         if backs is not None:
             _add_sheet(out, layout.sheet, layout.backs(), backs[chunk])
+    stamp(out, info)
     return _save(out)
 
 
