@@ -1,0 +1,174 @@
+"""Stage 2c: every character the handbook prints is in one of the fonts it may print with.
+
+A render sees only the project's and the bundled fonts (:mod:`handbook.engine.fonts`),
+and Pango falls back among all of them; a character none of them has would
+print as an empty box. So every printed text (content fields, chapter prose,
+handbook.yaml's title, subtitle, authors and labels) is checked against the
+character maps of those fonts before anything is rendered, and a character
+no font has is a problem at the YAML position of the text that carries it,
+with the font to add.
+
+The check is a function of a loaded :class:`Handbook` and a list of fonts, so
+it runs over any handbook, also one whose texts came from elsewhere.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from fontTools import unicodedata as scripts
+from fontTools.ttLib import TTCollection, TTFont, TTLibError
+from pydantic import BaseModel
+
+from handbook.content.load import Location, SourceFile
+from handbook.errors import Problem
+
+# Characters that print no glyph of their own: controls, white space (Pango
+# makes spaces the font lacks), format characters such as the soft hyphen,
+# joiners and direction marks, and the variation selectors.
+_SILENT_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+_VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0), range(0x180B, 0x1810))
+MAX_NAMED = 6  # characters named in one problem; the rest are counted
+# Settings that are not printed text: design values name fonts and colours.
+_UNPRINTED_SETTINGS = frozenset({"design"})
+# The Noto families (OFL) named in hints, for scripts whose name alone does not give it.
+_SUGGESTED = {
+    "Hani": "Noto Sans CJK SC",
+    "Hira": "Noto Sans CJK JP",
+    "Kana": "Noto Sans CJK JP",
+    "Hang": "Noto Sans CJK KR",
+    "Bopo": "Noto Sans CJK TC",
+}
+_COMMON = ("Zyyy", "Zinh", "Zzzz")  # emoji, symbols, marks: no script of their own
+
+
+@dataclass(frozen=True)
+class PrintedText:
+    """One text the handbook prints, and where it is written."""
+
+    source: SourceFile
+    location: Location
+    text: str
+
+    def problem(self, message: str, hint: str) -> Problem:
+        return self.source.problem(self.location, message, hint)
+
+
+def printed_texts(handbook) -> Iterator[PrintedText]:
+    """Every text a loaded :class:`~handbook.content.validate.Handbook` prints."""
+    settings = handbook.settings_source
+    for name in type(handbook.settings).model_fields:
+        if name not in _UNPRINTED_SETTINGS:
+            for location, text in _strings(getattr(handbook.settings, name), (name,)):
+                yield PrintedText(settings, _written(settings, location), text)
+    items = [*handbook.chapters, *handbook.techniques, *handbook.safety, *handbook.routines]
+    for item in [*items, *handbook.zones]:
+        origin = handbook.origins[item.id]
+        for location, text in _strings(item, origin.location):
+            yield PrintedText(origin.source, location, text)
+
+
+def _written(source: SourceFile, location: Location) -> Location:
+    """Where a setting stands; one not written (a label in the handbook's language)
+    is placed at the language that chose it."""
+    if location in source.positions or ("language",) not in source.positions:
+        return location
+    return ("language",)
+
+
+def _strings(value: object, location: Location) -> Iterator[tuple[Location, str]]:
+    if isinstance(value, str):
+        yield location, value
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*location, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*location, key))
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _strings(getattr(value, name), (*location, name))
+
+
+def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> list[Problem]:
+    """A problem for every text holding characters that none of ``fonts`` has."""
+    covered = covered_by(tuple(fonts))
+    problems = []
+    for printed in texts:
+        missing = [c for c in dict.fromkeys(_printed_characters(printed.text)) if c not in covered]
+        if missing:
+            problems.append(printed.problem(_message(missing), _hint(missing)))
+    return problems
+
+
+def _printed_characters(text: str) -> Iterator[str]:
+    """The characters of a text that need a glyph, composed as far as they can be
+    (a letter with a combining accent prints as the accented letter a font has)."""
+    for char in unicodedata.normalize("NFC", text):
+        code = ord(char)
+        if unicodedata.category(char) in _SILENT_CATEGORIES:
+            continue
+        if any(code in selectors for selectors in _VARIATION_SELECTORS):
+            continue
+        yield char
+
+
+def _message(missing: list[str]) -> str:
+    named = ", ".join(_named(c) for c in missing[:MAX_NAMED])
+    more = len(missing) - MAX_NAMED
+    rest = f" and {more} more" if more > 0 else ""
+    return f"no font of the handbook has {named}{rest}, so it would print as empty boxes"
+
+
+def _named(char: str) -> str:
+    name = unicodedata.name(char, "unnamed character")
+    return f"'{char}' U+{ord(char):04X} {name}"
+
+
+def _hint(missing: list[str]) -> str:
+    codes = list(dict.fromkeys(scripts.script(c) for c in missing))
+    families = [_suggested(code) for code in codes if code not in _COMMON]
+    if not families:
+        return (
+            "emoji and symbols print only from a font that has them: write a word instead, "
+            "or put such a font (.ttf or .otf, with a licence that allows it) into the "
+            "project's fonts/ folder"
+        )
+    names = " and ".join(dict.fromkeys(families))
+    return (
+        f"put a font that has them into the project's fonts/ folder, such as {names} "
+        "(.ttf or .otf; the Noto fonts are free under the SIL Open Font License): the fonts "
+        "there print whatever the others lack. To print all text in it, also set "
+        f"'design: {{font_family: {families[0]}}}' in handbook.yaml"
+    )
+
+
+def _suggested(script: str) -> str:
+    return _SUGGESTED.get(script, f"Noto Sans {scripts.script_name(script)}")
+
+
+def covered_by(fonts: tuple[Path, ...]) -> frozenset[str]:
+    """Every character at least one of the fonts has a glyph for."""
+    covered: set[str] = set()
+    for font in fonts:
+        status = font.stat()
+        covered |= _characters_of(font, status.st_size, status.st_mtime_ns)
+    return frozenset(covered)
+
+
+@cache
+def _characters_of(font: Path, size: int, modified: int) -> frozenset[str]:
+    """The characters of a font file (every face of a collection); size and time of
+    change are part of the cache key, so a replaced font is read again."""
+    try:
+        if font.suffix.lower() in (".ttc", ".otc"):
+            faces = TTCollection(font, lazy=True).fonts
+        else:
+            faces = [TTFont(font, lazy=True, fontNumber=0)]
+        return frozenset(chr(code) for face in faces for code in face.getBestCmap() or ())
+    except (TTLibError, OSError, KeyError, AssertionError):
+        return frozenset()  # not a font fontconfig can use either; it prints nothing
