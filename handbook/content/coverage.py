@@ -99,6 +99,8 @@ def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> li
     covered = covered_by(tuple(fonts))
     problems = []
     for printed in texts:
+        if covered.issuperset(printed.text):  # most texts: no character to look at
+            continue
         missing = [c for c in dict.fromkeys(_printed_characters(printed.text)) if c not in covered]
         if missing:
             problems.append(printed.problem(_message(missing), _hint(missing)))
@@ -107,7 +109,7 @@ def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> li
 
 def _printed_characters(text: str) -> Iterator[str]:
     """The characters of a text that need a glyph, composed as far as they can be
-    (a letter with a combining accent prints as the accented letter a font has)."""
+    (a letter and a combining accent that no font has print as the accented letter)."""
     for char in unicodedata.normalize("NFC", text):
         code = ord(char)
         if unicodedata.category(char) in _SILENT_CATEGORIES:
@@ -165,10 +167,10 @@ def _characters_of(font: Path, size: int, modified: int) -> frozenset[str]:
     """The characters of a font file (every face of a collection); size and time of
     change are part of the cache key, so a replaced font is read again."""
     try:
-        if font.suffix.lower() in (".ttc", ".otc"):
-            faces = TTCollection(font, lazy=True).fonts
-        else:
-            faces = [TTFont(font, lazy=True, fontNumber=0)]
-        return frozenset(chr(code) for face in faces for code in face.getBestCmap() or ())
+        collection = font.suffix.lower() in (".ttc", ".otc")
+        opened = TTCollection(font, lazy=True) if collection else TTFont(font, lazy=True)
+        with opened:
+            faces = opened.fonts if collection else [opened]
+            return frozenset(chr(code) for face in faces for code in face.getBestCmap() or ())
     except (TTLibError, OSError, KeyError, AssertionError):
         return frozenset()  # not a font fontconfig can use either; it prints nothing

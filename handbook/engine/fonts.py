@@ -25,23 +25,37 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from handbook.project import FONT_SUFFIXES, defaults_root
+
 CONFIG_VARIABLE = "FONTCONFIG_FILE"
+KEEP_UNUSED_DAYS = 7  # a configuration not used for this long is removed
 
 
 def confine(fonts: Iterable[Path]) -> Path:
     """Make fontconfig configurations loaded from now on offer only ``fonts``.
 
-    Returns the configuration file written for them.
+    Returns the configuration file written for them. Pango cannot do without
+    fonts (WeasyPrint crashes on a font map without one), so none is refused.
     """
-    text = configuration(tuple(Path(os.path.abspath(font)) for font in fonts))
+    files = tuple(Path(os.path.abspath(font)) for font in fonts)
+    if not files:
+        raise RuntimeError("no font to render with: the bundled fonts are missing")
+    text = configuration(files)
     path = _folder() / f"fonts-{hashlib.sha256(text.encode()).hexdigest()[:16]}.conf"
     _write_once(path, text)
     os.environ[CONFIG_VARIABLE] = str(path)
     return path
+
+
+def bundled() -> tuple[Path, ...]:
+    """The fonts that come with handbook."""
+    folder = defaults_root() / "fonts"
+    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES))
 
 
 def configuration(fonts: tuple[Path, ...]) -> str:
@@ -101,9 +115,23 @@ def _private(status: os.stat_result) -> bool:
 
 
 def _write_once(path: Path, text: str) -> None:
-    """Write a file whole or not at all: other processes may read it at any moment."""
-    if path.exists():
+    """Write a file whole or not at all (other processes may read it at any moment),
+    or mark it used; configurations unused for a while are removed meanwhile."""
+    try:
+        os.utime(path)
         return
+    except FileNotFoundError:
+        pass
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
         f.write(text)
     os.replace(f.name, path)
+    _remove_unused(path.parent)
+
+
+def _remove_unused(folder: Path) -> None:
+    """Every project folder a build renders gets a configuration: keep the recent ones."""
+    oldest = time.time() - KEEP_UNUSED_DAYS * 24 * 3600
+    for old in folder.glob("fonts-*.conf"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < oldest:
+                old.unlink()

@@ -19,7 +19,6 @@ from handbook.engine import fonts, workarounds
 from handbook.engine.problems import warnings_are_errors
 from handbook.engine.resources import Asker, Refused, fetcher_class, shown
 from handbook.errors import Problem
-from handbook.project import FONT_SUFFIXES, defaults_root
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class PageSource:
     # where a refused reference in the HTML is looked for, to name file and line.
     template_files: tuple[Path, ...] = field(default=())
     # The only fonts the render may use besides its @font-face rules
-    # (``Project.font_files``); none by default.
+    # (``Project.font_files``); none given: the bundled ones.
     fonts: tuple[Path, ...] = field(default=())
 
 
@@ -45,8 +44,7 @@ def warm_up() -> None:
     WeasyPrint loads a font configuration as it is imported: the bundled
     fonts', so that not even that one scans the machine's fonts.
     """
-    bundled = sorted((defaults_root() / "fonts").iterdir())
-    fonts.confine(path for path in bundled if path.suffix in FONT_SUFFIXES)
+    fonts.confine(fonts.bundled())
     import weasyprint  # noqa: F401
 
 
@@ -90,7 +88,7 @@ def render(source: PageSource):
     def fetcher(files: tuple[Path, ...]):
         return fetcher_class()(source.allowed_roots, Asker(files, root, source.origin), refusals)
 
-    config = _font_config(source.fonts)
+    config = _font_config(source.fonts or fonts.bundled())
     style_files = [
         path
         for sheet in source.stylesheets
