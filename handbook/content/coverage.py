@@ -95,16 +95,40 @@ def _strings(value: object, location: Location) -> Iterator[tuple[Location, str]
 
 
 def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> list[Problem]:
-    """A problem for every text holding characters that none of ``fonts`` has."""
+    """A problem for every text holding characters that none of ``fonts`` has, and for
+    every text in a right-to-left script."""
     covered = covered_by(tuple(fonts))
     problems = []
     for printed in texts:
-        if covered.issuperset(printed.text):  # most texts: no character to look at
+        if covered.issuperset(printed.text) and printed.text.isascii():  # most texts
             continue
-        missing = [c for c in dict.fromkeys(_printed_characters(printed.text)) if c not in covered]
+        characters = list(dict.fromkeys(_printed_characters(printed.text)))
+        backwards = [c for c in characters if unicodedata.bidirectional(c) in _RIGHT_TO_LEFT]
+        if backwards:
+            problems.append(printed.problem(_backwards_message(backwards), _BACKWARDS_HINT))
+        missing = [c for c in characters if c not in covered and c not in backwards]
         if missing:
             problems.append(printed.problem(_message(missing), _hint(missing)))
     return problems
+
+
+# Right-to-left text is refused: WeasyPrint orders the words of a right-to-left
+# run in a left-to-right line correctly only while no markup (emphasis, a link)
+# splits the run, and a paragraph that starts right to left keeps its
+# punctuation and alignment on the left-to-right side.
+_RIGHT_TO_LEFT = frozenset({"R", "AL"})  # the bidirectional classes of Hebrew, Arabic ...
+_BACKWARDS_HINT = (
+    "the booklet and the cards are laid out left to right only: write this text in a "
+    "left-to-right script, or leave it out"
+)
+
+
+def _backwards_message(backwards: list[str]) -> str:
+    names = " and ".join(dict.fromkeys(scripts.script_name(scripts.script(c)) for c in backwards))
+    return (
+        f"right-to-left text ({names}, from {_named(backwards[0])}) cannot be printed yet: "
+        "its words and punctuation would come out in the wrong order"
+    )
 
 
 def _printed_characters(text: str) -> Iterator[str]:
