@@ -161,13 +161,13 @@ def _hint(missing: list[str]) -> str:
     if not families:
         return (
             "emoji and symbols print only from a font that has them: write a word instead, "
-            "or put such a font (.ttf or .otf, with a licence that allows it) into the "
+            "or put such a font (.ttf, .otf or .ttc, with a licence that allows it) into the "
             "project's fonts/ folder"
         )
     names = " and ".join(dict.fromkeys(families))
     return (
         f"put a font that has them into the project's fonts/ folder, such as {names} "
-        "(.ttf or .otf; the Noto fonts are free under the SIL Open Font License): the fonts "
+        "(.ttf, .otf or .ttc; the Noto fonts are free under the SIL Open Font License): the fonts "
         "there print whatever the others lack. To print all text in it, also set "
         f"'design: {{font_family: {families[0]}}}' in handbook.yaml"
     )
