@@ -97,13 +97,17 @@ def _strings(value: object, location: Location) -> Iterator[tuple[Location, str]
 def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> list[Problem]:
     """A problem for every text holding characters that none of ``fonts`` has, and for
     every text in a right-to-left script."""
-    covered = covered_by(tuple(fonts))
+    texts = list(texts)
+    every_character = set().union(*(printed.text for printed in texts))
+    covered = covered_by(tuple(fonts), set(filter(_needs_glyph, every_character)))
     problems = []
     for printed in texts:
-        if covered.issuperset(printed.text) and printed.text.isascii():  # most texts
-            continue
+        distinct = set(printed.text)
+        unknown = distinct - covered
+        if not any(map(_needs_glyph, unknown)) and not any(map(_right_to_left, distinct)):
+            continue  # most texts
         characters = list(dict.fromkeys(_printed_characters(printed.text)))
-        backwards = [c for c in characters if unicodedata.bidirectional(c) in _RIGHT_TO_LEFT]
+        backwards = [c for c in characters if _right_to_left(c)]
         if backwards:
             problems.append(printed.problem(_backwards_message(backwards), _BACKWARDS_HINT))
         missing = [c for c in characters if c not in covered and c not in backwards]
@@ -123,6 +127,10 @@ _BACKWARDS_HINT = (
 )
 
 
+def _right_to_left(char: str) -> bool:
+    return unicodedata.bidirectional(char) in _RIGHT_TO_LEFT
+
+
 def _backwards_message(backwards: list[str]) -> str:
     names = " and ".join(dict.fromkeys(scripts.script_name(scripts.script(c)) for c in backwards))
     return (
@@ -134,13 +142,13 @@ def _backwards_message(backwards: list[str]) -> str:
 def _printed_characters(text: str) -> Iterator[str]:
     """The characters of a text that need a glyph, composed as far as they can be
     (a letter and a combining accent that no font has print as the accented letter)."""
-    for char in unicodedata.normalize("NFC", text):
-        code = ord(char)
-        if unicodedata.category(char) in _SILENT_CATEGORIES:
-            continue
-        if any(code in selectors for selectors in _VARIATION_SELECTORS):
-            continue
-        yield char
+    return filter(_needs_glyph, unicodedata.normalize("NFC", text))
+
+
+def _needs_glyph(char: str) -> bool:
+    if unicodedata.category(char) in _SILENT_CATEGORIES:
+        return False
+    return not any(ord(char) in selectors for selectors in _VARIATION_SELECTORS)
 
 
 def _message(missing: list[str]) -> str:
@@ -177,12 +185,16 @@ def _suggested(script: str) -> str:
     return _SUGGESTED.get(script, f"Noto Sans {scripts.script_name(script)}")
 
 
-def covered_by(fonts: tuple[Path, ...]) -> frozenset[str]:
-    """Every character at least one of the fonts has a glyph for."""
+def covered_by(fonts: tuple[Path, ...], wanted: set[str]) -> frozenset[str]:
+    """The characters the fonts have glyphs for, as far as needed to tell which of
+    ``wanted`` none has: fonts are read until all are found (most handbooks need
+    one font, and reading a character map is most of the check's time)."""
     covered: set[str] = set()
     for font in fonts:
         status = font.stat()
         covered |= _characters_of(font, status.st_size, status.st_mtime_ns)
+        if covered.issuperset(wanted):
+            break
     return frozenset(covered)
 
 
