@@ -183,51 +183,44 @@ def test_fonts_shadow_by_name_and_hidden_or_outside_fonts_are_not_used(tiny_copy
 
 
 MACHINE_FONT_SCRIPT = """
-import sys
+import os
 from pathlib import Path
+import pymupdf
+import weasyprint
 from handbook import engine
 from handbook.errors import HandbookError
 html = "<html><body><p>{text}</p></body></html>"
-if sys.argv[1] == "weasyprint":  # WeasyPrint as it comes: the machine's fonts
-    import weasyprint
-    pdf = weasyprint.HTML(string=html).write_pdf()
-else:
-    source = engine.PageSource(html, (), "", "test", (Path.cwd(),))
-    try:
-        pdf = engine.to_pdf_bytes(engine.render(source), "test")
-    except HandbookError as error:
-        for problem in error.problems:
-            print(problem.message)
-        raise SystemExit(0)
-import pymupdf
+source = engine.PageSource(html, (), "", "test", (Path.cwd(),))
+try:
+    engine.to_pdf_bytes(engine.render(source), "test")
+except HandbookError as error:
+    for problem in error.problems:
+        print(problem.message)
+os.environ.pop("FONTCONFIG_FILE", None)  # WeasyPrint as it comes: the machine's fonts
+pdf = weasyprint.HTML(string=html).write_pdf()
 print(sorted({{f[3].split("+")[-1] for f in pymupdf.open(stream=pdf)[0].get_fonts()}}))
 """
 
 
 def test_a_font_installed_on_the_machine_is_never_used(tmp_path):
-    """The user's own font folder holds a font with the text; WeasyPrint alone would use
-    it, a render never does."""
+    """The user's own font folder holds a font with the text: a render refuses to print
+    it all the same, where WeasyPrint left alone uses that font."""
     machine = tmp_path / "data" / "fonts"
     machine.mkdir(parents=True)
     shutil.copy(CJK_FONT, machine)
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     env.pop("FONTCONFIG_FILE", None)
-    script = MACHINE_FONT_SCRIPT.format(text=CJK_STEP)
-
-    def run(how: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", script, how],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        return done.stdout.strip()
-
-    assert "Noto-Sans-CJK-SC" in run("weasyprint")
-    refused = run("engine").splitlines()
+    done = subprocess.run(
+        [sys.executable, "-c", MACHINE_FONT_SCRIPT.format(text=CJK_STEP)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    *refused, bare_fonts = done.stdout.strip().splitlines()
     notdef = "rendering problem: .notdef glyph rendered for Unicode string unsupported by fonts"
     assert f'{notdef}: "双" (U+53CC)' in refused
+    assert "Noto-Sans-CJK-SC" in bare_fonts
