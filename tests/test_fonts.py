@@ -224,3 +224,15 @@ def test_a_font_installed_on_the_machine_is_never_used(tmp_path):
     notdef = "rendering problem: .notdef glyph rendered for Unicode string unsupported by fonts"
     assert f'{notdef}: "双" (U+53CC)' in refused
     assert "Noto-Sans-CJK-SC" in bare_fonts
+
+
+def test_a_damaged_font_in_the_project_is_named(tiny_copy):
+    fonts = tiny_copy / "fonts"
+    fonts.mkdir()
+    (fonts / "notes.ttf").write_text("not a font")
+    (fonts / "cut.otf").write_bytes(CJK_FONT.read_bytes()[:2000])  # a download cut short
+    hint = "\n    hint: replace it with a working .ttf, .otf or .ttc file, or remove it"
+    assert problems_of(tiny_copy) == [
+        f"fonts/cut.otf: this file cannot be read as a font{hint}",
+        f"fonts/notes.ttf: this file cannot be read as a font{hint}",
+    ]

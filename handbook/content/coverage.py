@@ -14,8 +14,10 @@ it runs over any handbook, also one whose texts came from elsewhere.
 
 from __future__ import annotations
 
+import struct
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,7 +27,7 @@ from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from pydantic import BaseModel
 
 from handbook.content.load import Location, SourceFile
-from handbook.errors import Problem
+from handbook.errors import Problem, relative_path
 
 # Characters that print no glyph of their own: controls, white space (Pango
 # makes spaces the font lacks), format characters such as the soft hyphen,
@@ -92,6 +94,22 @@ def _strings(value: object, location: Location) -> Iterator[tuple[Location, str]
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from _strings(getattr(value, name), (*location, name))
+
+
+def font_problems(fonts: Iterable[Path], root: Path) -> list[Problem]:
+    """A problem for every font of the project that is no font (fontconfig would skip it,
+    and the text it was meant for would be reported as missing without saying why)."""
+    return [
+        Problem(
+            relative_path(font, root),
+            0,
+            0,
+            "this file cannot be read as a font",
+            "replace it with a working .ttf, .otf or .ttc file, or remove it",
+        )
+        for font in fonts
+        if font.resolve().is_relative_to(root.resolve()) and not _faces_of(font)
+    ]
 
 
 def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> list[Problem]:
@@ -203,10 +221,37 @@ def _characters_of(font: Path, size: int, modified: int) -> frozenset[str]:
     """The characters of a font file (every face of a collection); size and time of
     change are part of the cache key, so a replaced font is read again."""
     try:
-        collection = font.suffix.lower() in (".ttc", ".otc")
-        opened = TTCollection(font, lazy=True) if collection else TTFont(font, lazy=True)
-        with opened:
-            faces = opened.fonts if collection else [opened]
+        with _opened(font) as opened:
+            faces = opened.fonts if isinstance(opened, TTCollection) else [opened]
             return frozenset(chr(code) for face in faces for code in face.getBestCmap() or ())
-    except (TTLibError, OSError, KeyError, AssertionError):
-        return frozenset()  # not a font fontconfig can use either; it prints nothing
+    except _DAMAGED:
+        return frozenset()  # no font: fontconfig skips it too (font_problems says so)
+
+
+def _faces_of(font: Path) -> int:
+    """How many faces with a character map the file has; 0 for a damaged file (one whose
+    tables do not all lie inside it, as in a file cut short)."""
+    try:
+        size = font.stat().st_size
+        with _opened(font) as opened:
+            faces = opened.fonts if isinstance(opened, TTCollection) else [opened]
+            tables = [entry for face in faces for entry in face.reader.tables.values()]
+            if any(entry.offset + entry.length > size for entry in tables):
+                return 0
+            return sum(1 for face in faces if "cmap" in face)
+    except _DAMAGED:
+        return 0
+
+
+@contextmanager
+def _opened(font: Path) -> Iterator[TTFont | TTCollection]:
+    """The font, read lazily: only its table directory until a table is asked for.
+    The file is opened here, so that it is closed also when it is no font."""
+    with font.open("rb") as stream:
+        if font.suffix.lower() in (".ttc", ".otc"):
+            yield TTCollection(stream, lazy=True)
+        else:
+            yield TTFont(stream, lazy=True)
+
+
+_DAMAGED = (TTLibError, OSError, KeyError, AssertionError, struct.error, ValueError)
