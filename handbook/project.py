@@ -23,6 +23,7 @@ THEME_FILE = "theme.yaml"
 DEFAULT_THEME = "default"
 BUILTIN_THEMES = Path(__file__).parent / "themes"
 OUTPUT_DIR = "build"  # where a build writes, inside the project, unless told otherwise
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")  # what a fonts/ folder's fonts may be
 
 
 @cache
@@ -142,6 +143,29 @@ class Project:
                 )
             ]
         )
+
+    def font_files(self) -> tuple[Path, ...]:
+        """Every font the handbook may print with: the project's fonts/, then the theme's,
+        then the bundled ones; a file shadows one of the same name further back.
+
+        These are the only fonts a render sees (:mod:`handbook.engine.fonts`) and the
+        ones the coverage check reads (:mod:`handbook.content.coverage`). Hidden files
+        and links to files outside the folder's owner (the project, the theme, the
+        defaults) are left out, as WeasyPrint may not read them either.
+        """
+        found: dict[str, Path] = {}
+        for folder in self.search_dirs("fonts"):
+            owner = folder.parent.resolve()
+            for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+                name = path.relative_to(folder).as_posix()
+                if (
+                    path.suffix.lower() in FONT_SUFFIXES
+                    and not any(part.startswith(".") for part in name.split("/"))
+                    and path.resolve().is_relative_to(owner)
+                    and path.is_file()
+                ):
+                    found.setdefault(name, path)
+        return tuple(found.values())
 
     def content_files(self) -> list[Path]:
         """Every YAML file under ``content/``, in a stable (sorted) order."""

@@ -55,7 +55,9 @@ a printed booklet and one-page cheat cards.
   It is rebuilt at will, so it is not kept in git.
 
 To change a template, stylesheet or font, put a file of the same name in
-`templates/`, `styles/` or `fonts/`.
+`templates/`, `styles/` or `fonts/`. The bundled fonts print Latin, Greek
+and Cyrillic; for other scripts, put a font that has them into `fonts/`
+(`handbook check` names the characters no font has, and where they are).
 
 ## Commands
 

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from handbook.content import markup
+from handbook.content.coverage import coverage_problems, font_problems, printed_texts
 from handbook.content.labels import catalogue_language, languages
 from handbook.content.load import MAX_FILE_BYTES, Location, SourceFile, read_yaml
 from handbook.content.model import (
@@ -111,6 +112,9 @@ def load_handbook(project: Project) -> Handbook:
         items.sort(key=lambda item: item.order)
     if settings is not None:
         problems.extend(check_references(handbook))
+        fonts = project.font_files()
+        problems.extend(font_problems(fonts, project.root))
+        problems.extend(coverage_problems(printed_texts(handbook), fonts))
     if not problems:  # with problems, what failed may be what was meant to print
         problems.extend(_check_something_to_print(handbook))
     if problems:

@@ -4,6 +4,7 @@
 - ``layout``: how much of its pages a laid-out document uses (``measure``)
 - ``pdf_options``: PDF variants and print-shop CSS, known without WeasyPrint
 - ``resources``: what WeasyPrint may read (the project's URL fetcher, image checks)
+- ``fonts``: the only fonts a render sees (the project's and the bundled ones)
 - ``problems``: WeasyPrint's warnings as located problems
 - ``workarounds``: upstream bugs worked around for the time of a render
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from handbook.engine import workarounds
+from handbook.engine import fonts, workarounds
 from handbook.engine.problems import warnings_are_errors
 from handbook.engine.resources import Asker, Refused, fetcher_class, shown
 from handbook.errors import Problem
@@ -33,20 +33,44 @@ class PageSource:
     # The template the HTML comes from first, then the project's own templates:
     # where a refused reference in the HTML is looked for, to name file and line.
     template_files: tuple[Path, ...] = field(default=())
+    # The only fonts the render may use besides its @font-face rules
+    # (``Project.font_files``); none given: the bundled ones.
+    fonts: tuple[Path, ...] = field(default=())
 
 
 def warm_up() -> None:
-    """Import WeasyPrint now, so that worker processes forked afterwards have it loaded."""
+    """Import WeasyPrint now, so that worker processes forked afterwards have it loaded.
+
+    WeasyPrint loads a font configuration as it is imported: the bundled
+    fonts', so that not even that one scans the machine's fonts.
+    """
+    fonts.confine(fonts.bundled())
     import weasyprint  # noqa: F401
 
 
+def _font_config(font_files: tuple[Path, ...]):
+    """The WeasyPrint font configuration offering only these fonts, as they are now."""
+    stamps = tuple((path, *_stamp(path)) for path in font_files)
+    return _font_config_of(stamps)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        status = path.stat()
+    except OSError:  # gone since the build listed it: fontconfig will not find it either
+        return (0, 0)
+    return (status.st_size, status.st_mtime_ns)
+
+
 @cache
-def _font_config():
+def _font_config_of(stamps: tuple[tuple[Path, int, int], ...]):
     from weasyprint.text.fonts import FontConfiguration
 
-    # Let it go while the interpreter still runs: WeasyPrint's clean-up of a
-    # font configuration fails once Python has begun tearing its modules down.
-    atexit.register(_font_config.cache_clear)
+    if not _font_config_of.cache_info().currsize:
+        # Let it go while the interpreter still runs: WeasyPrint's clean-up of a
+        # font configuration fails once Python has begun tearing its modules down.
+        atexit.register(_font_config_of.cache_clear)
+    fonts.confine(path for path, *_ in stamps)
     return FontConfiguration()
 
 
@@ -64,7 +88,7 @@ def render(source: PageSource):
     def fetcher(files: tuple[Path, ...]):
         return fetcher_class()(source.allowed_roots, Asker(files, root, source.origin), refusals)
 
-    config = _font_config()
+    config = _font_config(source.fonts or fonts.bundled())
     style_files = [
         path
         for sheet in source.stylesheets

@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,12 @@ class Renderer:
             origin=origin,
             allowed_roots=(self.project.root, defaults_root(), BUILTIN_THEMES),
             template_files=(Path(self.env.get_template(template).filename), *own_templates),
+            fonts=self.fonts,
         )
+
+    @cached_property
+    def fonts(self) -> tuple[Path, ...]:
+        return self.project.font_files()
 
     @cache  # noqa: B019 (one renderer per build, and few designs)
     def diagram_style(self, design: Design) -> diagrams.DiagramStyle:
