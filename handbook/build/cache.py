@@ -10,12 +10,13 @@ that everything is rebuilt.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
 
 from handbook.build.output import write_atomic
-from handbook.errors import HandbookError
+from handbook.errors import HandbookError, Notice, Problem
 
 CACHE_FILE = ".handbook-cache.json"
 _FORMAT = 1
@@ -40,6 +41,7 @@ class BuildCache:
         # throughout, and the outputs it made, in order.
         self.sources: str | None = None
         self.order: list[str] = []
+        self.notices: list[Notice] = []  # what that build noted (a translation's gaps)
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -53,6 +55,7 @@ class BuildCache:
             sources, order = stored.get("sources"), stored.get("order")
             if isinstance(sources, str) and isinstance(order, list):
                 self.sources, self.order = sources, [str(name) for name in order]
+                self.notices = _notices(stored.get("notices"))
 
     def is_fresh(self, name: str, key: str, files: tuple[str, ...] = ()) -> bool:
         """Whether ``name`` (and the ``files`` made with it) exist, unchanged, from ``key``."""
@@ -95,11 +98,14 @@ class BuildCache:
                     removed.append(target)
         return removed
 
-    def remember_clean_build(self, sources: str, names: list[str]) -> None:
+    def remember_clean_build(
+        self, sources: str, names: list[str], notices: list[Notice] | None = None
+    ) -> None:
         """After a build where every output succeeded: forget (and delete) outputs the
-        project no longer makes, and remember the sources' stamp and the outputs in order."""
+        project no longer makes, and remember the sources' stamp, the outputs in order
+        and the build's notices."""
         self.prune(set(names))
-        self.sources, self.order = sources, names
+        self.sources, self.order, self.notices = sources, names, list(notices or [])
 
     def save(self) -> None:
         """Write the record; if that fails, the next build only renders everything again."""
@@ -108,6 +114,7 @@ class BuildCache:
             "outputs": self.entries,
             "sources": self.sources,
             "order": self.order,
+            "notices": [[n.kind, *dataclasses.astuple(n.problem)] for n in self.notices],
         }
         with contextlib.suppress(HandbookError):  # the outputs' own errors say why
             write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())
@@ -121,6 +128,20 @@ class BuildCache:
         except OSError:
             return None
         return [stat.st_size, stat.st_mtime_ns]
+
+
+def _notices(stored: object) -> list[Notice]:
+    """The notices a record keeps; any it cannot read are left out."""
+    if not isinstance(stored, list):
+        return []
+    shapes = (str, str, int, int, str, str)
+    return [
+        Notice(row[0], Problem(*row[1:]))
+        for row in stored
+        if isinstance(row, list)
+        and len(row) == len(shapes)
+        and all(isinstance(v, t) for v, t in zip(row, shapes, strict=True))
+    ]
 
 
 def _well_formed(entry: object) -> bool:
