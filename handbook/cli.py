@@ -496,7 +496,7 @@ def _check_new_language(language: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default="schema",
     show_default=True,
-    help="Folder for content.schema.json and settings.schema.json.",
+    help="Folder for the schemas of content files, handbook.yaml and translation files.",
 )
 @reports_problems
 def schema(out_dir: Path) -> None:

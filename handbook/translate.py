@@ -21,6 +21,12 @@ import yaml
 from handbook.build.output import write_atomic
 from handbook.content import translations
 from handbook.content.load import Location, read_yaml
+from handbook.content.schema import (
+    SCHEMA_DIR,
+    TRANSLATED_SETTINGS_SCHEMA,
+    TRANSLATION_SCHEMA,
+    modeline,
+)
 from handbook.content.validate import Handbook, load_handbook
 from handbook.errors import HandbookError, Problem, did_you_mean
 from handbook.project import SETTINGS_FILE, TRANSLATIONS_DIR, Project, open_project
@@ -50,7 +56,7 @@ def add_missing(project_dir: Path, language: str) -> list[Written]:
             planned.setdefault(target, []).append((item.id, item))
     written = []
     for target, items in planned.items():
-        _append(target, [_skeleton(item_id, item) for item_id, item in items])
+        _append(project, target, [_skeleton(item_id, item) for item_id, item in items])
         written.append(Written(target, tuple(item_id or SETTINGS_FILE for item_id, _ in items)))
     return written
 
@@ -186,8 +192,9 @@ _Dumper.add_representer(str, _represent_text)
 
 
 def _hashes_line(hashes: dict[str, str]) -> str:
-    """``translated_from`` as one line (names and hex digits need no quotes)."""
-    pairs = ", ".join(f"{name}: {value}" for name, value in hashes.items())
+    """``translated_from`` as one line; the hashes quoted, so that no YAML tool reads
+    one of only digits as a number."""
+    pairs = ", ".join(f'{name}: "{value}"' for name, value in hashes.items())
     return f"translated_from: {{{pairs}}}"
 
 
@@ -219,9 +226,18 @@ def _without_empty(value: Any) -> Any:
     return value
 
 
-def _append(target: Path, entries: list[str]) -> None:
+def _append(project: Project, target: Path, entries: list[str]) -> None:
+    """Add entries at the end of a file; a new file points editors at the schema, if the
+    project has one (``init`` writes them)."""
     old = target.read_text(encoding="utf-8-sig") if target.is_file() else ""
     separator = "" if not old else ("\n" if old.endswith("\n") else "\n\n")
+    schema = (
+        project.root
+        / SCHEMA_DIR
+        / (TRANSLATED_SETTINGS_SCHEMA if target.name == SETTINGS_FILE else TRANSLATION_SCHEMA)
+    )
+    if not old and schema.is_file():
+        old = modeline(target, schema)
     write_atomic(target, (old + separator + "\n".join(entries)).encode())
 
 

@@ -224,7 +224,7 @@ def test_translate_starts_a_language_and_marks_entries_current(tiny_copy):
         "then run 'handbook check'\n"
     )
     skeleton = (tiny_copy / "translations/de/gliding.yaml").read_text(encoding="utf-8")
-    assert skeleton.startswith("gliding:\n  translated_from: {name: ")
+    assert skeleton.startswith('gliding:\n  translated_from: {name: "')
     assert "    - Rest both hands flat.\n" in skeleton
     found = notices(tiny_copy)
     assert len(found) == 8
@@ -262,3 +262,16 @@ def test_check_lists_the_notices_and_strict_fails_on_them(german_built):
     strict = CliRunner().invoke(cli, [*command, "--strict"])
     assert strict.exit_code == 1
     assert "1 translation notice found (--strict)." in strict.output
+
+
+@pytest.mark.slow
+def test_the_german_edition_of_the_default_handbook_is_complete_and_all_german(default_build):
+    out, report = default_build
+    assert report.notices == {"de": []}
+    source_cards = sorted(p.name for p in (out / "cards").glob("*.pdf"))
+    assert sorted(p.name for p in (out / "de/cards").glob("*.pdf")) == source_cards
+    booklet = pdf_text(out / "de/handbook.pdf")
+    for german in ("Rückenmassage zu Hause", "Keine medizinische Beratung", "Sicherheit zuerst"):
+        assert german in booklet
+    for english in ("Before you begin", "Not medical advice", "Kneading", "Lower back"):
+        assert english not in booklet
