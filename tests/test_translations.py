@@ -275,3 +275,32 @@ def test_the_german_edition_of_the_default_handbook_is_complete_and_all_german(d
         assert german in booklet
     for english in ("Before you begin", "Not medical advice", "Kneading", "Lower back"):
         assert english not in booklet
+
+
+def test_sections_that_no_longer_pair_with_the_source_print_in_the_source_language(tiny_copy):
+    folder = add_german(tiny_copy)
+    intro = folder / "intro.yaml"
+    intro.write_text(
+        intro.read_text(encoding="utf-8") + "    - title: Noch ein Abschnitt\n", encoding="utf-8"
+    )
+    assert notices(tiny_copy) == [
+        "translations/de/intro.yaml:5:5: 2 sections here, but the source has 1; the sections "
+        "print in en\n"
+        "    hint: give one entry for each of the source's sections, in the same order"
+    ]
+    [translation] = check_project(tiny_copy).translations
+    [chapter] = translation.handbook.chapters
+    assert (chapter.title, chapter.sections[0].title) == ("Einleitung", "Before you start")
+
+
+def test_two_entries_for_one_id_are_a_problem(tiny_copy):
+    folder = add_german(tiny_copy)
+    zones = folder / "zones.yaml"
+    zones.write_text(
+        zones.read_text(encoding="utf-8") + "\ngliding:\n  name: Gleiten\n", encoding="utf-8"
+    )
+    assert problems_of(tiny_copy) == [
+        "translations/de/zones.yaml:9:1: a second entry for 'gliding' "
+        "(the first is in translations/de/gliding.yaml:1)\n"
+        "    hint: keep one of them"
+    ]

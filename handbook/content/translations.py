@@ -4,7 +4,7 @@ A project's translations live in ``translations/<language>/``. Every YAML file
 there (any folder layout) maps item ids to their translated texts::
 
     kneading:
-      translated_from: {name: 3f1a09c2, steps: 8d2e71b0}
+      translated_from: {name: "3f1a09c2", steps: "8d2e71b0"}
       name: Kneten
       steps:
         - Fasse eine große Falte ...
@@ -159,7 +159,7 @@ ENTRY_MODELS: dict[str, type[Entry]] = {
 }
 # Lists whose entries pair with the source's own (a section's tone, a step's
 # item and time) and so must have as many entries as the source's.
-PAIRED_LISTS = {"sections", "steps"}
+PAIRED_LISTS = {("chapter", "sections"), ("routine", "steps")}
 
 
 def text_fields(kind: str) -> tuple[str, ...]:
@@ -244,11 +244,6 @@ class _Found:
         return self.file.problem((*self.location, *sub), message, hint, at_key=at_key)
 
 
-def languages(project: Project) -> list[str]:
-    """The languages the project has translations for (its folders in translations/)."""
-    return project.translation_languages()
-
-
 def language_dir(project: Project, language: str) -> Path:
     return project.root / TRANSLATIONS_DIR / language
 
@@ -262,11 +257,11 @@ def translation_files(project: Project, language: str) -> list[Path]:
 
 def translate(project: Project, handbook: Handbook, language: str) -> Translation:
     """The handbook in ``language``; raises HandbookError for problems in its files."""
-    problems = _check_language_name(project, handbook, language)
+    problems = _check_language_name(handbook, language)
     entries, settings_entry, unknown = _read_entries(project, handbook, language, problems)
     if problems:
         raise HandbookError(problems)
-    translator = _Translator(handbook, language, project)
+    translator = _Translator(handbook, language)
     result = translator.apply(entries, settings_entry)
     result.notices += unknown
     problems += [
@@ -279,7 +274,7 @@ def translate(project: Project, handbook: Handbook, language: str) -> Translatio
     return result
 
 
-def _check_language_name(project: Project, handbook: Handbook, language: str) -> list[Problem]:
+def _check_language_name(handbook: Handbook, language: str) -> list[Problem]:
     shown = f"{TRANSLATIONS_DIR}/{language}"
     try:
         TypeAdapter(LanguageTag).validate_python(language)
@@ -335,12 +330,13 @@ def _read_entries(project, handbook, language, problems):
             continue
         for item_id in file.data:
             if item_id in entries:
-                line = entries[item_id].problem((), "").line
+                first = entries[item_id]
+                line, _ = first.file.locate(first.location, at_key=True)
                 problems.append(
                     file.problem(
                         (item_id,),
                         f"a second entry for '{item_id}' "
-                        f"(the first is in {entries[item_id].file.path}:{line})",
+                        f"(the first is in {first.file.path}:{line})",
                         "keep one of them",
                         at_key=True,
                     )
@@ -403,7 +399,6 @@ def _relative(positions: dict, location: Location) -> dict:
 class _Translator:
     handbook: Handbook
     language: str
-    project: Project
     notices: list[Notice] = field(default_factory=list)
 
     def apply(self, entries: dict[str, _Found], settings_entry: _Found | None) -> Translation:
@@ -483,7 +478,7 @@ class _Translator:
         """The field's new value, built on the source's where its entries carry structure."""
         if kind == "settings" and name == "scale":
             return item.scale.model_copy(update={"label": value.label})
-        if name not in PAIRED_LISTS or kind == "technique":
+        if (kind, name) not in PAIRED_LISTS:
             return value
         originals = getattr(item, name)
         if len(value) != len(originals):
@@ -517,18 +512,15 @@ class _Translator:
                 ),
             )
         elif entry.translated_from != current:
-            changed = sorted(set(current) ^ set(entry.translated_from))
-            changed += [
-                name
-                for name in sorted(set(current) & set(entry.translated_from))
-                if current[name] != entry.translated_from[name]
-            ]
+            recorded = entry.translated_from
+            fields = sorted({*current, *recorded})
+            changed = [name for name in fields if current.get(name) != recorded.get(name)]
             self._note(
                 STALE,
                 found.problem(
                     (),
                     f"'{item_id}' changed in the source after it was translated: "
-                    f"{', '.join(sorted(changed))}",
+                    f"{', '.join(changed)}",
                     f"revise the translation, then run '{mark}'",
                     at_key=True,
                 ),
