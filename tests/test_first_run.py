@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import handbook.build
 from handbook import scaffold
+from handbook.build import BuildReport
 from handbook.cli import cli
 from tests.conftest import REPO
 from tests.test_exit_codes import press_ctrl_c
@@ -96,8 +97,9 @@ def test_init_works_from_an_installed_wheel(installed: Path, tmp_path: Path):
     assert (tmp_path / "project/content/techniques/stroking.yaml").is_file()
 
 
-def no_build(*args, **kwargs) -> None:
+def no_build(*args, **kwargs) -> BuildReport:
     """Stands in for the first build where a test is about the files init writes."""
+    return BuildReport()
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
