@@ -304,3 +304,16 @@ def test_two_entries_for_one_id_are_a_problem(tiny_copy):
         "(the first is in translations/de/gliding.yaml:1)\n"
         "    hint: keep one of them"
     ]
+
+
+def test_a_removed_translation_takes_its_outputs_along_and_nothing_else(german_built):
+    project, out = german_built
+    # A folder that is not that language's outputs (copied here under another name) stays.
+    shutil.copytree(out / "de", out / "fr")
+    shutil.rmtree(project / "translations/de")
+    report = build(project, BuildOptions(out_dir=out))
+    assert {o.status for o in report.outputs} == {UP_TO_DATE}
+    assert report.notices == {}
+    assert not (out / "de").exists()
+    assert (out / "fr/handbook.pdf").is_file()
+    assert (out / "handbook.pdf").is_file() and (out / "cards/gliding.pdf").is_file()

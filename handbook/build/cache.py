@@ -19,6 +19,7 @@ from handbook.build.output import write_atomic
 from handbook.errors import HandbookError, Notice, Problem
 
 CACHE_FILE = ".handbook-cache.json"
+PAGE_MAP = ".handbook-pages.json"  # the booklet page of every anchor, for cards that cite it
 _FORMAT = 1
 
 
@@ -42,11 +43,14 @@ class BuildCache:
         self.sources: str | None = None
         self.order: list[str] = []
         self.notices: list[Notice] = []  # what that build noted (a translation's gaps)
+        self.language: str | None = None  # set in a translation's folder: its language
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
         if isinstance(stored, dict) and stored.get("format") == _FORMAT:
+            language = stored.get("language")
+            self.language = language if isinstance(language, str) else None
             outputs = stored.get("outputs")
             if isinstance(outputs, dict):
                 self.entries = {
@@ -98,6 +102,19 @@ class BuildCache:
                     removed.append(target)
         return removed
 
+    def forget_everything(self) -> list[Path]:
+        """Delete every output this record lists, the record itself and the folders
+        left empty: for a translation the project no longer has."""
+        removed = self.prune(set())
+        for name in (CACHE_FILE, PAGE_MAP):
+            (self.out_dir / name).unlink(missing_ok=True)
+        for folder in sorted(self.out_dir.rglob("*"), key=lambda p: -len(p.parts)):
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                folder.rmdir()
+        with contextlib.suppress(OSError):  # not empty: something of the user's is there
+            self.out_dir.rmdir()
+        return removed
+
     def remember_clean_build(
         self, sources: str, names: list[str], notices: list[Notice] | None = None
     ) -> None:
@@ -115,6 +132,7 @@ class BuildCache:
             "sources": self.sources,
             "order": self.order,
             "notices": [[n.kind, *dataclasses.astuple(n.problem)] for n in self.notices],
+            "language": self.language,
         }
         with contextlib.suppress(HandbookError):  # the outputs' own errors say why
             write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook import engine
-from handbook.build.cache import BuildCache
+from handbook.build.cache import CACHE_FILE, BuildCache
 from handbook.build.inputs import source_stamp, translation_stamp
 from handbook.build.output import build_lock
 from handbook.build.report import (
@@ -188,6 +188,8 @@ class _Build:
 
     def run(self) -> BuildReport:
         editions = self._editions()
+        if self.options.language is None:
+            self._forget_removed_translations()
         stale = [edition for edition in editions if not self._nothing_changed(edition)]
         if stale:
             with _workers(self.options) as pool:
@@ -220,8 +222,24 @@ class _Build:
             if wanted in (None, language):
                 out_dir = self.out_dir / language
                 stamp = translation_stamp(self.project, language, sources)
-                editions.append(_Edition(language, out_dir, stamp, BuildCache(out_dir)))
+                cache = BuildCache(out_dir)
+                cache.language = language
+                editions.append(_Edition(language, out_dir, stamp, cache))
         return editions
+
+    def _forget_removed_translations(self) -> None:
+        """Delete the outputs of translations the project no longer has.
+
+        Only a folder whose own record says it holds that language's outputs
+        is touched, and only the files that record lists.
+        """
+        current = set(self.project.translation_languages())
+        for folder in sorted(p for p in self.out_dir.iterdir() if p.is_dir()):
+            if folder.name in current or not (folder / CACHE_FILE).is_file():
+                continue
+            cache = BuildCache(folder)
+            if cache.language == folder.name:
+                cache.forget_everything()
 
     def _nothing_changed(self, edition: _Edition) -> bool:
         """Settle every output as up to date if no source changed since a clean build."""
