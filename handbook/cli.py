@@ -123,6 +123,12 @@ def build_options(command):
             type=click.Choice(PDF_VARIANTS),
             help="Write the booklet as PDF/A (archiving) or PDF/UA (accessibility).",
         ),
+        click.option(
+            "--language",
+            metavar="TAG",
+            help="Build only this language: the source's, or one in translations/ "
+            "[default: every language].",
+        ),
         click.option("--force", is_flag=True, help="Render every output, even unchanged ones."),
         click.option("--quiet", "-q", is_flag=True, help="Print only problems."),
         click.option(
@@ -331,10 +337,59 @@ def _run_build(project_dir: Path, options, progress: Progress) -> None:
     from handbook.build import build as run_build
 
     try:
-        notices = run_build(project_dir, options, progress.output).notices
-        _print_notices(notices, progress.output_format, project_dir)
+        report = run_build(project_dir, options, progress.output)
     finally:
         progress.summary()
+    _print_notices(report.notices, progress.output_format, project_dir)
+    for language, notices in report.translation_notices.items():
+        _print_translation_notices(
+            language, notices, progress.output_format, project_dir, listed=progress.verbose
+        )
+
+
+# How a build and check sum up a translation's notices, by their kind.
+NOTICE_WORDS = {
+    "missing": "not translated",
+    "stale": "out of date",
+    "untranslated": "still in the source language",
+    "partial": "incomplete",
+    "unknown": "for no source item",
+}
+
+
+def _print_translation_notices(
+    language: str, notices, output_format: str, root: Path, *, listed: bool
+) -> None:
+    """A translation's notices: each where it is (if ``listed``), then a line of counts;
+    as JSON, each notice."""
+    if output_format == "json":
+        for notice in notices:
+            fields = _problem_fields(notice.problem, root)
+            _echo_json({"type": "notice", "language": language, "kind": notice.kind, **fields})
+        return
+    if listed:
+        for notice in notices:
+            click.echo(notice.problem.format(), err=True)
+    if not notices:
+        return
+    counts = {kind: sum(n.kind == kind for n in notices) for kind in NOTICE_WORDS}
+    summary = ", ".join(f"{count} {NOTICE_WORDS[kind]}" for kind, count in counts.items() if count)
+    where = "" if listed else "; 'handbook check' says where"
+    click.echo(f"{language}: {counted(len(notices), 'translation notice')} ({summary}){where}")
+
+
+def _check_language(project_dir: Path, language: str | None) -> None:
+    """``--language`` must name the source's language or a translation's: else a usage error."""
+    from handbook.build import languages
+
+    if language is None:
+        return
+    available = languages(project_dir)
+    if language not in available:
+        raise click.BadParameter(
+            f"no language '{language}' in this project; the languages are: " + ", ".join(available),
+            param_hint="'--language'",
+        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -355,7 +410,9 @@ def build(project_dir: Path, quiet: bool, verbose: bool, output_format: str, **o
     double-sided (flip on the short edge), fold the stack in the middle and
     staple it. Only outputs whose inputs changed since the last build are
     rendered.
+    A translation in translations/LANG/ is built into build/LANG/.
     """
+    _check_language(project_dir, options["language"])
     _run_build(project_dir, _options(**options), _progress(output_format, quiet, verbose))
 
 
@@ -456,23 +513,43 @@ Next steps:
     show_default=True,
     help="Lay out every card to find cards too long for one page (takes a moment).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 1) when a translation lacks a text or has one out of date.",
+)
 @limit_options
 @format_option
 @reports_problems
 def check(
-    project_dir: Path, card_size: str | None, cards: bool, output_format: str, **limits
+    project_dir: Path,
+    card_size: str | None,
+    cards: bool,
+    strict: bool,
+    output_format: str,
+    **limits,
 ) -> None:
-    """Validate the whole project and print every problem; writes nothing."""
-    from handbook.build import check as run_check
-    from handbook.build import check_cards
+    """Validate the whole project and print every problem; writes nothing.
 
-    fits = []
+    Also lists, for each translation, the items it lacks, the entries whose
+    source changed after they were translated, and entries for no source item.
+    """
+    from handbook.build import check_cards, check_project
+
     if cards:
         report = check_cards(project_dir, _options(card_size=card_size, **limits))
-        handbook, fits = report.handbook, report.cards
     else:
-        handbook = run_check(project_dir)
+        report = check_project(project_dir)
+    handbook, fits = report.handbook, report.cards
     _print_notices(handbook.notices, output_format, project_dir)
+    for translation in report.translations:
+        _print_translation_notices(
+            translation.language, translation.notices, output_format, project_dir, listed=True
+        )
+    noticed = sum(len(translation.notices) for translation in report.translations)
+    if strict and noticed:
+        click.echo(f"{counted(noticed, 'translation notice')} found (--strict).", err=True)
+        sys.exit(1)
     if output_format == "json":
         kinds = {"chapters": handbook.chapters, "techniques": handbook.techniques}
         kinds |= {"routines": handbook.routines, "safety_topics": handbook.safety}
@@ -491,7 +568,68 @@ def check(
         counts += f"; {counted(len(fits), 'card')} fit one page"
         if shrunk:
             counts += f", text shrunk on {', '.join(shrunk)}"
+    current = [t.language for t in report.translations if not t.notices]
+    if current:
+        counts += f"; translations complete and up to date: {', '.join(current)}"
     click.echo(f"ok: {counts}")
+
+
+@cli.command()
+@click.argument("language")
+@project_option
+@click.option(
+    "--mark-current",
+    "mark",
+    metavar="ID",
+    multiple=True,
+    help="Record that the entry for ID (or 'handbook.yaml') is translated from the source "
+    "as it is now; repeat for several.",
+)
+@reports_problems
+def translate(language: str, project_dir: Path, mark: tuple[str, ...]) -> None:
+    """Start or complete the translation into LANGUAGE (a tag such as de or pt-BR).
+
+    Adds to translations/LANGUAGE/ an entry for every source text it lacks,
+    holding the source text to write over. After revising an entry whose
+    source changed, mark it current with --mark-current ID.
+    """
+    from handbook.translate import add_missing, mark_current
+
+    _check_new_language(language)
+    if mark:
+        for item_id in mark:
+            where, changed = mark_current(project_dir, language, item_id)
+            state = "marked up to date with the source" if changed else "already up to date"
+            click.echo(f"{where.path}:{where.line}: {where.message} {state}")
+        return
+    written = add_missing(project_dir, language)
+    for entry in written:
+        click.echo(f"wrote {_shown(entry.path)}: {', '.join(entry.ids)}")
+    total = sum(len(entry.ids) for entry in written)
+    if not total:
+        click.echo(f"{language}: every source text has an entry; nothing to add")
+        return
+    click.echo(
+        f"{language}: {total} {'entry' if total == 1 else 'entries'} to translate; "
+        "write over the source text in each, then run 'handbook check'"
+    )
+
+
+def _check_new_language(language: str) -> None:
+    """A language tag such as de or pt-BR: anything else is a usage error."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from handbook.content.model import LanguageTag
+    from handbook.content.translations import RESERVED_NAMES
+
+    try:
+        TypeAdapter(LanguageTag).validate_python(language)
+    except ValidationError:
+        raise click.BadParameter(
+            f"'{language}' is not a language tag such as de or pt-BR", param_hint="'LANGUAGE'"
+        ) from None
+    if language in RESERVED_NAMES:
+        raise click.BadParameter(f"'{language}' names an output folder", param_hint="'LANGUAGE'")
 
 
 @cli.command()
@@ -501,7 +639,7 @@ def check(
     type=click.Path(file_okay=False, path_type=Path),
     default="schema",
     show_default=True,
-    help="Folder for content.schema.json and settings.schema.json.",
+    help="Folder for the schemas of content files, handbook.yaml and translation files.",
 )
 @reports_problems
 def schema(out_dir: Path) -> None:

@@ -31,6 +31,15 @@ class Problem:
         return text
 
 
+@dataclass(frozen=True, order=True)
+class Notice:
+    """Something worth knowing about a project, located like a problem, never a failure:
+    a text a translation lacks, say (``kind`` says which sort of notice it is)."""
+
+    kind: str
+    problem: Problem
+
+
 def _one_line(text: str) -> str:
     """Show line breaks and other control characters a user typed as escapes."""
     if text.isprintable():

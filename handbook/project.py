@@ -21,9 +21,11 @@ from handbook.errors import HandbookError, Problem
 SETTINGS_FILE = "handbook.yaml"
 THEME_FILE = "theme.yaml"
 DEFAULT_THEME = "default"
+DEFAULT_LANGUAGE = "en"
 BUILTIN_THEMES = Path(__file__).parent / "themes"
 OUTPUT_DIR = "build"  # where a build writes, inside the project, unless told otherwise
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")  # what a fonts/ folder's fonts may be
+TRANSLATIONS_DIR = "translations"  # a folder per language, named by its tag
 
 
 @cache
@@ -110,6 +112,18 @@ class Project:
         chosen = data.get("theme") if isinstance(data, dict) else None
         return chosen if isinstance(chosen, str) else DEFAULT_THEME
 
+    @cached_property
+    def source_language(self) -> str:
+        """The language ``handbook.yaml`` names, read on its own like :attr:`theme`."""
+        from handbook.content.load import read_yaml
+
+        try:
+            data = read_yaml(self.settings_file, self.root).data
+        except HandbookError:
+            return DEFAULT_LANGUAGE
+        chosen = data.get("language") if isinstance(data, dict) else None
+        return chosen if isinstance(chosen, str) else DEFAULT_LANGUAGE
+
     def settings_files(self) -> list[Path]:
         """The files that set how the handbook looks: handbook.yaml and the theme.yaml
         files of its theme and of the default theme that it changes."""
@@ -166,6 +180,13 @@ class Project:
                 ):
                     found.setdefault(name, path)
         return tuple(found.values())
+
+    def translation_languages(self) -> list[str]:
+        """The languages in ``translations/``: a folder each (checked when it is read)."""
+        folder = self.root / TRANSLATIONS_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def content_files(self) -> list[Path]:
         """Every YAML file under ``content/``, in a stable (sorted) order."""

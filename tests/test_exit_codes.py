@@ -56,7 +56,7 @@ def test_a_bleed_without_a_valid_unit_is_a_usage_error_before_any_work(tmp_path,
     [
         ("build", ["build", "--project", str(TINY)]),
         ("check_cards", ["check", "--project", str(TINY)]),
-        ("check", ["check", "--no-cards", "--project", str(TINY)]),
+        ("check_project", ["check", "--no-cards", "--project", str(TINY)]),
     ],
 )
 def test_ctrl_c_exits_130_with_one_line(monkeypatch, where, command):

@@ -11,7 +11,12 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from handbook.cli import cli
-from handbook.content.schema import content_schema, settings_schema
+from handbook.content.schema import (
+    content_schema,
+    settings_schema,
+    translated_settings_schema,
+    translation_schema,
+)
 from handbook.project import defaults_root, examples_root
 from handbook.scaffold import SKELETON
 
@@ -43,6 +48,23 @@ def test_every_default_skeleton_and_example_file_is_valid(path, content_validato
         Draft202012Validator(settings_schema()).validate(as_editor_sees(path))
     else:
         content_validator.validate(as_editor_sees(path))
+
+
+def translation_files() -> list[Path]:
+    return sorted((defaults_root() / "translations").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", translation_files(), ids=lambda p: p.name)
+def test_every_file_of_the_german_edition_is_valid(path):
+    schema = translated_settings_schema() if path.name == "handbook.yaml" else translation_schema()
+    Draft202012Validator.check_schema(schema)
+    Draft202012Validator(schema).validate(as_editor_sees(path))
+
+
+def test_the_translation_schema_flags_a_misspelt_field():
+    data = {"kneading": {"name": "Kneten", "stepz": ["Greif eine Falte."]}}
+    errors = list(Draft202012Validator(translation_schema()).iter_errors(data))
+    assert errors, "a misspelt field must not pass"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,15 @@
 The library API that the command line and the tests call.
 """
 
-from handbook.build.pipeline import BuildOptions, CheckReport, build, check, check_cards
+from handbook.build.pipeline import (
+    BuildOptions,
+    CheckReport,
+    build,
+    check,
+    check_cards,
+    check_project,
+    languages,
+)
 from handbook.build.report import (
     FAILED,
     NOT_REBUILT,
@@ -27,4 +35,6 @@ __all__ = [
     "build",
     "check",
     "check_cards",
+    "check_project",
+    "languages",
 ]

@@ -10,14 +10,16 @@ that everything is rebuilt.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
 
 from handbook.build.output import write_atomic
-from handbook.errors import HandbookError
+from handbook.errors import HandbookError, Notice, Problem
 
 CACHE_FILE = ".handbook-cache.json"
+PAGE_MAP = ".handbook-pages.json"  # the booklet page of every anchor, for cards that cite it
 _FORMAT = 1
 
 
@@ -40,11 +42,15 @@ class BuildCache:
         # throughout, and the outputs it made, in order.
         self.sources: str | None = None
         self.order: list[str] = []
+        self.notices: list[Notice] = []  # what that build noted (a translation's gaps)
+        self.language: str | None = None  # set in a translation's folder: its language
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
         if isinstance(stored, dict) and stored.get("format") == _FORMAT:
+            language = stored.get("language")
+            self.language = language if isinstance(language, str) else None
             outputs = stored.get("outputs")
             if isinstance(outputs, dict):
                 self.entries = {
@@ -53,6 +59,7 @@ class BuildCache:
             sources, order = stored.get("sources"), stored.get("order")
             if isinstance(sources, str) and isinstance(order, list):
                 self.sources, self.order = sources, [str(name) for name in order]
+                self.notices = _notices(stored.get("notices"))
 
     def is_fresh(self, name: str, key: str, files: tuple[str, ...] = ()) -> bool:
         """Whether ``name`` (and the ``files`` made with it) exist, unchanged, from ``key``."""
@@ -95,11 +102,27 @@ class BuildCache:
                     removed.append(target)
         return removed
 
-    def remember_clean_build(self, sources: str, names: list[str]) -> None:
+    def forget_everything(self) -> list[Path]:
+        """Delete every output this record lists, the record itself and the folders
+        left empty: for a translation the project no longer has."""
+        removed = self.prune(set())
+        for name in (CACHE_FILE, PAGE_MAP):
+            (self.out_dir / name).unlink(missing_ok=True)
+        for folder in sorted(self.out_dir.rglob("*"), key=lambda p: -len(p.parts)):
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                folder.rmdir()
+        with contextlib.suppress(OSError):  # not empty: something of the user's is there
+            self.out_dir.rmdir()
+        return removed
+
+    def remember_clean_build(
+        self, sources: str, names: list[str], notices: list[Notice] | None = None
+    ) -> None:
         """After a build where every output succeeded: forget (and delete) outputs the
-        project no longer makes, and remember the sources' stamp and the outputs in order."""
+        project no longer makes, and remember the sources' stamp, the outputs in order
+        and the build's notices."""
         self.prune(set(names))
-        self.sources, self.order = sources, names
+        self.sources, self.order, self.notices = sources, names, list(notices or [])
 
     def save(self) -> None:
         """Write the record; if that fails, the next build only renders everything again."""
@@ -108,6 +131,8 @@ class BuildCache:
             "outputs": self.entries,
             "sources": self.sources,
             "order": self.order,
+            "notices": [[n.kind, *dataclasses.astuple(n.problem)] for n in self.notices],
+            "language": self.language,
         }
         with contextlib.suppress(HandbookError):  # the outputs' own errors say why
             write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())
@@ -121,6 +146,20 @@ class BuildCache:
         except OSError:
             return None
         return [stat.st_size, stat.st_mtime_ns]
+
+
+def _notices(stored: object) -> list[Notice]:
+    """The notices a record keeps; any it cannot read are left out."""
+    if not isinstance(stored, list):
+        return []
+    shapes = (str, str, int, int, str, str)
+    return [
+        Notice(row[0], Problem(*row[1:]))
+        for row in stored
+        if isinstance(row, list)
+        and len(row) == len(shapes)
+        and all(isinstance(v, t) for v, t in zip(row, shapes, strict=True))
+    ]
 
 
 def _well_formed(entry: object) -> bool:

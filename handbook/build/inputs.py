@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from handbook import __version__
 from handbook.build.cache import digest
-from handbook.project import Project
+from handbook.project import TRANSLATIONS_DIR, Project
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -40,9 +40,21 @@ def source_stamp(project: Project, options: BuildOptions) -> str:
     files = project.settings_files()
     for folder in folders:
         files += sorted(p for p in folder.rglob("*") if p.is_file())
-    settings = dataclasses.replace(options, out_dir=None, force=False, jobs=None, limits=None)
+    settings = dataclasses.replace(
+        options, out_dir=None, force=False, jobs=None, limits=None, language=None
+    )
     parts = [tool_version(), repr(settings), os.environ.get("SOURCE_DATE_EPOCH", "")]
     for path in files:
+        stat = path.stat()
+        parts.append(f"{path} {stat.st_size} {stat.st_mtime_ns}")
+    return digest(*parts)
+
+
+def translation_stamp(project: Project, language: str, sources: str) -> str:
+    """:func:`source_stamp` for a translation: the source's stamp and its own files'."""
+    folder = project.root / TRANSLATIONS_DIR / language
+    parts = [sources, language]
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         stat = path.stat()
         parts.append(f"{path} {stat.st_size} {stat.st_mtime_ns}")
     return digest(*parts)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook import engine
+from handbook.build.cache import PAGE_MAP
 from handbook.build.output import write_atomic
 from handbook.build.report import Made
 from handbook.errors import HandbookError
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from handbook.press.sheets import SheetLayout
 
 BLEED_DIR = ".bleed"  # each card with its bleed, for card-sheets.pdf
-PAGE_MAP = ".handbook-pages.json"  # the booklet page of every anchor, for cards that cite it
 PREVIEW_DPI = 150
 
 

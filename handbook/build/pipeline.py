@@ -9,6 +9,7 @@ fails does not stop the others.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook import engine
-from handbook.build.cache import BuildCache
-from handbook.build.inputs import source_stamp
+from handbook.build.cache import CACHE_FILE, BuildCache
+from handbook.build.inputs import source_stamp, translation_stamp
 from handbook.build.output import build_lock
 from handbook.build.report import (
     FAILED,
@@ -28,14 +29,15 @@ from handbook.build.report import (
     OutputResult,
 )
 from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
-from handbook.errors import HandbookError
+from handbook.errors import HandbookError, Notice, Problem
 from handbook.press.format import Format, resolve_format
-from handbook.project import OUTPUT_DIR, Project, open_project
+from handbook.project import OUTPUT_DIR, TRANSLATIONS_DIR, Project, open_project
 
 # Loading, validating and templating (pydantic, Jinja) are imported when a
 # build needs them, so a build with nothing to do finishes in a blink.
 if TYPE_CHECKING:
     from handbook.build.jobs import Job
+    from handbook.content.translations import Translation
     from handbook.content.validate import Handbook
 
 
@@ -50,6 +52,7 @@ class BuildOptions:
     bleed: str | None = None  # e.g. "3mm" around the booklet's pages, for a print shop
     marks: bool = False  # crop marks on the booklet's pages
     pdf_variant: str | None = None  # one of engine.PDF_VARIANTS, such as "pdf/a-3b"
+    language: str | None = None  # build only this language (the source's or a translation's)
     force: bool = False  # render every output, even those that are up to date
     jobs: int | None = None  # worker processes; default: one per core
     limits: Limits = field(default_factory=Limits)
@@ -66,18 +69,26 @@ class BuildOptions:
 class CheckReport:
     handbook: Handbook
     cards: list[CardFit] = field(default_factory=list)  # empty unless cards were laid out
+    translations: list[Translation] = field(default_factory=list)
 
 
 def check(project_dir: Path) -> Handbook:
     """Validate a project without rendering; raises HandbookError listing every problem."""
-    from handbook.content.validate import load_handbook
+    return check_project(project_dir).handbook
 
-    return load_handbook(open_project(project_dir))
+
+def check_project(project_dir: Path) -> CheckReport:
+    """Validate a project and its translations without rendering; raises HandbookError
+    listing every problem. The translations' notices are in the report."""
+    project = open_project(project_dir)
+    handbook = _read(project)
+    return CheckReport(handbook, translations=_translations(project, handbook))
 
 
 def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> CheckReport:
     """Validate a project and lay out every card as the build would, writing nothing.
 
+    The cards of every translation are laid out too (named ``de/kneading``, say).
     The cards are laid out in the same workers and under the same limits as a
     build. Raises HandbookError naming every problem, such as a card too long
     for one page.
@@ -85,9 +96,14 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
     project = open_project(project_dir)
     with _workers(options) as pool:
         handbook = _read(project)
+        translations = _translations(project, handbook)
         from handbook.build.jobs import plan_checks
 
         tasks, problems = plan_checks(project, handbook, options.format_for(handbook))
+        for translation in translations:
+            more, found = plan_checks(project, translation.handbook, options.format_for(handbook))
+            problems += found
+            tasks += [dataclasses.replace(t, name=f"{translation.language}/{t.name}") for t in more]
         fits = []
         for outcome in pool.run(tasks):
             problems += outcome.problems
@@ -96,7 +112,29 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
     if problems:
         raise HandbookError(problems)
     order = {task.name: index for index, task in enumerate(tasks)}
-    return CheckReport(handbook, sorted(fits, key=lambda fit: order[fit.id]))
+    fits.sort(key=lambda fit: order[fit.id])
+    return CheckReport(handbook, fits, translations)
+
+
+def _translations(project: Project, handbook: Handbook) -> list[Translation]:
+    """Every translation of the project; raises HandbookError with all their problems."""
+    from handbook.content.translations import translate
+
+    found, problems = [], []
+    for language in project.translation_languages():
+        try:
+            found.append(translate(project, handbook, language))
+        except HandbookError as exc:
+            problems += exc.problems
+    if problems:
+        raise HandbookError(problems)
+    return found
+
+
+def languages(project_dir: Path) -> list[str]:
+    """The languages a build can make: the source's first, then every translation's."""
+    project = open_project(project_dir)
+    return [project.source_language, *project.translation_languages()]
 
 
 def build(
@@ -115,8 +153,32 @@ def build(
 
 
 @dataclass
+class _Edition:
+    """The outputs of one language: the source's in the output folder, a translation's
+    in a folder of its own inside it, named after its language.
+
+    Each has its own record of what it was built from, so cleaning up after one
+    never touches another's files.
+    """
+
+    language: str | None  # None for the source
+    out_dir: Path
+    stamp: str
+    cache: BuildCache
+    jobs: list[Job] = field(default_factory=list)
+    stale: list[Job] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # its outputs, in order
+
+    def task(self, name: str) -> str:
+        """The name of one of its outputs among every edition's."""
+        return f"{self.language}/{name}" if self.language else name
+
+
+@dataclass
 class _Build:
-    """One build of one project into one output folder."""
+    """One build of one project into one output folder, in every language asked for."""
 
     project: Project
     out_dir: Path
@@ -125,68 +187,136 @@ class _Build:
     report: BuildReport = field(default_factory=BuildReport)
 
     def run(self) -> BuildReport:
-        cache = BuildCache(self.out_dir)
-        sources = source_stamp(self.project, self.options)
-        if self._nothing_changed(cache, sources):
-            return self.report
-        cache.sources = None
-        with _workers(self.options) as pool:
-            handbook = _read(self.project)
-            self.report.notices = handbook.notices
-            from handbook.build.jobs import plan
-
-            fmt = self.options.format_for(handbook)
-            jobs, self.report.problems = plan(self.project, handbook, fmt, self.options)
-            stale = self._settle_fresh(jobs, cache)
-            try:
-                self._render(pool, stale, cache)
-                if not self.report.problems:  # a failed plan lacks jobs whose old outputs stay
-                    cache.remember_clean_build(sources, [job.name for job in jobs])
-            finally:
-                cache.save()
-        self._sort_outputs(jobs)
+        editions = self._editions()
+        if self.options.language is None:
+            self._forget_removed_translations()
+        stale = [edition for edition in editions if not self._nothing_changed(edition)]
+        if stale:
+            with _workers(self.options) as pool:
+                handbook = _read(self.project)
+                self.report.notices = handbook.notices
+                for edition in stale:
+                    self._plan(edition, handbook)
+                try:
+                    self._render(pool, stale)
+                finally:
+                    for edition in stale:
+                        self._record(edition)
+        self._sort_outputs(editions)
+        self.report.translation_notices = {e.language: e.notices for e in editions if e.language}
+        self.report.problems = [problem for e in editions for problem in e.problems]
         if self.report.problems:
             raise HandbookError(self.report.problems)
         return self.report
 
-    def _nothing_changed(self, cache: BuildCache, sources: str) -> bool:
+    def _editions(self) -> list[_Edition]:
+        """The source's edition and each translation's, or the one ``language`` names."""
+        sources = source_stamp(self.project, self.options)
+        translated = self.project.translation_languages()
+        wanted = self.options.language
+        if wanted not in (None, self.project.source_language, *translated):
+            raise HandbookError([_unknown_language(self.project, wanted)])
+        editions = []
+        if wanted in (None, self.project.source_language):
+            editions.append(_Edition(None, self.out_dir, sources, BuildCache(self.out_dir)))
+        for language in translated:
+            if wanted in (None, language):
+                out_dir = self.out_dir / language
+                stamp = translation_stamp(self.project, language, sources)
+                cache = BuildCache(out_dir)
+                cache.language = language
+                editions.append(_Edition(language, out_dir, stamp, cache))
+        return editions
+
+    def _forget_removed_translations(self) -> None:
+        """Delete the outputs of translations the project no longer has.
+
+        Only a folder whose own record says it holds that language's outputs
+        is touched, and only the files that record lists.
+        """
+        current = set(self.project.translation_languages())
+        for folder in sorted(p for p in self.out_dir.iterdir() if p.is_dir()):
+            if folder.name in current or not (folder / CACHE_FILE).is_file():
+                continue
+            cache = BuildCache(folder)
+            if cache.language == folder.name:
+                cache.forget_everything()
+
+    def _nothing_changed(self, edition: _Edition) -> bool:
         """Settle every output as up to date if no source changed since a clean build."""
-        unchanged = None if self.options.force else cache.unchanged_since(sources)
-        for name in unchanged or ():
-            self._settle(_up_to_date(self.out_dir / name, cache.pages(name)))
-        return unchanged is not None
+        cache = edition.cache
+        unchanged = None if self.options.force else cache.unchanged_since(edition.stamp)
+        if unchanged is None:
+            return False
+        edition.names, edition.notices = list(unchanged), cache.notices
+        for name in unchanged:
+            self._settle(_up_to_date(edition.out_dir / name, cache.pages(name)))
+        return True
 
-    def _settle_fresh(self, jobs: list[Job], cache: BuildCache) -> list[Job]:
-        """Settle the jobs that are up to date; return the stale ones."""
-        stale = []
-        for job in jobs:
-            if self.options.force or not cache.is_fresh(job.name, job.key, job.files):
-                stale.append(job)
+    def _plan(self, edition: _Edition, handbook: Handbook) -> None:
+        """The edition's jobs; the up-to-date ones are settled, the stale ones kept."""
+        edition.cache.sources = None
+        if edition.language:
+            from handbook.content.translations import translate
+
+            try:
+                translation = translate(self.project, handbook, edition.language)
+            except HandbookError as exc:  # its last good outputs stay as they are
+                edition.problems += exc.problems
+                return
+            handbook, edition.notices = translation.handbook, translation.notices
+        from handbook.build.jobs import plan
+
+        fmt = self.options.format_for(handbook)
+        edition.jobs, problems = plan(self.project, handbook, fmt, self.options)
+        edition.problems += problems
+        edition.names = [job.name for job in edition.jobs]
+        for job in edition.jobs:
+            if self.options.force or not edition.cache.is_fresh(job.name, job.key, job.files):
+                edition.stale.append(job)
             else:
-                self._settle(_up_to_date(self.out_dir / job.name, cache.pages(job.name)))
-        return stale
+                path = edition.out_dir / job.name
+                self._settle(_up_to_date(path, edition.cache.pages(job.name)))
 
-    def _render(self, pool: WorkerPool, jobs: list[Job], cache: BuildCache) -> None:
-        """Make the stale jobs in the workers, recording each as it ends."""
-        by_name = {job.name: job for job in jobs}
+    def _render(self, pool: WorkerPool, editions: list[_Edition]) -> None:
+        """Make the stale jobs of every edition in the workers, recording each as it ends."""
+        by_name = {e.task(job.name): (e, job) for e in editions for job in e.stale}
         tasks = [
-            Task(job.name, job.origin, partial(job.make, self.out_dir), job.needs) for job in jobs
+            Task(name, job.origin, partial(job.make, e.out_dir), tuple(map(e.task, job.needs)))
+            for name, (e, job) in by_name.items()
         ]
         for outcome in pool.run(tasks):
-            job = by_name[outcome.task.name]
-            self._settle(_result(outcome, self.out_dir))
-            self.report.problems.extend(outcome.problems)
+            edition, job = by_name[outcome.task.name]
+            self._settle(_result(outcome, edition.out_dir / job.name))
+            edition.problems.extend(outcome.problems)
             if outcome.ok:
-                cache.record(job.name, job.key, outcome.value.pages, job.files)
+                edition.cache.record(job.name, job.key, outcome.value.pages, job.files)
+
+    def _record(self, edition: _Edition) -> None:
+        if not edition.problems:  # a failed plan lacks jobs whose old outputs stay
+            edition.cache.remember_clean_build(edition.stamp, edition.names, edition.notices)
+        edition.cache.save()
 
     def _settle(self, result: OutputResult) -> None:
         self.report.outputs.append(result)
         if self.on_output:
             self.on_output(result)
 
-    def _sort_outputs(self, jobs: list[Job]) -> None:
-        order = {self.out_dir / job.name: index for index, job in enumerate(jobs)}
-        self.report.outputs.sort(key=lambda result: order[result.path])
+    def _sort_outputs(self, editions: list[_Edition]) -> None:
+        paths = [edition.out_dir / name for edition in editions for name in edition.names]
+        order = {path: index for index, path in enumerate(paths)}
+        self.report.outputs.sort(key=lambda result: order.get(result.path, len(order)))
+
+
+def _unknown_language(project: Project, language: str) -> Problem:
+    available = [project.source_language, *project.translation_languages()]
+    return Problem(
+        f"{TRANSLATIONS_DIR}/{language}",
+        0,
+        0,
+        f"no language '{language}' to build",
+        "the languages are: " + ", ".join(available),
+    )
 
 
 def _workers(options: BuildOptions) -> WorkerPool:
@@ -204,8 +334,7 @@ def _up_to_date(path: Path, pages: int) -> OutputResult:
     return OutputResult(path, pages, 0.0, renders=0, status=UP_TO_DATE)
 
 
-def _result(outcome: Outcome, out_dir: Path) -> OutputResult:
-    target = out_dir / outcome.task.name
+def _result(outcome: Outcome, target: Path) -> OutputResult:
     if outcome.skipped:
         return OutputResult(target, 0, 0.0, renders=0, status=NOT_REBUILT)
     if outcome.problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handbook.errors import Problem
+from handbook.errors import Notice, Problem
 
 RENDERED = "rendered"
 UP_TO_DATE = "up to date"
@@ -37,6 +37,8 @@ class BuildReport:
     outputs: list[OutputResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notices: list[Problem] = field(default_factory=list)  # worth knowing, but no mistake
+    # Per translated language (those built): the texts it lacks or has out of date.
+    translation_notices: dict[str, list[Notice]] = field(default_factory=dict)
 
     def with_status(self, status: str) -> list[OutputResult]:
         return [output for output in self.outputs if output.status == status]

@@ -1,8 +1,8 @@
 """``handbook watch``: build, then build again whenever a source file changes.
 
-Watched: ``handbook.yaml`` and everything under ``content/``, ``templates/``,
-``styles/``, ``fonts/`` and ``themes/`` (also when such a folder is created later); the
-output folder is ignored. Rapid saves are gathered into one rebuild. A build
+Watched: ``handbook.yaml`` and everything under ``content/``, ``translations/``,
+``templates/``, ``styles/``, ``fonts/`` and ``themes/`` (also when such a folder is
+created later); the output folder is ignored. Rapid saves are gathered into one rebuild. A build
 that fails reports its problems and leaves the last good outputs in place;
 the next change simply builds again.
 """
@@ -20,7 +20,7 @@ from handbook.build import BuildOptions, BuildReport, OutputResult, build
 from handbook.errors import HandbookError
 from handbook.project import OUTPUT_DIR, SETTINGS_FILE, open_project
 
-WATCHED_FOLDERS = ("content", "templates", "styles", "fonts", "themes")
+WATCHED_FOLDERS = ("content", "translations", "templates", "styles", "fonts", "themes")
 
 
 class SourceFilter(watchfiles.DefaultFilter):

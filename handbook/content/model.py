@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from handbook.content.labels import FALLBACK, catalogue
 from handbook.design import DesignChanges
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
+from handbook.project import DEFAULT_LANGUAGE
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -125,7 +126,7 @@ class Settings(Strict):
     title: Text
     subtitle: str = ""
     authors: list[Text] = []
-    language: LanguageTag = "en"
+    language: LanguageTag = DEFAULT_LANGUAGE
     edition: str = ""
     date: CalendarDate | None = None
     paper: PaperSize = "a5"

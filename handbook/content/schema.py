@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Union
 
 from pydantic import TypeAdapter
 
 from handbook.build.output import write_atomic
-from handbook.content.model import ContentFile, Settings
+from handbook.content.model import ContentFile, Id, Settings
 
 SCHEMA_DIR = "schema"
 CONTENT_SCHEMA = "content.schema.json"
 SETTINGS_SCHEMA = "settings.schema.json"
+TRANSLATION_SCHEMA = "translation.schema.json"
+TRANSLATED_SETTINGS_SCHEMA = "translated-settings.schema.json"
 
 
 def content_schema() -> dict:
@@ -34,10 +37,40 @@ def settings_schema() -> dict:
     return schema
 
 
+def translation_schema() -> dict:
+    """A translation file: ids mapped to the texts of a chapter, technique, safety topic,
+    routine or zone (which one, the source item with that id decides)."""
+    from handbook.content.translations import ENTRY_MODELS
+
+    kinds = [model for kind, model in ENTRY_MODELS.items() if kind != "settings"]
+    entry = TypeAdapter(Union[tuple(kinds)]).json_schema()  # noqa: UP007 (built at run time)
+    return {
+        "title": "Handbook translation file",
+        "type": "object",
+        "propertyNames": {"pattern": Id.__metadata__[0].pattern},
+        "additionalProperties": {"$ref": "#/$defs/Entry"},
+        "$defs": {**entry.pop("$defs", {}), "Entry": entry},
+    }
+
+
+def translated_settings_schema() -> dict:
+    from handbook.content.translations import SettingsText
+
+    schema = SettingsText.model_json_schema()
+    schema["title"] = "Handbook settings translated (translations/<lang>/handbook.yaml)"
+    return schema
+
+
 def write_schemas(folder: Path) -> list[Path]:
-    """Write both schemas into ``folder``; returns their paths."""
+    """Write every schema into ``folder``; returns their paths."""
     written = []
-    for name, schema in ((CONTENT_SCHEMA, content_schema()), (SETTINGS_SCHEMA, settings_schema())):
+    schemas = (
+        (CONTENT_SCHEMA, content_schema()),
+        (SETTINGS_SCHEMA, settings_schema()),
+        (TRANSLATION_SCHEMA, translation_schema()),
+        (TRANSLATED_SETTINGS_SCHEMA, translated_settings_schema()),
+    )
+    for name, schema in schemas:
         schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
         target = folder / name
         write_atomic(target, (json.dumps(schema, indent=2) + "\n").encode())
