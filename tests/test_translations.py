@@ -313,7 +313,7 @@ def test_a_removed_translation_takes_its_outputs_along_and_nothing_else(german_b
     shutil.rmtree(project / "translations/de")
     report = build(project, BuildOptions(out_dir=out))
     assert {o.status for o in report.outputs} == {UP_TO_DATE}
-    assert report.notices == {}
+    assert report.translation_notices == {}
     assert not (out / "de").exists()
     assert (out / "fr/handbook.pdf").is_file()
     assert (out / "handbook.pdf").is_file() and (out / "cards/gliding.pdf").is_file()

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -109,6 +110,14 @@ class Labels(Strict):
     caution: Text
     stop: Text
     note: Text
+
+
+# A translation's own ``labels``: any single words of :class:`Labels`, each optional.
+LabelChanges = create_model(
+    "LabelChanges",
+    __base__=Strict,
+    **{name: (Text | None, None) for name in Labels.model_fields},  # type: ignore[call-overload]
+)
 
 
 class Scale(Strict):

@@ -33,8 +33,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from handbook.content.labels import catalogue
 from handbook.content.load import Location, SourceFile, read_yaml
 from handbook.content.model import (
+    LabelChanges,
     Labels,
     LanguageTag,
     Markdown,
@@ -146,7 +148,7 @@ class SettingsText(Entry):
     authors: list[Text] = []
     edition: str = ""
     scale: ScaleText | None = None
-    labels: Labels = Labels()
+    labels: LabelChanges = LabelChanges()
 
 
 ENTRY_MODELS: dict[str, type[Entry]] = {
@@ -190,8 +192,9 @@ def _text_of(item: Any, kind: str, name: str) -> Any:
     value = getattr(item, name, None)
     if kind == "settings" and name == "scale":
         return {"label": value.label} if value else None
-    if kind == "settings" and name == "labels":
-        return value.model_dump(include=value.model_fields_set)
+    if kind == "settings" and name == "labels":  # the words handbook.yaml changes
+        built_in = catalogue(item.language)
+        return {key: word for key, word in value.model_dump().items() if word != built_in[key]}
     if kind == "routine" and name == "steps":
         return [{"title": step.title or "", "note": step.note} for step in value]
     if kind == "chapter" and name == "sections":
@@ -428,7 +431,8 @@ class _Translator:
         source = self.handbook.settings
         translated = self._translated(source, found, None)
         given = found.source.data if found and isinstance(found.source.data, dict) else {}
-        labels = translated.labels if "labels" in given else Labels()
+        changes = translated.labels.model_dump(exclude_none=True) if "labels" in given else {}
+        labels = Labels(**{**catalogue(self.language), **changes})
         return translated.model_copy(update={"language": self.language, "labels": labels})
 
     def _item(self, item: Any, entries: dict[str, _Found]) -> Any:
