@@ -40,6 +40,7 @@ class BuildCache:
         # throughout, and the outputs it made, in order.
         self.sources: str | None = None
         self.order: list[str] = []
+        self.pictures: list[str] = []  # the pictures that build's content named
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -53,6 +54,8 @@ class BuildCache:
             sources, order = stored.get("sources"), stored.get("order")
             if isinstance(sources, str) and isinstance(order, list):
                 self.sources, self.order = sources, [str(name) for name in order]
+                pictures = stored.get("pictures", [])
+                self.pictures = [str(p) for p in pictures] if isinstance(pictures, list) else []
 
     def is_fresh(self, name: str, key: str, files: tuple[str, ...] = ()) -> bool:
         """Whether ``name`` (and the ``files`` made with it) exist, unchanged, from ``key``."""
@@ -95,11 +98,14 @@ class BuildCache:
                     removed.append(target)
         return removed
 
-    def remember_clean_build(self, sources: str, names: list[str]) -> None:
+    def remember_clean_build(
+        self, sources: str, names: list[str], pictures: list[str] | None = None
+    ) -> None:
         """After a build where every output succeeded: forget (and delete) outputs the
-        project no longer makes, and remember the sources' stamp and the outputs in order."""
+        project no longer makes, and remember the sources' stamp, the outputs in order
+        and the pictures the content named (their stamps are part of the sources')."""
         self.prune(set(names))
-        self.sources, self.order = sources, names
+        self.sources, self.order, self.pictures = sources, names, pictures or []
 
     def save(self) -> None:
         """Write the record; if that fails, the next build only renders everything again."""
@@ -108,6 +114,7 @@ class BuildCache:
             "outputs": self.entries,
             "sources": self.sources,
             "order": self.order,
+            "pictures": self.pictures,
         }
         with contextlib.suppress(HandbookError):  # the outputs' own errors say why
             write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 
 from handbook import engine
 from handbook.build.cache import BuildCache
-from handbook.build.inputs import source_stamp
+from handbook.build.inputs import (
+    picture_stamps,
+    read_stamps,
+    source_stamp,
+    with_pictures,
+)
 from handbook.build.output import build_lock
 from handbook.build.report import (
     FAILED,
@@ -59,7 +64,9 @@ class BuildOptions:
         settings = handbook.settings
         paper = self.paper or settings.paper
         card = self.card_size or settings.card_size
-        return resolve_format(paper, card, handbook.design.bleed_mm, self.sheet)
+        design = handbook.design
+        least = design.card_picture_min_height_mm
+        return resolve_format(paper, card, design.bleed_mm, self.sheet, picture_min_mm=least)
 
 
 @dataclass
@@ -127,7 +134,8 @@ class _Build:
     def run(self) -> BuildReport:
         cache = BuildCache(self.out_dir)
         sources = source_stamp(self.project, self.options)
-        if self._nothing_changed(cache, sources):
+        before = with_pictures(sources, picture_stamps(self.project, cache.pictures))
+        if self._nothing_changed(cache, before):
             return self.report
         cache.sources = None
         with _workers(self.options) as pool:
@@ -140,7 +148,9 @@ class _Build:
             try:
                 self._render(pool, stale, cache)
                 if not self.report.problems:  # a failed plan lacks jobs whose old outputs stay
-                    cache.remember_clean_build(sources, [job.name for job in jobs])
+                    stamp = with_pictures(sources, read_stamps(handbook.pictures))
+                    names = [job.name for job in jobs]
+                    cache.remember_clean_build(stamp, names, sorted(handbook.pictures))
             finally:
                 cache.save()
         self._sort_outputs(jobs)

@@ -34,6 +34,7 @@ from handbook.content.model import (
     Zone,
     ZoneList,
 )
+from handbook.content.pictures import PictureFile, check_pictures
 from handbook.design import COLOUR_PATTERN, FONT_FAMILY_PATTERN, Design, ThemeFile, combined
 from handbook.errors import HandbookError, Problem, did_you_mean
 from handbook.project import BUILTIN_THEMES, DEFAULT_THEME, THEME_FILE, Project
@@ -73,6 +74,7 @@ class Handbook:
     # Ids declared in files that failed their own checks: references to them
     # are not reported again, so one typo does not bury the real problem.
     invalid_ids: set[str] = field(default_factory=set)
+    pictures: dict[str, PictureFile] = field(default_factory=dict)  # by path in the project
 
     def technique(self, technique_id: str) -> Technique:
         return next(t for t in self.techniques if t.id == technique_id)
@@ -107,11 +109,30 @@ def load_handbook(project: Project) -> Handbook:
         items.sort(key=lambda item: item.order)
     if settings is not None:
         problems.extend(check_references(handbook))
+    handbook.pictures, bad_pictures = check_pictures(_with_pictures(handbook), project.root)
+    problems.extend(bad_pictures)
     if not problems:  # with problems, what failed may be what was meant to print
         problems.extend(_check_something_to_print(handbook))
     if problems:
         raise HandbookError(problems)
     return handbook
+
+
+def _with_pictures(handbook: Handbook) -> list[tuple[Origin, Location, list]]:
+    """Every item and section that has pictures: its origin, where it is, its pictures."""
+    found: list[tuple[Origin, Location, list]] = [
+        (handbook.origins[item.id], (), item.pictures)
+        for item in [*handbook.techniques, *handbook.safety, *handbook.routines]
+        if item.pictures
+    ]
+    for chapter in handbook.chapters:
+        origin = handbook.origins[chapter.id]
+        found += [
+            (origin, ("sections", i), section.pictures)
+            for i, section in enumerate(chapter.sections)
+            if section.pictures
+        ]
+    return found
 
 
 def _read(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:
@@ -544,6 +565,9 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
     elif kind == "string_type":
         message = f"'{name}' must be text"
         hint = "write it on one line, or quote it"
+    elif kind == "string_too_short":
+        message = f"'{name}' is empty"
+        hint = _EMPTY_HINTS.get(name, f"write the {name} here, or leave '{name}' out")
     elif kind == "too_short" and isinstance(value, list | str):
         message = f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
     elif kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
@@ -553,6 +577,11 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
     elif kind == "duration":
         hint = "write a number and a unit (30 s, 2 min, 1 h) or minutes:seconds (1:30)"
     return source.problem(location, message, hint)
+
+
+_EMPTY_HINTS = {
+    "alt": "say in a few words what the picture shows, for readers who cannot see it",
+}
 
 
 def _strip_kind(location: Location, model) -> Location:
