@@ -25,6 +25,9 @@ _LINK_ATTRIBUTES = ("href", "{http://www.w3.org/1999/xlink}href")
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
 
+_SAVE_AGAIN = "open it in an image program and save it again as PNG or JPEG"
+
+
 class ImageProblem(Exception):
     """An image that cannot be used, in words for the user, with a hint."""
 
@@ -75,12 +78,14 @@ def check_raster(data: bytes, name: str, content_type: str) -> str | None:
             image = Image.open(stream)
         except UnidentifiedImageError:
             if raster:
-                raise ImageProblem(f"the image '{name}' is damaged or not an image") from None
+                raise ImageProblem(
+                    f"the image '{name}' is damaged or not an image", _SAVE_AGAIN
+                ) from None
             return None
         except Image.DecompressionBombError:
             raise _too_large(name) from None
         except Exception as exc:
-            raise ImageProblem(f"the image '{name}' is damaged ({exc})") from None
+            raise ImageProblem(f"the image '{name}' is damaged ({exc})", _SAVE_AGAIN) from None
     with image:
         if image.width * image.height > MAX_IMAGE_PIXELS:
             raise _too_large(name)
@@ -90,7 +95,7 @@ def check_raster(data: bytes, name: str, content_type: str) -> str | None:
             with Image.open(io.BytesIO(data)) as again:
                 again.verify()
         except Exception as exc:
-            raise ImageProblem(f"the image '{name}' is damaged ({exc})") from None
+            raise ImageProblem(f"the image '{name}' is damaged ({exc})", _SAVE_AGAIN) from None
         return str(image.format)
 
 
