@@ -65,8 +65,8 @@ class BuildOptions:
         paper = self.paper or settings.paper
         card = self.card_size or settings.card_size
         design = handbook.design
-        pictures = (design.card_picture_height_mm, design.card_picture_min_height_mm)
-        return resolve_format(paper, card, design.bleed_mm, self.sheet, picture_mm=pictures)
+        least = design.card_picture_min_height_mm
+        return resolve_format(paper, card, design.bleed_mm, self.sheet, picture_min_mm=least)
 
 
 @dataclass

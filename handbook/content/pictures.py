@@ -14,11 +14,12 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from handbook.content.load import Location
-from handbook.errors import Problem, did_you_mean
+from handbook.errors import Problem
 from handbook.images import MAX_IMAGE_BYTES, PICTURE_TYPES, ImageProblem, check_raster, check_svg
 
 _TYPES_IN_WORDS = "PNG, JPEG or SVG"
@@ -112,12 +113,16 @@ def _inside_project(written: str) -> PurePosixPath:
 
 
 def _missing_hint(path: Path, root: Path) -> str:
-    """A picture of a similar name in the same folder, or where paths start from."""
+    """A file of a similar name in the same folder, or where paths start from.
+
+    Names are compared without their endings, which would make any two
+    pictures look alike."""
     folder = path.parent
-    names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
-    close = did_you_mean(path.name, names)
-    if close.startswith("did you mean"):
-        return close
+    files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    close = get_close_matches(path.stem, [p.stem for p in files], n=1, cutoff=0.6)
+    if close:
+        name = next(p.name for p in files if p.stem == close[0])
+        return f"did you mean '{name}'?"
     return f"check the path: it starts from the project folder ({root.name}/)"
 
 
@@ -128,8 +133,8 @@ def _read(path: Path, written: str) -> tuple[bytes, os.stat_result]:
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise ImageProblem(f"cannot read the picture '{written}': {exc.strerror}") from None
-    with os.fdopen(handle, "rb") as stream:
-        status = os.fstat(stream.fileno())
+    try:
+        status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode):
             raise ImageProblem(f"the picture '{written}' is not a regular file")
         if status.st_size > MAX_IMAGE_BYTES:
@@ -138,8 +143,10 @@ def _read(path: Path, written: str) -> tuple[bytes, os.stat_result]:
                 f"{MAX_IMAGE_BYTES // 1024 // 1024} MiB limit for one file",
                 "save it smaller; 300 pixels per inch of print is plenty",
             )
-        try:
+        with os.fdopen(os.dup(handle), "rb") as stream:
             data = stream.read(MAX_IMAGE_BYTES + 1)
-        except OSError as exc:
-            raise ImageProblem(f"cannot read the picture '{written}': {exc.strerror}") from None
+    except OSError as exc:
+        raise ImageProblem(f"cannot read the picture '{written}': {exc.strerror}") from None
+    finally:
+        os.close(handle)
     return data, status

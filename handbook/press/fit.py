@@ -14,8 +14,6 @@ Pictures give way first: a card that overflows with pictures on it is
 rendered again with its pictures capped lower (``--picture-height``), by as
 much as the overflow says, down to the format's least picture height; only
 a card still too long with its pictures at that height has its type shrunk.
-Type shrinks in steps (line breaks), so a shrunk card may end with room to
-spare; its pictures then grow into it, once, if that still fits.
 
 The scale reaches the stylesheet as CSS custom properties (``--card-scale``
 for the card size, ``--fit`` for the shrink), which ``card.css`` multiplies
@@ -48,7 +46,6 @@ _WORTH_GROWING = 1.025  # re-render a fitting card larger only for a clear gain
 _MAX_RENDERS = 4
 _MAX_PICTURE_RENDERS = 3  # the last of them at the least picture height
 _PICTURE_SLACK_PX = 0.5  # a picture this close to the least height is at it
-_WORTH_GROWING_MM = 3.0  # grow a fitted card's pictures again only for a clear gain
 
 
 @dataclass(frozen=True)
@@ -84,35 +81,9 @@ def fit_card(source: PageSource, fmt: Format) -> Fit:
     def render(scale: float, picture_mm: float | None = None):
         return engine.render(scaled_source(source, fmt, scale, picture_mm))
 
-    tallest, least = fmt.picture_range_mm
-    document, picture_mm, renders = shrink_pictures(render, least)
+    document, picture_mm, renders = shrink_pictures(render, fmt.picture_floor_mm)
     fit = search(lambda scale: render(scale, picture_mm), fmt.floor_pt, first=document)
-    fit = replace(fit, renders=fit.renders + renders - 1)
-    if fit.fits and fit.scale < 1 and picture_mm is not None:
-        return grow_pictures(fit, lambda cap: render(fit.scale, cap), picture_mm, tallest)
-    return fit
-
-
-def grow_pictures(
-    fit: Fit,
-    render: Callable[[float], Any],
-    picture_mm: float,
-    tallest_mm: float,
-    measure: Callable[[Any], Measure] = measure,
-) -> Fit:
-    """The fitted card with its pictures taller by the room left at its foot, split
-    between them, up to ``tallest_mm``; the card as it was if that no longer fits."""
-    result = measure(fit.document)
-    room = _mm(result.available * _AIM - result.needed) / max(1, len(result.pictures))
-    cap = min(tallest_mm, picture_mm + room)
-    if cap < picture_mm + _WORTH_GROWING_MM:
-        return fit
-    document = render(cap)
-    grown = measure(document)
-    if not grown.fits:
-        return replace(fit, renders=fit.renders + 1)
-    scaled = _fit(document, fit.scale, fit.renders + 1, 0.0, fit.floor_pt, fit.body_pt, grown)
-    return scaled
+    return replace(fit, renders=fit.renders + renders - 1)
 
 
 def shrink_pictures(
@@ -140,7 +111,7 @@ def _picture_cap(result: Measure, floor_mm: float, *, last: bool) -> float | Non
     if not heights or heights[0] <= floor + _PICTURE_SLACK_PX:
         return None
     excess = result.needed - result.available * _AIM
-    cap = heights[0] - excess
+    cap = floor
     for count in range(1, len(heights) + 1):  # lowering the cap below a picture shrinks it too
         cap = (sum(heights[:count]) - excess) / count
         if count == len(heights) or cap >= heights[count]:

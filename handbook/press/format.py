@@ -30,8 +30,7 @@ class Format:
     card: str  # the card size, a key of CARD_SIZES
     sheet: str  # the paper card-sheets.pdf is printed on, a key of PAPER_SIZES
     bleed_mm: float  # the cards' background printed past the cut (the theme's design)
-    # The tallest a picture on an A6 card prints, and the least it shrinks to (the design's).
-    picture_mm: tuple[float, float]
+    picture_min_mm: float  # the least a picture on an A6 card shrinks to (the theme's design)
 
     @property
     def page_mm(self) -> tuple[float, float]:
@@ -56,11 +55,9 @@ class Format:
         return FLOOR_PT * self.card_scale
 
     @property
-    def picture_range_mm(self) -> tuple[float, float]:
-        """The tallest a card's picture prints, and the least it may shrink to before
-        the text shrinks."""
-        tallest, least = self.picture_mm
-        return tallest * self.card_scale, least * self.card_scale
+    def picture_floor_mm(self) -> float:
+        """The least height a card's picture may shrink to, before the text shrinks."""
+        return self.picture_min_mm * self.card_scale
 
     @property
     def pouch_mm(self) -> float:
@@ -79,7 +76,7 @@ def resolve_format(
     bleed_mm: float,
     sheet: str | None = None,
     *,
-    picture_mm: tuple[float, float],
+    picture_min_mm: float,
 ) -> Format:
     """The format for a booklet paper and card size; card sheets follow the paper by default."""
-    return Format(paper, card, sheet or sheet_for_paper(paper), bleed_mm, picture_mm)
+    return Format(paper, card, sheet or sheet_for_paper(paper), bleed_mm, picture_min_mm)
