@@ -144,6 +144,8 @@ def _cannot_create(folder: Path, exc: OSError) -> HandbookError:
 def _write_project(root: Path, source: Path, name: str) -> None:
     shutil.copy(source / SETTINGS_FILE, root / SETTINGS_FILE)
     shutil.copytree(source / "content", root / "content")
+    if (source / "pictures").is_dir():  # the pictures the content names
+        shutil.copytree(source / "pictures", root / "pictures")
     schemas = root / SCHEMA_DIR
     write_schemas(schemas)
     _add_modeline(root / SETTINGS_FILE, schemas / SETTINGS_SCHEMA)

@@ -35,9 +35,14 @@ class PictureFile:
     mtime_ns: int
 
 
+def normalised(file: str) -> str:
+    """A picture's path as written, in one spelling: '/' between parts, no './'."""
+    return PurePosixPath(file.replace("\\", "/")).as_posix()
+
+
 def url(file: str) -> str:
     """The picture's address in a page, relative to the project folder the page is based in."""
-    return quote(PurePosixPath(file).as_posix())
+    return quote(normalised(file))
 
 
 def check_pictures(items: list[tuple[object, Location, list]], root: Path):
@@ -48,7 +53,7 @@ def check_pictures(items: list[tuple[object, Location, list]], root: Path):
     problems: list[Problem] = []
     for origin, location, pictures in items:
         for index, picture in enumerate(pictures):
-            path = PurePosixPath(picture.file).as_posix()
+            path = normalised(picture.file)
             if path not in files and path not in failed:
                 try:
                     files[path] = read_picture(picture.file, root)
@@ -97,7 +102,7 @@ def read_picture(written: str, root: Path) -> PictureFile:
 
 def _inside_project(written: str) -> PurePosixPath:
     """The path as written, if it names a place inside the project (not yet resolved)."""
-    relative = PurePosixPath(written.replace("\\", "/"))
+    relative = PurePosixPath(normalised(written))
     if relative.is_absolute() or ".." in relative.parts or ":" in "".join(relative.parts[:1]):
         raise ImageProblem(
             f"refused to read the picture '{written}': it is outside the project folder",
