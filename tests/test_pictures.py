@@ -48,21 +48,20 @@ def technique(root: Path, ident: str, steps: int, picture: str = "palms.png") ->
 def pictured(tmp_path_factory) -> tuple[Path, Path]:
     """The tiny project with pictures, built once: (project, output folder).
 
-    'short' fits at full size, 'medium' fits once its picture is smaller, and
+    'brief' fits at full size, 'medium' fits once its picture is smaller, and
     'long' needs its picture at the least height and its text shrunk too. Only
-    'short' shows pictures/short.png."""
+    'brief' shows pictures/brief.png."""
     root = Path(shutil.copytree(TINY, tmp_path_factory.mktemp("pictured") / "tiny"))
     palms_png(root / "pictures/palms.png")
-    palms_png(root / "pictures/short.png")
-    technique(root, "short", 2, "short.png")
+    palms_png(root / "pictures/brief.png")
+    technique(root, "brief", 2, "brief.png")
     for ident, steps in (("medium", 7), ("long", 10)):
         technique(root, ident, steps)
-    intro = root / "content/intro.yaml"
-    intro.write_text(
-        intro.read_text(encoding="utf-8")
-        + f"    pictures:\n      - {{file: pictures/palms.png, alt: {ALT}}}\n",
-        encoding="utf-8",
-    )
+    picture = f"{{file: pictures/palms.png, alt: {ALT}}}"
+    for name, indent in (("intro", "    "), ("gentle", ""), ("short", "")):  # section, topic,
+        path = root / f"content/{name}.yaml"  # routine
+        text = path.read_text(encoding="utf-8")
+        path.write_text(f"{text}{indent}pictures:\n{indent}  - {picture}\n", encoding="utf-8")
     out = root / "build"
     build(root, BuildOptions(out_dir=out))
     return root, out
@@ -92,10 +91,12 @@ def step_sizes(pdf: Path) -> set[float]:
 
 def test_a_picture_prints_in_the_booklet_entry_and_section_and_on_the_card(pictured):
     _, out = pictured
-    card = images(out / "cards/short.pdf")
-    assert len(card) == 1
+    card = [
+        box for name in ("brief", "gentle", "short") for box in images(out / f"cards/{name}.pdf")
+    ]
+    assert len(card) == 3  # a technique's, a safety topic's and a routine's card
     booklet = images(out / "handbook.pdf")
-    assert len(booklet) == 4  # the intro's section and the three techniques
+    assert len(booklet) == 6  # and the intro's section
     largest = PICTURE_PX[0] / DPI * 72
     for _, box in card + booklet:  # never shown larger than 150 pixels to the inch
         assert box.width <= largest + 0.5
@@ -103,8 +104,9 @@ def test_a_picture_prints_in_the_booklet_entry_and_section_and_on_the_card(pictu
     with pymupdf.open(out / "handbook.pdf") as document:
         shown = [page.number + 1 for page in document for _ in page.search_for("Palms flat,")]
         section = [page.number + 1 for page in document if page.search_for("Before you start")]
-    assert sorted(number for number, _ in booklet) == sorted(shown + section)
-    assert "Palms flat, fingers together." in pdf_text(out / "cards/short.pdf")
+        topic = [page.number + 1 for page in document if page.search_for("Stop at once and ask")]
+    assert {*shown, *section, *topic} < {number for number, _ in booklet}
+    assert "Palms flat, fingers together." in pdf_text(out / "cards/brief.pdf")
 
 
 def test_a_caption_is_small_but_readable_on_the_card(pictured):
@@ -134,19 +136,19 @@ def test_the_alt_text_is_the_figure_s_alternate_text_in_the_tagged_booklet(pictu
                 kids = node.get("/K")
                 if kids is not None:
                     todo.append(kids)
-    assert found.count(ALT) == 4
+    assert found.count(ALT) == 6
 
 
 def test_pictures_shrink_before_the_text_does(pictured):
     _, out = pictured
     heights = {
         name: images(out / f"cards/{name}.pdf")[0][1].height / MM
-        for name in ("short", "medium", "long")
+        for name in ("brief", "medium", "long")
     }
-    sizes = {name: step_sizes(out / f"cards/{name}.pdf") for name in ("short", "medium", "long")}
-    assert heights["short"] == pytest.approx(42, abs=0.2)  # the design's tallest
+    sizes = {name: step_sizes(out / f"cards/{name}.pdf") for name in ("brief", "medium", "long")}
+    assert heights["brief"] == pytest.approx(42, abs=0.2)  # the design's tallest
     assert 22.5 < heights["medium"] < 41  # smaller, but above the least height ...
-    assert sizes["medium"] == sizes["short"] == {11.0}  # ... and the text at full size
+    assert sizes["medium"] == sizes["brief"] == {11.0}  # ... and the text at full size
     assert heights["long"] == pytest.approx(22, abs=0.2)  # the least height ...
     (long_size,) = sizes["long"]
     assert 8 <= long_size < 11  # ... and only then smaller text
@@ -279,11 +281,11 @@ def test_editing_a_picture_renders_again_exactly_what_shows_it(pictured, tmp_pat
     options = BuildOptions(out_dir=root / "build")
     assert {o.status for o in build(root, options).outputs} == {UP_TO_DATE}
 
-    palms_png(root / "pictures/short.png", colour="#7a0f0f")
+    palms_png(root / "pictures/brief.png", colour="#7a0f0f")
     report = build(root, options)
     rendered = {o.path.relative_to(root / "build").as_posix() for o in report.with_status(RENDERED)}
     derived = {"handbook-print.pdf", "cards.pdf", "card-sheets.pdf"}
-    assert rendered == {"handbook.pdf", "cards/short.pdf", *derived}
+    assert rendered == {"handbook.pdf", "cards/brief.pdf", *derived}
 
     again = build(root, options)
     assert {o.status for o in again.outputs} == {UP_TO_DATE}
