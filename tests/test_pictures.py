@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -15,7 +16,9 @@ from conftest import REPO, TINY, pdf_text, problems_of, write
 from PIL import Image, ImageDraw
 
 from handbook.build import RENDERED, UP_TO_DATE, BuildOptions, build
+from handbook.engine import Measure
 from handbook.errors import HandbookError
+from handbook.press.fit import shrink_pictures
 
 MM = 72 / 25.4  # points in a millimetre
 PICTURE_PX = (600, 400)
@@ -302,3 +305,54 @@ def test_the_content_stage_checks_pictures_without_weasyprint(pictured):
         "assert 'weasyprint' not in sys.modules, 'WeasyPrint was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+class _PictureModel:
+    """A card whose text takes ``text`` pixels and whose pictures, one above another,
+    are as tall as their natural height or the cap, whichever is less."""
+
+    available = 500.0
+
+    def __init__(self, text: float, natural: tuple[float, ...]):
+        self.text, self.natural, self.caps = text, natural, []
+
+    def render(self, scale: float, cap_mm: float | None = None) -> float | None:
+        assert scale == 1  # pictures shrink at full type size
+        self.caps.append(cap_mm)
+        return cap_mm
+
+    def measure(self, cap_mm: float | None) -> Measure:
+        cap = math.inf if cap_mm is None else cap_mm * MM / 0.75  # mm to CSS pixels
+        pictures = tuple(min(height, cap) for height in self.natural)
+        needed = self.text + sum(pictures)
+        pages = math.ceil(needed / self.available)
+        return Measure(pages, self.available, needed, 14.7, 19, 350, pictures)
+
+
+@pytest.mark.parametrize("natural", [(160.0,), (160.0, 120.0), (150.0, 90.0, 60.0)])
+def test_pictures_shrink_by_as_much_as_the_overflow_says(natural):
+    model = _PictureModel(text=500 - sum(natural) + 40, natural=natural)  # 40 px over
+    document, cap, renders = shrink_pictures(model.render, 20, measure=model.measure)
+    assert model.measure(document).fits and renders == 2  # one render more than the first
+    assert cap > 20  # above the least height
+    assert model.measure(document).needed > model.available * 0.97  # not shrunk far past
+
+
+def test_pictures_stop_at_their_least_height_and_none_is_no_cap():
+    model = _PictureModel(text=600, natural=(160.0,))
+    document, cap, renders = shrink_pictures(model.render, 20, measure=model.measure)
+    assert (cap, renders) == (pytest.approx(20), 2)
+    assert not model.measure(document).fits
+    bare = _PictureModel(text=600, natural=())
+    assert shrink_pictures(bare.render, 20, measure=bare.measure)[1:] == (None, 1)
+
+
+def test_too_many_pictures_is_one_problem_at_the_list(tiny_copy):
+    palms_png(tiny_copy / "pictures/palms.png")
+    gliding = tiny_copy / "content/gliding.yaml"
+    many = "".join(f"  - {{file: pictures/palms.png, alt: {ALT}}}\n" for _ in range(13))
+    gliding.write_text(gliding.read_text(encoding="utf-8") + "pictures:\n" + many)
+    assert problems_of(tiny_copy) == [
+        "content/gliding.yaml:22:3: 'pictures' has 13 items, more than the 12 allowed\n"
+        "    hint: keep the ones that help most; split the item if it needs more"
+    ]

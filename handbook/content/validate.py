@@ -568,6 +568,9 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
     elif kind == "string_too_short":
         message = f"'{name}' is empty"
         hint = _EMPTY_HINTS.get(name, f"write the {name} here, or leave '{name}' out")
+    elif kind == "too_long" and isinstance(value, list):
+        message = f"'{name}' has {len(value)} items, more than the {ctx.get('max_length')} allowed"
+        hint = "keep the ones that help most; split the item if it needs more"
     elif kind == "too_short" and isinstance(value, list | str):
         message = f"'{name}' needs at least {ctx.get('min_length', 1)} item(s)"
     elif kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
