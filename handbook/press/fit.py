@@ -82,7 +82,7 @@ def fit_card(source: PageSource, fmt: Format) -> Fit:
         return engine.render(scaled_source(source, fmt, scale, picture_mm))
 
     document, picture_mm, renders = shrink_pictures(render, fmt.picture_floor_mm)
-    fit = search(lambda scale: render(scale, picture_mm), fmt.floor_pt, first=document)
+    fit = search(lambda scale: render(scale, picture_mm), fmt.floor_pt, rendered=document)
     return replace(fit, renders=fit.renders + renders - 1)
 
 
@@ -123,16 +123,16 @@ def search(
     render: Callable[[float], Any],
     floor_pt: float,
     measure: Callable[[Any], Measure] = measure,
-    first: Any = None,
+    rendered: Any = None,
 ) -> Fit:
     """Find a scale that fits in few renders; ``render`` lays out the card at a scale.
 
-    Full size first (``first``, if already rendered), then estimates refined by
+    Full size first (``rendered``, if already laid out), then estimates refined by
     each measurement; the fourth aims lower, and only if that overflows too is
     the floor tried. A first estimate that clearly over-shrank is tried once
     more a little larger.
     """
-    document = render(1.0) if first is None else first
+    document = render(1.0) if rendered is None else rendered
     first = measure(document)
     body_pt = first.body_px / PX_PER_PT
     floor = min(1.0, floor_pt / body_pt)
@@ -172,12 +172,20 @@ def search(
 
 
 def _fit(document, scale, renders, over_mm, floor_pt, body_pt, result: Measure) -> Fit:
-    """The outcome of a render measured as ``result``: it fits unless ``over_mm``."""
+    """The outcome of a render measured as ``result``."""
     pictures = tuple(_mm(height) for height in result.pictures)
     line_mm, width_mm = _mm(result.line_px), _mm(result.width)
-    fits = over_mm == 0
     return Fit(
-        document, scale, renders, fits, over_mm, floor_pt, body_pt, line_mm, pictures, width_mm
+        document,
+        scale,
+        renders,
+        result.fits,
+        over_mm,
+        floor_pt,
+        body_pt,
+        line_mm,
+        pictures,
+        width_mm,
     )
 
 
