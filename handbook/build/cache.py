@@ -98,14 +98,12 @@ class BuildCache:
                     removed.append(target)
         return removed
 
-    def remember_clean_build(
-        self, sources: str, names: list[str], pictures: list[str] | None = None
-    ) -> None:
+    def remember_clean_build(self, sources: str, names: list[str], pictures: list[str]) -> None:
         """After a build where every output succeeded: forget (and delete) outputs the
         project no longer makes, and remember the sources' stamp, the outputs in order
         and the pictures the content named (their stamps are part of the sources')."""
         self.prune(set(names))
-        self.sources, self.order, self.pictures = sources, names, pictures or []
+        self.sources, self.order, self.pictures = sources, names, pictures
 
     def save(self) -> None:
         """Write the record; if that fails, the next build only renders everything again."""

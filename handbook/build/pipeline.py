@@ -17,12 +17,7 @@ from typing import TYPE_CHECKING
 
 from handbook import engine
 from handbook.build.cache import BuildCache
-from handbook.build.inputs import (
-    picture_stamps,
-    read_stamps,
-    source_stamp,
-    with_pictures,
-)
+from handbook.build.inputs import picture_stamps, read_stamps, source_stamp, with_pictures
 from handbook.build.output import build_lock
 from handbook.build.report import (
     FAILED,
