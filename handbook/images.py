@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 MAX_IMAGE_BYTES = 32 * 1024 * 1024  # the largest file read for a page, image or not
 MAX_IMAGE_PIXELS = 25_000_000  # 5000 x 5000; an A4 page at 600 dpi is 35 MP
+MAX_DATA_URL_CHARS = 32 * 1024  # an image written into a page or an SVG as a data: URL
 
 # The picture types content may print, by file name ending, with the name
 # Pillow gives the format ("SVG" is not Pillow's: it is parsed as XML).
@@ -104,6 +105,7 @@ def check_svg(data: bytes, name: str) -> None:
 
     A picture must be whole in itself: WeasyPrint would fetch what an SVG
     links to, and the content stage can only vouch for the file it read.
+    Images written into it as small ``data:`` URLs are part of the file.
     """
     if _DTD.search(data):
         raise ImageProblem(
@@ -122,7 +124,13 @@ def check_svg(data: bytes, name: str) -> None:
     for element in root.iter():
         for attribute in _LINK_ATTRIBUTES:
             target = element.get(attribute, "")
-            if target and not target.startswith("#"):
+            if target.startswith("data:") and len(target) > MAX_DATA_URL_CHARS:
+                raise ImageProblem(
+                    f"the SVG '{name}' holds an image of {len(target) // 1024} KiB as a "
+                    f"data: URL (the limit is {MAX_DATA_URL_CHARS // 1024} KiB)",
+                    "embed a smaller image, or save the whole drawing as PNG",
+                )
+            if target and not target.startswith(("#", "data:")):
                 raise ImageProblem(
                     f"the SVG '{name}' links to another file ('{target[:60]}')",
                     "put everything the drawing needs inside the SVG file itself",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import shutil
@@ -65,6 +66,8 @@ def pictured(tmp_path_factory) -> tuple[Path, Path]:
         path = root / f"content/{name}.yaml"  # routine
         text = path.read_text(encoding="utf-8")
         path.write_text(f"{text}{indent}pictures:\n{indent}  - {picture}\n", encoding="utf-8")
+    with (root / "content/intro.yaml").open("a", encoding="utf-8") as intro:
+        intro.write("    id: before\n    card: true\n")  # the section as a card too
     out = root / "build"
     build(root, BuildOptions(out_dir=out))
     return root, out
@@ -94,10 +97,9 @@ def step_sizes(pdf: Path) -> set[float]:
 
 def test_a_picture_prints_in_the_booklet_entry_and_section_and_on_the_card(pictured):
     _, out = pictured
-    card = [
-        box for name in ("brief", "gentle", "short") for box in images(out / f"cards/{name}.pdf")
-    ]
-    assert len(card) == 3  # a technique's, a safety topic's and a routine's card
+    cards = ("brief", "gentle", "short", "before")
+    card = [box for name in cards for box in images(out / f"cards/{name}.pdf")]
+    assert len(card) == 4  # a technique's, a safety topic's, a routine's and a section's card
     booklet = images(out / "handbook.pdf")
     assert len(booklet) == 6  # and the intro's section
     largest = PICTURE_PX[0] / DPI * 72
@@ -288,7 +290,8 @@ def test_editing_a_picture_renders_again_exactly_what_shows_it(pictured, tmp_pat
     report = build(root, options)
     rendered = {o.path.relative_to(root / "build").as_posix() for o in report.with_status(RENDERED)}
     derived = {"handbook-print.pdf", "cards.pdf", "card-sheets.pdf"}
-    assert rendered == {"handbook.pdf", "cards/brief.pdf", *derived}
+    cites_pages = "cards/before.pdf"  # a card that prints booklet pages follows the booklet
+    assert rendered == {"handbook.pdf", "cards/brief.pdf", cites_pages, *derived}
 
     again = build(root, options)
     assert {o.status for o in again.outputs} == {UP_TO_DATE}
@@ -355,4 +358,32 @@ def test_too_many_pictures_is_one_problem_at_the_list(tiny_copy):
     assert problems_of(tiny_copy) == [
         "content/gliding.yaml:22:3: 'pictures' has 13 items, more than the 12 allowed\n"
         "    hint: keep the ones that help most; split the item if it needs more"
+    ]
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30">{}</svg>'
+
+
+def test_an_svg_picture_must_hold_all_it_draws(tiny_copy):
+    dot = base64.b64encode(palms_png(tiny_copy / "pictures/palms.png").read_bytes()).decode()
+    write(
+        tiny_copy / "pictures/whole.svg", SVG.format(f'<image href="data:image/png;base64,{dot}"/>')
+    )
+    write(tiny_copy / "pictures/linked.svg", SVG.format('<image href="../secret.png"/>'))
+    write(tiny_copy / "pictures/text.svg", "<html>not a drawing</html>")
+    gliding = tiny_copy / "content/gliding.yaml"
+    gliding.write_text(
+        gliding.read_text(encoding="utf-8")
+        + "pictures:\n"
+        + "".join(
+            f"  - {{file: pictures/{name}.svg, alt: A drawing}}\n"
+            for name in ("whole", "linked", "text")
+        ),
+    )
+    assert problems_of(tiny_copy) == [
+        "content/gliding.yaml:23:12: the SVG 'pictures/linked.svg' links to another file "
+        "('../secret.png')\n    hint: put everything the drawing needs inside the SVG file itself",
+        "content/gliding.yaml:24:12: the file 'pictures/text.svg' is not an SVG drawing (its root "
+        "element is not <svg>)\n    hint: save it as SVG with the "
+        'xmlns="http://www.w3.org/2000/svg" namespace',
     ]

@@ -17,10 +17,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from handbook.errors import Problem, relative_path
-from handbook.images import MAX_IMAGE_BYTES, ImageProblem, check_raster
+from handbook.images import MAX_DATA_URL_CHARS, MAX_IMAGE_BYTES, ImageProblem, check_raster
 
 MAX_RESOURCE_BYTES = MAX_IMAGE_BYTES  # stylesheets and fonts get the images' limit
-MAX_DATA_URL_CHARS = 32 * 1024
 
 
 class Refused(Exception):
