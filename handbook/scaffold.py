@@ -52,6 +52,8 @@ a printed booklet and one-page cheat cards.
   version `handbook-print.pdf`, the cards in `cards/` and `card-sheets.pdf`).
   It is rebuilt at will, so it is not kept in git.
 
+Pictures (PNG, JPEG or SVG) can go anywhere in the project, `pictures/` say;
+an item names its own in a `pictures:` list, each with `file` and `alt`.
 To change a template, stylesheet or font, put a file of the same name in
 `templates/`, `styles/` or `fonts/`.
 
