@@ -30,6 +30,7 @@ Millimetres = Annotated[float, Field(ge=0, le=50)]
 LineHeight = Annotated[float, Field(ge=1, le=2.5)]
 Weight = Annotated[int, Field(ge=100, le=900, multiple_of=100)]
 Factor = Annotated[float, Field(gt=0, le=5)]
+PictureHeight = Annotated[float, Field(ge=5, le=250)]
 
 # The patterns that tell a routine's techniques apart on its timeline, in
 # order; each gets a tint (its ground) and an ink (its marks) from the design.
@@ -71,6 +72,10 @@ class Design(BaseModel):
     card_text_pt: Points = Field(description="card text on an A6 card, before fitting")
     card_line_height: LineHeight
     card_footer_text_pt: Points = Field(description="the card's footer, not shrunk to fit")
+    caption_text_pt: Points = Field(description="captions under the booklet's pictures")
+    card_caption_text_pt: Points = Field(
+        description="captions under a picture on an A6 card, not shrunk to fit"
+    )
     text_weight: Weight
     strong_weight: Weight = Field(description="labels, terms, step numbers")
     heading_weight: Weight
@@ -88,6 +93,15 @@ class Design(BaseModel):
     booklet_margin_outer_mm: Millimetres
     card_margin_mm: Millimetres = Field(description="top and sides of an A6 card")
     card_margin_bottom_mm: Millimetres = Field(description="bottom of an A6 card (its footer)")
+    booklet_picture_height_mm: PictureHeight = Field(
+        description="the tallest a picture prints in the booklet"
+    )
+    card_picture_height_mm: PictureHeight = Field(
+        description="the tallest a picture prints on an A6 card"
+    )
+    card_picture_min_height_mm: PictureHeight = Field(
+        description="the least a card's picture shrinks to, before its text shrinks"
+    )
     bleed_mm: Annotated[float, Field(ge=0, le=6)] = Field(
         description="a card's background printed past its cut"
     )

@@ -54,6 +54,8 @@ a printed booklet and one-page cheat cards.
   version `handbook-print.pdf`, the cards in `cards/` and `card-sheets.pdf`).
   It is rebuilt at will, so it is not kept in git.
 
+Pictures (PNG, JPEG or SVG) can go anywhere in the project, `pictures/` say;
+an item names its own in a `pictures:` list, each with `file` and `alt`.
 To change a template, stylesheet or font, put a file of the same name in
 `templates/`, `styles/` or `fonts/`. The bundled fonts print Latin, Greek
 and Cyrillic; for other scripts, put a font that has them into `fonts/`
@@ -162,6 +164,8 @@ def _cannot_create(folder: Path, exc: OSError) -> HandbookError:
 def _write_project(root: Path, source: Path, name: str) -> None:
     shutil.copy(source / SETTINGS_FILE, root / SETTINGS_FILE)
     shutil.copytree(source / "content", root / "content")
+    if (source / "pictures").is_dir():  # the pictures the content names
+        shutil.copytree(source / "pictures", root / "pictures")
     schemas = root / SCHEMA_DIR
     write_schemas(schemas)
     _add_modeline(root / SETTINGS_FILE, schemas / SETTINGS_SCHEMA)

@@ -63,6 +63,7 @@ def default_copy(tmp_path: Path) -> Path:
     root.mkdir()
     shutil.copy(defaults_root() / "handbook.yaml", root / "handbook.yaml")
     shutil.copytree(defaults_root() / "content", root / "content")
+    shutil.copytree(defaults_root() / "pictures", root / "pictures")
     return root
 
 

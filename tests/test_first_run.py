@@ -235,6 +235,7 @@ def test_init_in_the_current_empty_folder_keeps_that_folder(tmp_path, monkeypatc
         "README.md",
         "content",
         "handbook.yaml",
+        "pictures",  # the drawing the example's content shows
         "schema",
     ]
     assert (tmp_path / "README.md").read_text().startswith(f"# {tmp_path.name}\n")

@@ -73,6 +73,7 @@ def project(tmp_path_factory) -> Path:
     root.mkdir()
     shutil.copy(defaults_root() / "handbook.yaml", root / "handbook.yaml")
     shutil.copytree(defaults_root() / "content", root / "content")
+    shutil.copytree(defaults_root() / "pictures", root / "pictures")
     return root
 
 

@@ -44,6 +44,7 @@ class BuildCache:
         self.order: list[str] = []
         self.notices: list[Notice] = []  # what that build noted (a translation's gaps)
         self.language: str | None = None  # set in a translation's folder: its language
+        self.pictures: list[str] = []  # the pictures that build's content named
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -60,6 +61,8 @@ class BuildCache:
             if isinstance(sources, str) and isinstance(order, list):
                 self.sources, self.order = sources, [str(name) for name in order]
                 self.notices = _notices(stored.get("notices"))
+                pictures = stored.get("pictures", [])
+                self.pictures = [str(p) for p in pictures] if isinstance(pictures, list) else []
 
     def is_fresh(self, name: str, key: str, files: tuple[str, ...] = ()) -> bool:
         """Whether ``name`` (and the ``files`` made with it) exist, unchanged, from ``key``."""
@@ -116,13 +119,19 @@ class BuildCache:
         return removed
 
     def remember_clean_build(
-        self, sources: str, names: list[str], notices: list[Notice] | None = None
+        self,
+        sources: str,
+        names: list[str],
+        pictures: list[str],
+        notices: list[Notice] | None = None,
     ) -> None:
         """After a build where every output succeeded: forget (and delete) outputs the
-        project no longer makes, and remember the sources' stamp, the outputs in order
-        and the build's notices."""
+        project no longer makes, and remember the sources' stamp, the outputs in order,
+        the pictures the content named (their stamps are part of the sources') and the
+        build's notices."""
         self.prune(set(names))
-        self.sources, self.order, self.notices = sources, names, list(notices or [])
+        self.sources, self.order = sources, names
+        self.pictures, self.notices = pictures, list(notices or [])
 
     def save(self) -> None:
         """Write the record; if that fails, the next build only renders everything again."""
@@ -133,6 +142,7 @@ class BuildCache:
             "order": self.order,
             "notices": [[n.kind, *dataclasses.astuple(n.problem)] for n in self.notices],
             "language": self.language,
+            "pictures": self.pictures,
         }
         with contextlib.suppress(HandbookError):  # the outputs' own errors say why
             write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())

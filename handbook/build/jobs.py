@@ -20,7 +20,7 @@ from handbook import engine
 from handbook.build import makers
 from handbook.build.cache import digest
 from handbook.build.dates import document_date
-from handbook.build.inputs import shared_inputs
+from handbook.build.inputs import pictures_shown, shared_inputs
 from handbook.build.report import Made
 from handbook.build.workers import Task
 from handbook.errors import HandbookError, Problem
@@ -72,10 +72,13 @@ class Planner:
     ) -> Job:
         """An output rendered from HTML; ``make(source, out_dir)`` writes it.
 
-        ``params`` are whatever else changes it besides the source (a PDF variant).
+        ``params`` are whatever else changes it besides the source (a PDF variant);
+        the pictures it shows are found in its HTML.
         """
         stylesheets = map(str, source.stylesheets)
-        key = digest(self.shared, name, source.html, source.extra_css, *stylesheets, *params)
+        pictures = pictures_shown(source.html, self.handbook.pictures)
+        parts = (source.html, source.extra_css, *stylesheets, *params, *pictures)
+        key = digest(self.shared, name, *parts)
         return Job(name, origin, key, partial(make, source))
 
     def card_job(self, card: Card, back: bool = False) -> Job | None:

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING
 
 from handbook import engine
 from handbook.build.cache import CACHE_FILE, BuildCache
-from handbook.build.inputs import source_stamp, translation_stamp
+from handbook.build.inputs import (
+    picture_stamps,
+    read_stamps,
+    source_stamp,
+    translation_stamp,
+    with_pictures,
+)
 from handbook.build.output import build_lock
 from handbook.build.report import (
     FAILED,
@@ -37,6 +43,7 @@ from handbook.project import OUTPUT_DIR, TRANSLATIONS_DIR, Project, open_project
 # build needs them, so a build with nothing to do finishes in a blink.
 if TYPE_CHECKING:
     from handbook.build.jobs import Job
+    from handbook.content.pictures import PictureFile
     from handbook.content.translations import Translation
     from handbook.content.validate import Handbook
 
@@ -62,7 +69,9 @@ class BuildOptions:
         settings = handbook.settings
         paper = self.paper or settings.paper
         card = self.card_size or settings.card_size
-        return resolve_format(paper, card, handbook.design.bleed_mm, self.sheet)
+        design = handbook.design
+        least = design.card_picture_min_height_mm
+        return resolve_format(paper, card, design.bleed_mm, self.sheet, picture_min_mm=least)
 
 
 @dataclass
@@ -201,7 +210,7 @@ class _Build:
                     self._render(pool, stale)
                 finally:
                     for edition in stale:
-                        self._record(edition)
+                        self._record(edition, handbook.pictures)
         self._sort_outputs(editions)
         self.report.translation_notices = {e.language: e.notices for e in editions if e.language}
         self.report.problems = [problem for e in editions for problem in e.problems]
@@ -245,7 +254,10 @@ class _Build:
     def _nothing_changed(self, edition: _Edition) -> bool:
         """Settle every output as up to date if no source changed since a clean build."""
         cache = edition.cache
-        unchanged = None if self.options.force else cache.unchanged_since(edition.stamp)
+        # Pictures may lie anywhere in the project: those the last build's content named
+        # are stamped by name.
+        stamp = with_pictures(edition.stamp, picture_stamps(self.project, cache.pictures))
+        unchanged = None if self.options.force else cache.unchanged_since(stamp)
         if unchanged is None:
             return False
         edition.names, edition.notices = list(unchanged), cache.notices
@@ -292,9 +304,11 @@ class _Build:
             if outcome.ok:
                 edition.cache.record(job.name, job.key, outcome.value.pages, job.files)
 
-    def _record(self, edition: _Edition) -> None:
+    def _record(self, edition: _Edition, pictures: dict[str, PictureFile]) -> None:
         if not edition.problems:  # a failed plan lacks jobs whose old outputs stay
-            edition.cache.remember_clean_build(edition.stamp, edition.names, edition.notices)
+            stamp = with_pictures(edition.stamp, read_stamps(pictures))
+            names, notices = edition.names, edition.notices
+            edition.cache.remember_clean_build(stamp, names, sorted(pictures), notices)
         edition.cache.save()
 
     def _settle(self, result: OutputResult) -> None:

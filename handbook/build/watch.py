@@ -1,8 +1,9 @@
 """``handbook watch``: build, then build again whenever a source file changes.
 
-Watched: ``handbook.yaml`` and everything under ``content/``, ``translations/``,
+Watched: ``handbook.yaml``, everything under ``content/``, ``translations/``,
 ``templates/``, ``styles/``, ``fonts/`` and ``themes/`` (also when such a folder is
-created later); the output folder is ignored. Rapid saves are gathered into one rebuild. A build
+created later), and picture files anywhere in the project (content may name any);
+the output folder is ignored. Rapid saves are gathered into one rebuild. A build
 that fails reports its problems and leaves the last good outputs in place;
 the next change simply builds again.
 """
@@ -18,6 +19,7 @@ import watchfiles
 from handbook import engine
 from handbook.build import BuildOptions, BuildReport, OutputResult, build
 from handbook.errors import HandbookError
+from handbook.images import PICTURE_TYPES
 from handbook.project import OUTPUT_DIR, SETTINGS_FILE, open_project
 
 WATCHED_FOLDERS = ("content", "translations", "templates", "styles", "fonts", "themes")
@@ -35,7 +37,8 @@ class SourceFilter(watchfiles.DefaultFilter):
         if changed.is_relative_to(self.out_dir) or not changed.is_relative_to(self.root):
             return False
         parts = changed.relative_to(self.root).parts
-        if parts == (SETTINGS_FILE,) or (parts and parts[0] in WATCHED_FOLDERS):
+        picture = changed.suffix.lower() in PICTURE_TYPES
+        if parts == (SETTINGS_FILE,) or picture or (parts and parts[0] in WATCHED_FOLDERS):
             return super().__call__(change, path)
         return False
 

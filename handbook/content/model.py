@@ -175,6 +175,34 @@ class Settings(Strict):
         return {**catalogue(info.data.get("language", FALLBACK)), **value}
 
 
+MAX_PICTURES = 12  # on one item or section: more is a gallery, not a handbook page
+
+
+class Picture(Strict):
+    """A picture from the project's files, printed with its item or section
+    (in the booklet and on the card)."""
+
+    file: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = (
+        Field(
+            description="The picture's path inside the project, such as "
+            "pictures/hand-position.jpg: a PNG, JPEG or SVG file."
+        )
+    )
+    alt: Text = Field(
+        description="What the picture shows, in words, for readers who cannot see it "
+        "(screen readers read it from the PDF). Required."
+    )
+    caption: Annotated[str, StringConstraints(max_length=1000)] = Field(
+        default="", description="A short line printed under the picture (light Markdown)."
+    )
+
+
+Pictures = Annotated[
+    list[Picture],
+    Field(max_length=MAX_PICTURES, description="Pictures printed with it, in order."),
+]
+
+
 class Section(Strict):
     """A titled block of prose in light Markdown; ``tone`` boxes it as a callout."""
 
@@ -182,6 +210,7 @@ class Section(Strict):
     title: str = ""
     body: Markdown = ""
     tone: Literal["plain", "tip", "caution", "stop"] = "plain"
+    pictures: Pictures = []
     card: bool = Field(default=False, description="Also print this section as a card.")
 
 
@@ -228,6 +257,7 @@ class Technique(Strict):
     strokes: list[Stroke] = []
     avoid_zones: list[Id] = []
     safety: list[Id] = []
+    pictures: Pictures = []
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
@@ -242,6 +272,7 @@ class SafetyTopic(Strict):
     conditions: list[Text] = []
     actions: list[Text] = []
     zones: list[Id] = []
+    pictures: Pictures = []
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
@@ -315,6 +346,7 @@ class Routine(Timed):
     title: Text
     purpose: str = ""
     steps: Annotated[list[RoutineStep], Field(min_length=1)]
+    pictures: Pictures = []
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 

@@ -37,6 +37,7 @@ from handbook.content.model import (
     Zone,
     ZoneList,
 )
+from handbook.content.pictures import PictureFile, check_pictures
 from handbook.design import COLOUR_PATTERN, FONT_FAMILY_PATTERN, Design, ThemeFile, combined
 from handbook.errors import HandbookError, Problem, counted, did_you_mean
 from handbook.project import BUILTIN_THEMES, DEFAULT_THEME, THEME_FILE, Project
@@ -77,6 +78,7 @@ class Handbook:
     # are not reported again, so one typo does not bury the real problem.
     invalid_ids: set[str] = field(default_factory=set)
     notices: list[Problem] = field(default_factory=list)  # worth knowing, but no mistake
+    pictures: dict[str, PictureFile] = field(default_factory=dict)  # by path in the project
 
     def technique(self, technique_id: str) -> Technique:
         return next(t for t in self.techniques if t.id == technique_id)
@@ -115,6 +117,8 @@ def load_handbook(project: Project) -> Handbook:
         fonts = project.font_files()
         problems.extend(font_problems(fonts, project.root))
         problems.extend(coverage_problems(printed_texts(handbook), fonts))
+    handbook.pictures, bad_pictures = check_pictures(_with_pictures(handbook), project.root)
+    problems.extend(bad_pictures)
     if not problems:  # with problems, what failed may be what was meant to print
         problems.extend(_check_something_to_print(handbook))
     if problems:
@@ -139,6 +143,23 @@ def _language_notices(settings: Settings, source: SourceFile) -> list[Problem]:
         f"{', '.join(languages())}"
     )
     return [source.problem(("language",), message, hint)]
+
+
+def _with_pictures(handbook: Handbook) -> list[tuple[Origin, Location, list]]:
+    """Every item and section that has pictures: its origin, where it is, its pictures."""
+    found: list[tuple[Origin, Location, list]] = [
+        (handbook.origins[item.id], (), item.pictures)
+        for item in [*handbook.techniques, *handbook.safety, *handbook.routines]
+        if item.pictures
+    ]
+    for chapter in handbook.chapters:
+        origin = handbook.origins[chapter.id]
+        found += [
+            (origin, ("sections", i), section.pictures)
+            for i, section in enumerate(chapter.sections)
+            if section.pictures
+        ]
+    return found
 
 
 def _read(path: Path, root: Path, problems: list[Problem]) -> SourceFile | None:
@@ -577,10 +598,14 @@ def _explain(source: SourceFile, error: dict[str, Any], model: type[BaseModel] |
     elif kind == "string_type":
         message = f"{what} must be text"
         hint = "write it on one line, or quote it"
+    elif kind == "string_too_short":
+        message = f"{what} is empty"
+        hint = _EMPTY_HINTS.get(name, f"write the {name} here, or leave '{name}' out")
+    elif kind == "too_long" and isinstance(value, list):
+        message = f"{what} has {len(value)} items, more than the {ctx.get('max_length')} allowed"
+        hint = "keep the ones that help most; split the item if it needs more"
     elif kind == "too_short" and isinstance(value, list | str):
         message = f"{what} needs at least {counted(ctx.get('min_length', 1), 'item')}"
-    elif kind == "string_too_short":
-        message, hint = f"{what} is empty", "write some text, or leave the field out"
     elif kind in _BOUNDS:
         words, bound = _BOUNDS[kind]
         message = f"{what} {words} {_number(ctx[bound])}, not {value}"
@@ -612,6 +637,11 @@ def _what(location: Location) -> str:
 
 def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+_EMPTY_HINTS = {
+    "alt": "say in a few words what the picture shows, for readers who cannot see it",
+}
 
 
 def _strip_kind(location: Location, model) -> Location:

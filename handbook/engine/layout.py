@@ -21,6 +21,8 @@ class Measure:
     needed: float  # content height the document needs (all pages)
     body_px: float  # computed font size of the body text
     line_px: float  # computed line height of the body text
+    width: float = 0.0  # content width of one page
+    pictures: tuple[float, ...] = ()  # the height of every <img> laid out, in order
 
     @property
     def fits(self) -> bool:
@@ -41,7 +43,19 @@ def measure(document) -> Measure:
         needed = max(needed, pages[0].height * MIN_OVERFLOW)
     body = _body_box(pages[0])
     font_size = body.style["font_size"]
-    return Measure(len(pages), pages[0].height, needed, font_size, _line_px(body.style, font_size))
+    line = _line_px(body.style, font_size)
+    pictures = tuple(box.height for page in pages for box in _picture_boxes(page))
+    return Measure(len(pages), pages[0].height, needed, font_size, line, pages[0].width, pictures)
+
+
+def _picture_boxes(box):
+    """The laid-out ``<img>`` elements under a box (pictures; diagrams are inline SVG)."""
+    from weasyprint.formatting_structure.boxes import ReplacedBox
+
+    if isinstance(box, ReplacedBox) and box.element_tag == "img":
+        yield box
+    for child in getattr(box, "children", []):
+        yield from _picture_boxes(child)
 
 
 def _line_px(style, font_size: float) -> float:

@@ -8,21 +8,18 @@ at the template or stylesheet line that asked.
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import os
 import stat
-import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from handbook.errors import Problem, relative_path
+from handbook.images import MAX_DATA_URL_CHARS, MAX_IMAGE_BYTES, ImageProblem, check_raster
 
-MAX_RESOURCE_BYTES = 32 * 1024 * 1024
-MAX_DATA_URL_CHARS = 32 * 1024
-MAX_IMAGE_PIXELS = 25_000_000  # 5000 x 5000; an A4 page at 600 dpi is 35 MP
+MAX_RESOURCE_BYTES = MAX_IMAGE_BYTES  # stylesheets and fonts get the images' limit
 
 
 class Refused(Exception):
@@ -39,7 +36,7 @@ class Asker:
     root: Path
     document: str  # the content file being rendered
 
-    def problem(self, needle: str, refusal: Refused) -> Problem:
+    def problem(self, needle: str, refusal: Refused | ImageProblem) -> Problem:
         """Located at the first line holding ``needle`` in the asking files."""
         message = f"{refusal.message} (while rendering {self.document})"
         for path in self.files:
@@ -123,71 +120,6 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
     return data, content_type, str(name)
 
 
-class _RanOut(Exception):
-    """An image's data ended while its pixels were still being decoded."""
-
-
-class _WholeImage(io.BytesIO):
-    """Image data that refuses to be read past its end once decoding starts.
-
-    WeasyPrint sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES``, with which
-    Pillow quietly decodes what a truncated file holds. A decoder asking for
-    more data than the file has is what truncation is, so the stream itself
-    reports it, whatever that flag says.
-    """
-
-    decoding = False
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = super().read(size)
-        if self.decoding and not data and size is not None and size > 0:
-            raise _RanOut("image file is truncated")
-        return data
-
-
-def _check_image(data: bytes, name: str, content_type: str) -> None:
-    """Refuse a raster image that does not decode, or decodes to an absurd pixel count.
-
-    WeasyPrint would drop a broken image with a warning, or draw half of a
-    truncated one; decoding it here first turns both into a clear error.
-    Pillow's ``verify`` then checks what decoding does not look at: the
-    checksums of a PNG's chunks.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    raster = content_type.startswith("image/") and content_type != "image/svg+xml"
-    stream = _WholeImage(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(stream)
-        except UnidentifiedImageError:
-            if raster:
-                raise Refused(f"the image '{name}' is damaged or not an image") from None
-            return  # a stylesheet, a font, an SVG
-        except Image.DecompressionBombError:
-            raise _too_large(name) from None
-        except Exception as exc:
-            raise Refused(f"the image '{name}' is damaged ({exc})") from None
-    with image:
-        if image.width * image.height > MAX_IMAGE_PIXELS:
-            raise _too_large(name)
-        stream.decoding = True
-        try:
-            image.load()
-            with Image.open(io.BytesIO(data)) as again:
-                again.verify()
-        except Exception as exc:
-            raise Refused(f"the image '{name}' is damaged ({exc})") from None
-
-
-def _too_large(name: str) -> Refused:
-    return Refused(
-        f"the image '{name}' is too large (over {MAX_IMAGE_PIXELS // 1_000_000} million pixels)",
-        "scale the image down; 300 pixels per inch of print is plenty",
-    )
-
-
 @cache
 def fetcher_class():
     """WeasyPrint's URL fetcher, narrowed to the project (a class made on first use,
@@ -205,8 +137,8 @@ def fetcher_class():
         def fetch(self, url, headers=None):
             try:
                 data, content_type, name = self._load(url, headers)
-                _check_image(data, name, content_type)
-            except Refused as refusal:
+                check_raster(data, name, content_type)
+            except (Refused, ImageProblem) as refusal:
                 problem = self.asker.problem(needle(url), refusal)
                 self.refusals.append(problem)
                 raise FatalURLFetchingError(problem.message) from None

@@ -25,7 +25,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from handbook.content import markup
+from handbook.content import markup, pictures
 from handbook.content.validate import Handbook
 from handbook.design import Design, resolved, root_rule
 from handbook.engine import PageSource
@@ -53,6 +53,7 @@ class Renderer:
         self.env.filters["inline"] = _inline
         self.env.filters["long_date"] = _long_date
         self.env.filters["css_string"] = css_string
+        self.env.filters["picture_url"] = pictures.url
         self.env.globals["body_map"] = self._body_map
         self.env.globals["timeline"] = self._timeline
         self.env.globals["sequence"] = _sequence

@@ -30,6 +30,7 @@ class Format:
     card: str  # the card size, a key of CARD_SIZES
     sheet: str  # the paper card-sheets.pdf is printed on, a key of PAPER_SIZES
     bleed_mm: float  # the cards' background printed past the cut (the theme's design)
+    picture_min_mm: float  # the least a picture on an A6 card shrinks to (the theme's design)
 
     @property
     def page_mm(self) -> tuple[float, float]:
@@ -54,6 +55,11 @@ class Format:
         return FLOOR_PT * self.card_scale
 
     @property
+    def picture_floor_mm(self) -> float:
+        """The least height a card's picture may shrink to, before the text shrinks."""
+        return self.picture_min_mm * self.card_scale
+
+    @property
     def pouch_mm(self) -> float:
         """The seal margin a laminating pouch of this card size leaves around it."""
         return pouch_margin(self.card)
@@ -64,6 +70,13 @@ class Format:
         return print_sheet(self.paper)
 
 
-def resolve_format(paper: str, card: str, bleed_mm: float, sheet: str | None = None) -> Format:
+def resolve_format(
+    paper: str,
+    card: str,
+    bleed_mm: float,
+    sheet: str | None = None,
+    *,
+    picture_min_mm: float,
+) -> Format:
     """The format for a booklet paper and card size; card sheets follow the paper by default."""
-    return Format(paper, card, sheet or sheet_for_paper(paper), bleed_mm)
+    return Format(paper, card, sheet or sheet_for_paper(paper), bleed_mm, picture_min_mm)
