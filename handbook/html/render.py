@@ -132,7 +132,9 @@ class Renderer:
         """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
         handbook: Handbook = context["handbook"]
         style = self.diagram_style(handbook.design)
-        return diagrams.body_map(handbook.zones, item, style, handbook.settings.labels)
+        return diagrams.body_map(
+            handbook.zones, handbook.drawings, item, style, handbook.settings.labels
+        )
 
     @jinja2.pass_context
     def _timeline(self, context: Any, routine: Any) -> Markup:
