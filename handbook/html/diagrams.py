@@ -157,10 +157,9 @@ def draw_map(
     into = any(s.direction == "into" for s in strokes)
     along = any(s.direction != "into" for s in strokes)
     rows = _legend_rows(labels, keep_off_label, bool(work), bool(keep_off), along, into)
-    legend, legend_height = _legend(rows, layout.bottom + style.line, layout.width, p, style)
-    height = layout.bottom + legend_height
+    legend, width, height = _placed_legend(layout, rows, p, style)
     alt = describe(layout.by_id, title, work, keep_off, strokes, labels, keep_off_label)
-    out = [_svg_open(layout.width, height, alt, "body-map", style), _defs(p, tone)]
+    out = [_svg_open(width, height, alt, "body-map", style), _defs(p, tone)]
     for panel in layout.panels:
         out.append(panel.svg(labels, style))
     for role, ids in (("work", work), ("keep-off", keep_off)):
@@ -811,6 +810,47 @@ def _legend_rows(
     return rows
 
 
+def _placed_legend(
+    layout: Layout, rows: list[tuple[str, str]], p: str, style: DiagramStyle
+) -> tuple[str, float, float]:
+    """The key, and the diagram's width and height with it: at the foot of the
+    right-hand label column when it fits there, else in a row under the drawings."""
+    right = [c for c in layout.callouts if c.side == "right"]
+    if right:
+        x = right[0].x
+        below = max(c.box(style.line).y1 for c in right) + style.line
+        last = below + (len(rows) - 1) * style.line
+        if last <= layout.bottom - style.label_size * 0.25:
+            parts, widest = [], 0.0
+            for i, row in enumerate(rows):
+                part, entry = _legend_entry(row, x, below + i * style.line, p, style)
+                parts.append(part)
+                widest = max(widest, entry)
+            legend = f'<g class="legend">{"".join(parts)}</g>'
+            return legend, max(layout.width, x + widest), layout.bottom
+    legend, height = _legend(rows, layout.bottom + style.line, layout.width, p, style)
+    return legend, layout.width, layout.bottom + height
+
+
+def _legend_entry(
+    row: tuple[str, str], x: float, baseline: float, p: str, style: DiagramStyle
+) -> tuple[str, float]:
+    """One entry of the key (a swatch and its words) and its width."""
+    swatch, text = row
+    mid = baseline - style.label_size * 0.35
+    if swatch == "arrow":
+        mark = _straight(x, mid, x + SWATCH[0], mid)
+    elif swatch == "press":
+        mark = _crossed_circle(x + SWATCH[0] / 2, mid, SWATCH[1] / 2)
+    else:
+        mark = (
+            f'<rect class="swatch" x="{x:.2f}" y="{mid - SWATCH[1] / 2:.2f}" '
+            f'width="{SWATCH[0]:g}" height="{SWATCH[1]:g}" fill="url(#{p}-{swatch})"/>'
+        )
+    words = _text(x + SWATCH[0] + 3, baseline, text, style, italic=True)
+    return mark + words, SWATCH[0] + 3 + _text_width(text, style)
+
+
 def _legend(
     rows: list[tuple[str, str]], y: float, width: float, p: str, style: DiagramStyle
 ) -> tuple[str, float]:
@@ -818,21 +858,11 @@ def _legend(
     and the height it takes."""
     parts = []
     x, baseline = 0.0, y
-    for swatch, text in rows:
-        entry = SWATCH[0] + 3 + _text_width(text, style)
+    for row in rows:
+        entry = SWATCH[0] + 3 + _text_width(row[1], style)
         if x and x + entry > width:
             x, baseline = 0.0, baseline + style.line
-        mid = baseline - style.label_size * 0.35
-        if swatch == "arrow":
-            parts.append(_straight(x, mid, x + SWATCH[0], mid))
-        elif swatch == "press":
-            parts.append(_crossed_circle(x + SWATCH[0] / 2, mid, SWATCH[1] / 2))
-        else:
-            parts.append(
-                f'<rect class="swatch" x="{x:g}" y="{mid - SWATCH[1] / 2:.2f}" '
-                f'width="{SWATCH[0]:g}" height="{SWATCH[1]:g}" fill="url(#{p}-{swatch})"/>'
-            )
-        parts.append(_text(x + SWATCH[0] + 3, baseline, text, style, italic=True))
+        parts.append(_legend_entry(row, x, baseline, p, style)[0])
         x += entry + 10
     height = baseline - y + style.line + style.label_size * 0.4 if rows else 0.0
     return f'<g class="legend">{"".join(parts)}</g>', height
