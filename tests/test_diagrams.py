@@ -215,8 +215,8 @@ def test_zones_on_two_drawings_get_a_panel_each_captioned_from_labels():
     root = parse(svg)
     panels = [g.get("class") for g in groups(root, "drawing")]
     assert panels == ["drawing drawing-back", "drawing drawing-front"]
-    captions = [t.text for t in root.findall(f"{SVG}text")]
-    assert captions[:2] == ["Back", "Front"]
+    captions = [t.text for t in groups(root, "map")[0].findall(f"{SVG}text")]
+    assert captions == ["Back", "Front"]
 
 
 def test_timeline_segments_are_proportional_to_minutes():

@@ -45,7 +45,7 @@ from handbook.design import TIMELINE_PATTERNS
 LINE_SPACING = 1.19  # distance between label lines, in label sizes
 DEFAULT_LABELS = Labels()
 
-PANEL_HEIGHT = 160.0  # every drawing is scaled to this height, in diagram units
+PANEL_HEIGHT = 140.0  # every drawing is scaled to this height, in diagram units
 PANEL_GAP = 10.0  # between drawings side by side
 COLUMN_GAP = 14.0  # between the drawings and a column of labels (leaders run here)
 LABEL_GAP = 2.0  # between two labels of a column
@@ -143,7 +143,7 @@ def draw_map(
 ) -> Markup:
     """The drawings the zones in ``work`` and ``keep_off`` are on, side by side,
     with those zones dotted and hatched, a mark for every stroke, each zone
-    named in a column beside the drawings, and a key under them.
+    named in a column beside the drawings, and a key (see :func:`_placed_legend`).
 
     The key names the hatched zones ``keep_off_label`` (by default, a
     technique's word for them). The SVG's title, which a tagged PDF gives as
@@ -157,9 +157,10 @@ def draw_map(
     into = any(s.direction == "into" for s in strokes)
     along = any(s.direction != "into" for s in strokes)
     rows = _legend_rows(labels, keep_off_label, bool(work), bool(keep_off), along, into)
-    legend, width, height = _placed_legend(layout, rows, p, style)
+    legend, shift, width, height = _placed_legend(layout, rows, p, style)
     alt = describe(layout.by_id, title, work, keep_off, strokes, labels, keep_off_label)
-    out = [_svg_open(width, height, alt, "body-map", style), _defs(p, tone)]
+    out = [_svg_open(width, height, alt, "body-map", style), _defs(p, tone), legend]
+    out.append(f'<g class="map" transform="translate({shift:.2f} 0)">')
     for panel in layout.panels:
         out.append(panel.svg(labels, style))
     for role, ids in (("work", work), ("keep-off", keep_off)):
@@ -170,8 +171,7 @@ def draw_map(
         if stroke.zone in layout.placed:
             out.append(_marks(layout.placed[stroke.zone], stroke))
     out.extend(callout.svg(style) for callout in layout.callouts)
-    out.append(legend)
-    out.append("</svg>")
+    out.append("</g></svg>")
     return Markup("".join(out))
 
 
@@ -812,24 +812,39 @@ def _legend_rows(
 
 def _placed_legend(
     layout: Layout, rows: list[tuple[str, str]], p: str, style: DiagramStyle
-) -> tuple[str, float, float]:
-    """The key, and the diagram's width and height with it: at the foot of the
-    right-hand label column when it fits there, else in a row under the drawings."""
+) -> tuple[str, float, float, float]:
+    """The key; how far right the rest moves for it; the diagram's width and height.
+
+    The key stands where it costs no height: under the labels of the right-hand
+    column if they leave room, else in a column of its own left of the drawings
+    (when no labels are there), else in a row under the drawings.
+    """
     right = [c for c in layout.callouts if c.side == "right"]
+    last_offset = (len(rows) - 1) * style.line
+    lowest = layout.bottom - style.label_size * 0.25  # the lowest baseline in the drawings' height
     if right:
-        x = right[0].x
         below = max(c.box(style.line).y1 for c in right) + style.line
-        last = below + (len(rows) - 1) * style.line
-        if last <= layout.bottom - style.label_size * 0.25:
-            parts, widest = [], 0.0
-            for i, row in enumerate(rows):
-                part, entry = _legend_entry(row, x, below + i * style.line, p, style)
-                parts.append(part)
-                widest = max(widest, entry)
-            legend = f'<g class="legend">{"".join(parts)}</g>'
-            return legend, max(layout.width, x + widest), layout.bottom
+        if below + last_offset <= lowest:
+            legend, widest = _legend_column(rows, right[0].x, below, p, style)
+            return legend, 0.0, max(layout.width, right[0].x + widest), layout.bottom
+    if rows and not any(c.side == "left" for c in layout.callouts):
+        legend, widest = _legend_column(rows, 0.0, lowest - last_offset, p, style)
+        shift = widest + COLUMN_GAP
+        return legend, shift, layout.width + shift, layout.bottom
     legend, height = _legend(rows, layout.bottom + style.line, layout.width, p, style)
-    return legend, layout.width, layout.bottom + height
+    return legend, 0.0, layout.width, layout.bottom + height
+
+
+def _legend_column(
+    rows: list[tuple[str, str]], x: float, baseline: float, p: str, style: DiagramStyle
+) -> tuple[str, float]:
+    """The key's entries one under another from ``baseline``, and the widest's width."""
+    parts, widest = [], 0.0
+    for i, row in enumerate(rows):
+        part, entry = _legend_entry(row, x, baseline + i * style.line, p, style)
+        parts.append(part)
+        widest = max(widest, entry)
+    return f'<g class="legend">{"".join(parts)}</g>', widest
 
 
 def _legend_entry(
