@@ -284,3 +284,25 @@ def test_map_labels_are_readable_on_an_a6_card_and_in_the_booklet(tiny_build):
     assert card and min(card) >= 7.0, card
     booklet = diagram_label_sizes(out / "handbook.pdf", names)
     assert booklet and min(booklet) >= 8.0, booklet
+
+
+def figure_alternatives(pdf: Path) -> list[str]:
+    """The /Alt text of every Figure in a tagged PDF's structure tree."""
+    import pikepdf
+
+    found = []
+    with pikepdf.open(pdf) as document:
+        for obj in document.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/S") == "/Figure" and "/Alt" in obj:
+                found.append(str(obj["/Alt"]))
+    return found
+
+
+@pytest.mark.slow
+def test_a_tagged_booklet_gives_each_map_its_words_as_alternative_text(tiny_copy, tmp_path):
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out, pdf_variant="pdf/ua-1", jobs=1))
+    alternatives = figure_alternatives(out / "handbook.pdf")
+    assert "Gliding. Works on: Upper back, Lower back. Direction: Upper back downward." in (
+        alternatives
+    ), alternatives
