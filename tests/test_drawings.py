@@ -298,9 +298,36 @@ def diagram_label_sizes(pdf: Path, names: set[str]) -> list[float]:
     return sizes
 
 
+NARROW = """
+kind: zones
+zones:
+  - id: upper
+    name: Upper back
+    shapes:
+      - polygon: [[40, 40], [80, 40], [80, 80], [40, 80]]
+  - id: lower
+    name: Lower back
+    shapes:
+      - polygon: [[60, 80], [60.5, 80], [60.5, 130], [60, 130]]
+"""
+
+
+def narrowest_zone_mm(pdf: Path) -> float:
+    """The width of the narrowest tall outline drawn on a PDF's first page, in mm."""
+    import pymupdf
+
+    with pymupdf.open(pdf) as document:
+        rects = [d["rect"] for d in document[0].get_drawings() if d["type"] == "s"]
+    widths = [r.width for r in rects if r.height > 20 and r.width > 0.01]
+    return min(widths) * 25.4 / 72
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("card_size", sorted(CARD_SIZES))
-def test_map_labels_are_readable_at_arms_length_on_every_card_size(tiny_copy, tmp_path, card_size):
+def test_map_labels_and_zones_are_readable_at_arms_length_on_every_card_size(
+    tiny_copy, tmp_path, card_size
+):
+    write(tiny_copy / "content" / "zones.yaml", NARROW)  # 'lower' half a unit wide
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out, card_size=card_size, jobs=1))
     names = {"Upper back", "Lower back", "Works on", "Direction"}
@@ -308,6 +335,9 @@ def test_map_labels_are_readable_at_arms_length_on_every_card_size(tiny_copy, tm
     assert card and min(card) >= 7.0, card
     booklet = diagram_label_sizes(out / "handbook.pdf", names)
     assert booklet and min(booklet) >= 8.0, booklet
+    # Drawn at the minimum width, the narrow zone still shows its dots (at 7 pt
+    # labels a unit is 0.67 pt, so 8 units are 1.9 mm).
+    assert narrowest_zone_mm(out / "cards" / "gliding.pdf") >= 1.8
 
 
 def test_map_labels_are_readable_on_an_a6_card_and_in_the_booklet(tiny_build):
