@@ -102,9 +102,12 @@ def body_map(
     item: Technique | SafetyTopic,
     style: DiagramStyle,
     labels: Labels = DEFAULT_LABELS,
+    *,
+    narrow: bool = False,
 ) -> Markup:
     """The map of a technique (zones worked, strokes, zones to keep off) or a
-    safety topic (its zones, marked by severity). Empty if nothing to show."""
+    safety topic (its zones, marked by severity). Empty if nothing to show.
+    ``narrow`` keeps it as narrow as it can be (for a map beside text)."""
     if isinstance(item, Technique):
         work, keep_off, strokes, tone = item.zones, item.avoid_zones, item.strokes, "stop"
         keep_off_label = labels.avoid_zones
@@ -124,6 +127,7 @@ def body_map(
         tone=tone,
         key=item.id,
         title=item.name if isinstance(item, Technique) else item.title,
+        narrow=narrow,
     )
 
 
@@ -140,6 +144,7 @@ def draw_map(
     tone: str = "stop",
     key: str = "map",
     title: str = "",
+    narrow: bool = False,
 ) -> Markup:
     """The drawings the zones in ``work`` and ``keep_off`` are on, side by side,
     with those zones dotted and hatched, a mark for every stroke, each zone
@@ -157,7 +162,7 @@ def draw_map(
     into = any(s.direction == "into" for s in strokes)
     along = any(s.direction != "into" for s in strokes)
     rows = _legend_rows(labels, keep_off_label, bool(work), bool(keep_off), along, into)
-    legend, shift, width, height = _placed_legend(layout, rows, p, style)
+    legend, shift, width, height = _placed_legend(layout, rows, p, style, narrow)
     alt = describe(layout.by_id, title, work, keep_off, strokes, labels, keep_off_label)
     out = [_svg_open(width, height, alt, "body-map", style), _defs(p, tone), legend]
     out.append(f'<g class="map" transform="translate({shift:.2f} 0)">')
@@ -811,13 +816,14 @@ def _legend_rows(
 
 
 def _placed_legend(
-    layout: Layout, rows: list[tuple[str, str]], p: str, style: DiagramStyle
+    layout: Layout, rows: list[tuple[str, str]], p: str, style: DiagramStyle, narrow: bool
 ) -> tuple[str, float, float, float]:
     """The key; how far right the rest moves for it; the diagram's width and height.
 
     The key stands where it costs no height: under the labels of the right-hand
-    column if they leave room, else in a column of its own left of the drawings
-    (when no labels are there), else in a row under the drawings.
+    column if they leave room, else (unless the map is to be ``narrow``) in a
+    column of its own left of the drawings when no labels are there, else in a
+    row under the drawings.
     """
     right = [c for c in layout.callouts if c.side == "right"]
     last_offset = (len(rows) - 1) * style.line
@@ -827,7 +833,7 @@ def _placed_legend(
         if below + last_offset <= lowest:
             legend, widest = _legend_column(rows, right[0].x, below, p, style)
             return legend, 0.0, max(layout.width, right[0].x + widest), layout.bottom
-    if rows and not any(c.side == "left" for c in layout.callouts):
+    if rows and not narrow and not any(c.side == "left" for c in layout.callouts):
         legend, widest = _legend_column(rows, 0.0, lowest - last_offset, p, style)
         shift = widest + COLUMN_GAP
         return legend, shift, layout.width + shift, layout.bottom
