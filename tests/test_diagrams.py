@@ -273,3 +273,15 @@ def test_zone_shape_needs_exactly_one_kind(tiny_copy):
         "exactly one of 'polygon' or 'ellipse'" in p.message and p.path == "content/zones.yaml"
         for p in caught.value.problems
     )
+
+
+def test_a_narrow_map_puts_its_key_under_the_drawing_not_beside_it():
+    wide = parse(body_map(ZONES, DRAWINGS, technique(), STYLE))
+    narrow = parse(body_map(ZONES, DRAWINGS, technique(), STYLE, narrow=True))
+    assert float(narrow.get("width")) < float(wide.get("width"))
+    assert float(narrow.get("height")) > float(wide.get("height"))
+    key = groups(narrow, "legend")[0]
+    lowest_label = max(
+        float(t.get("y")) for g in groups(narrow, "callout") for t in g.iter(f"{SVG}text")
+    )
+    assert min(float(t.get("y")) for t in key.iter(f"{SVG}text")) > lowest_label
