@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -177,6 +178,19 @@ def test_a_missing_or_outside_drawing_is_a_problem_at_its_file_line(tiny_copy, t
     (tiny_copy / "content" / "drawings" / "bike.svg").unlink()
     [problem] = problems_of(tiny_copy)
     assert problem.startswith(f"content/zones.yaml:{file_line}:11: no such drawing file")
+
+
+def test_an_oversized_or_special_drawing_file_is_refused_at_its_file_line(tiny_copy):
+    drawings = tiny_copy / "content" / "drawings"
+    huge = BIKE.replace("</svg>", "<!--" + "x" * 600_000 + "--></svg>")
+    with_bike(tiny_copy, svg=huge)
+    file_line, _ = position(tiny_copy / "content" / "zones.yaml", "file:")
+    [problem] = problems_of(tiny_copy)
+    assert problem.startswith(f"content/zones.yaml:{file_line}:11: the drawing is over the 512 KiB")
+    (drawings / "bike.svg").unlink()
+    os.mkfifo(drawings / "bike.svg")  # opening it must not wait for a writer
+    [problem] = problems_of(tiny_copy)
+    assert problem.startswith(f"content/zones.yaml:{file_line}:11: the drawing is not a regular")
 
 
 def test_a_zone_naming_an_unknown_drawing(tiny_copy):
