@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from handbook.build import BuildOptions, build
-from handbook.content.drawings import builtin_picture
-from handbook.content.model import Shape, Zone
+from handbook.content.drawings import Picture, builtin_picture, parse_drawing
+from handbook.content.model import Drawing, Shape, Zone
 from handbook.content.validate import load_handbook
 from handbook.html import diagrams
 from handbook.html.render import Renderer
@@ -262,13 +262,17 @@ def test_leaders_never_cross_and_labels_never_overlap_on_the_default_maps():
 
 
 def test_leaders_never_cross_on_many_made_up_maps():
-    """Zones of every size anywhere on the drawing, in one column or two."""
+    """Zones of every size anywhere on one drawing or two, in one column or two."""
     rng = random.Random(7)
     style = diagrams.DiagramStyle("", 10.5)
-    drawings = {"back": builtin_picture()}
-    for _ in range(150):
+    front = Picture(
+        Drawing(id="front", file="front.svg", view="front"), parse_drawing(BIKE.encode(), "x")
+    )
+    drawings = {"back": builtin_picture(), "front": front}
+    for _ in range(200):
         zones = []
         for k in range(rng.randint(2, 11)):
+            drawing = rng.choice(["back", "back", "front"])
             x, y = rng.uniform(5, 100), rng.uniform(5, 140)
             w, h = rng.uniform(1, 15), rng.uniform(1, 20)
             polygon = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
@@ -280,7 +284,7 @@ def test_leaders_never_cross_on_many_made_up_maps():
                 Zone(
                     id=f"z{k}",
                     name=name,
-                    drawing="back",
+                    drawing=drawing,
                     mirror=rng.random() < 0.4,
                     shapes=[Shape(polygon=polygon)],
                 )

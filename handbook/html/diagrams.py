@@ -445,30 +445,36 @@ def _layout(
     pictures = [drawings[d] for d in dict.fromkeys(z.drawing for z in shown)]  # type: ignore[index]
     wrapped = {z.id: _wrap(z.name) for z in shown}
     top = style.line if len(pictures) > 1 else 0.0
-    sides = _sides(shown, drawings, wrapped, style)
+
+    def arranged(x: float) -> tuple[list[Panel], dict[str, Placed], float]:
+        """The panels from ``x`` on, the zones placed on them, and the middle."""
+        panels = []
+        for picture in pictures:
+            scale = PANEL_HEIGHT / picture.view_box.height
+            caption = _caption(picture, labels) if len(pictures) > 1 else ""
+            panels.append(Panel(picture, x, top, scale, caption))
+            x = panels[-1].x + panels[-1].width + PANEL_GAP
+        panel_of = {p.picture.id: p for p in panels}
+        placed = {z.id: _place(z, panel_of[z.drawing]) for z in shown}  # type: ignore[index]
+        return panels, placed, (panels[0].x + x - PANEL_GAP) / 2
+
+    sides = _sides(shown, *arranged(0.0)[1:], wrapped, style)
     column = {
         side: max([_text_width(line, style) for z in shown if sides[z.id] == side
                    for line in wrapped[z.id]], default=0.0)
         for side in ("left", "right")
     }  # fmt: skip
-    x = column["left"] + COLUMN_GAP if column["left"] else 0.0
-    panels = []
-    for picture in pictures:
-        scale = PANEL_HEIGHT / picture.view_box.height
-        caption = _caption(picture, labels) if len(pictures) > 1 else ""
-        panels.append(Panel(picture, x, top, scale, caption))
-        x = panels[-1].x + panels[-1].width + PANEL_GAP
-    figure = (panels[0].x, x - PANEL_GAP)
+    panels, placed, middle = arranged(column["left"] + COLUMN_GAP if column["left"] else 0.0)
+    figure = (panels[0].x, panels[-1].x + panels[-1].width)
     width = figure[1] + (COLUMN_GAP + column["right"] if column["right"] else 0.0)
-    panel_of = {p.picture.id: p for p in panels}
-    placed = {z.id: _place(z, panel_of[z.drawing]) for z in shown}  # type: ignore[index]
-    bottom = top + PANEL_HEIGHT
     callouts = []
+    if not column["left"]:
+        middle = None  # one column: no leader comes near another column's
     for side in ("left", "right"):
         ids = [z.id for z in shown if sides[z.id] == side]
         edge = figure[0] - COLUMN_GAP if side == "left" else figure[1] + COLUMN_GAP
-        callouts += _column(ids, placed, wrapped, set(keep_off), side, edge, top, style)
-    return Layout(tuple(panels), placed, by_id, tuple(callouts), width, bottom)
+        callouts += _column(ids, placed, wrapped, set(keep_off), side, edge, middle, top, style)
+    return Layout(tuple(panels), placed, by_id, tuple(callouts), width, top + PANEL_HEIGHT)
 
 
 def _caption(picture: Picture, labels: Labels) -> str:
@@ -482,24 +488,26 @@ def _caption(picture: Picture, labels: Labels) -> str:
 
 def _sides(
     zones: list[Zone],
-    drawings: Mapping[str, Picture],
+    placed: dict[str, Placed],
+    middle: float,
     wrapped: dict[str, list[str]],
     style: DiagramStyle,
 ) -> dict[str, str]:
     """Which column each zone's label goes in: all on the right while they fit the
-    drawings' height; else a zone on one half of its drawing on that side, and a
-    zone on both halves (or on the midline) on the side with fewer lines so far."""
+    drawings' height; else a zone left of the middle of the drawings on the
+    left, one right of it on the right, and one across it on the side with
+    fewer lines so far. A leader then never crosses the middle, so leaders of
+    the two columns never meet."""
     needed = sum(len(wrapped[z.id]) * style.line + LABEL_GAP for z in zones)
     if needed <= PANEL_HEIGHT:
         return {z.id: "right" for z in zones}
     sides: dict[str, str] = {}
     lines = {"left": 0, "right": 0}
-    for zone in sorted(zones, key=lambda z: min(_box(s).cy for s in z.shapes)):
-        midline = drawings[zone.drawing].midline  # type: ignore[index]
-        xs = [_box(s).cx for s in _mirrored(zone, midline)]
-        if max(xs) <= midline - 1:
+    for zone in sorted(zones, key=lambda z: min(_box(s).cy for s in placed[z.id].shapes)):
+        boxes = [_box(s) for s in placed[zone.id].shapes]
+        if max(b.x1 for b in boxes) <= middle:
             side = "left"
-        elif min(xs) >= midline + 1:
+        elif min(b.x0 for b in boxes) >= middle:
             side = "right"
         else:
             side = "left" if lines["left"] < lines["right"] else "right"
@@ -515,13 +523,14 @@ def _column(
     keep_off: set[str],
     side: str,
     edge: float,
+    middle: float | None,
     top: float,
     style: DiagramStyle,
 ) -> list[Callout]:
     """The labels of one column, in the order of their anchors' height, pushed apart
     so none overlaps another, kept within the drawings' height, and reordered
     where two leaders would cross until none does."""
-    anchors = {i: _anchor(placed[i], side) for i in ids}
+    anchors = {i: _anchor(placed[i], side, middle) for i in ids}
     order = sorted(ids, key=lambda i: anchors[i][1])
     for _ in range(len(order) ** 2 + 1):
         callouts = _stack(order, placed, anchors, wrapped, keep_off, side, edge, top, style)
@@ -659,14 +668,17 @@ def _box(shape: Shape) -> Box:
     return Box(cx - rx, cy - ry, cx + rx, cy + ry)
 
 
-def _anchor(placed: Placed, side: str) -> tuple[float, float]:
-    """Where a zone's leader starts: inside its shape nearest the label's column."""
+def _anchor(placed: Placed, side: str, middle: float | None) -> tuple[float, float]:
+    """Where a zone's leader starts: inside its shape nearest the label's column,
+    and (with two columns) on that column's side of the middle of the drawings."""
     boxes = [_box(s) for s in placed.shapes]
     if side == "right":
         box = max(boxes, key=lambda b: b.cx)
-        return (box.cx + box.width / 4, box.cy)
+        x = box.cx + box.width / 4
+        return (x if middle is None else min(max(x, middle), box.x1), box.cy)
     box = min(boxes, key=lambda b: b.cx)
-    return (box.cx - box.width / 4, box.cy)
+    x = box.cx - box.width / 4
+    return (x if middle is None else max(min(x, middle), box.x0), box.cy)
 
 
 def _zone(placed: Placed, role: str, p: str) -> str:
