@@ -80,7 +80,8 @@ class Design(BaseModel):
     strong_weight: Weight = Field(description="labels, terms, step numbers")
     heading_weight: Weight
     diagram_label_size: Annotated[float, Field(ge=6, le=16)] = Field(
-        description="labels on the diagrams, in map units (a body map is 120 wide)"
+        description="labels on the diagrams, in diagram units: a map's drawing is 140 high, "
+        "a timeline 300 wide (the printed size of map labels is set in the stylesheets)"
     )
     diagram_text_weight: Weight
     # Lines

@@ -7,25 +7,42 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from handbook.build import BuildOptions
-from handbook.content.model import Routine, RoutineStep, SafetyTopic, Shape, Stroke, Technique, Zone
+from handbook.content.drawings import LoadedDrawing, builtin_drawing, parse_drawing
+from handbook.content.model import (
+    Drawing,
+    Routine,
+    RoutineStep,
+    SafetyTopic,
+    Shape,
+    Stroke,
+    Technique,
+    Zone,
+)
 from handbook.content.validate import load_handbook
 from handbook.errors import HandbookError
-from handbook.html.diagrams import DiagramStyle, body_map, draw_body_map, timeline
+from handbook.html.diagrams import DiagramStyle, body_map, draw_map, timeline
 from handbook.html.render import Renderer
 from handbook.project import open_project
 from tests.conftest import REPO, TINY, write
 
 SVG = "{http://www.w3.org/2000/svg}"
 
-LEFT = Zone(id="left", name="Left side", shapes=[Shape(polygon=[(20, 60), (50, 60), (50, 100)])])
+LEFT = Zone(
+    id="left",
+    name="Left side",
+    drawing="back",
+    shapes=[Shape(polygon=[(20, 60), (50, 60), (50, 100)])],
+)
 BOTH = Zone(
     id="both",
     name="Both sides",
+    drawing="back",
     mirror=True,
     shapes=[Shape(polygon=[(70, 40), (90, 40), (90, 80)])],
 )
-ROUND = Zone(id="round", name="Round", shapes=[Shape(ellipse=(60, 130, 10, 8))])
+ROUND = Zone(id="round", name="Round", drawing="back", shapes=[Shape(ellipse=(60, 130, 10, 8))])
 ZONES = [LEFT, BOTH, ROUND]
+DRAWINGS = {"back": builtin_drawing()}
 
 
 def default_style() -> DiagramStyle:
@@ -75,15 +92,19 @@ def shaft_ends(group: ET.Element) -> list[tuple[float, float, float, float]]:
 
 
 def test_body_map_is_well_formed_svg_with_a_title():
-    root = parse(body_map(ZONES, technique(), STYLE))
+    root = parse(body_map(ZONES, DRAWINGS, technique(), STYLE))
     assert root.tag == f"{SVG}svg"
-    assert root.find(f"{SVG}title").text == "Demo"
+    # The title is the figure's alternative text in a tagged PDF: the map in words.
+    assert root.find(f"{SVG}title").text == (
+        "Demo. Works on: Left side, Both sides. Keep off: Round. "
+        "Direction: Left side downward; Both sides outward."
+    )
 
 
 def test_safety_topic_marks_its_no_go_zones():
     topic = SafetyTopic(kind="safety", id="keep-off", title="Keep off", severity="stop")
     topic = topic.model_copy(update={"zones": ["round", "both"]})
-    root = parse(body_map(ZONES, topic, STYLE))
+    root = parse(body_map(ZONES, DRAWINGS, topic, STYLE))
     marked = {
         g.get("data-zone") for g in groups(root, "keep-off") if g.get("class") == "zone keep-off"
     }
@@ -94,7 +115,7 @@ def test_safety_topic_marks_its_no_go_zones():
 
 
 def test_hatching_is_a_pattern_so_it_survives_black_and_white():
-    root = parse(body_map(ZONES, technique(), STYLE))
+    root = parse(body_map(ZONES, DRAWINGS, technique(), STYLE))
     zone = next(g for g in groups(root, "zone") if g.get("data-zone") == "round")
     fill = next(iter(zone)).get("fill")
     pattern_id = fill.removeprefix("url(#").removesuffix(")")
@@ -105,7 +126,7 @@ def test_hatching_is_a_pattern_so_it_survives_black_and_white():
 def test_colours_come_from_the_stylesheet_not_the_shapes():
     """Shapes carry classes only; the SVG's own <style> (diagrams.css with the
     design's values written in) colours them, so a theme or project restyles them."""
-    root = parse(body_map(ZONES, technique(), STYLE))
+    root = parse(body_map(ZONES, DRAWINGS, technique(), STYLE))
     painted = [
         (element.tag, name)
         for element in root.iter()
@@ -123,18 +144,18 @@ def test_colours_come_from_the_stylesheet_not_the_shapes():
 
 def test_a_caution_topic_hatches_in_the_caution_tone():
     topic = SafetyTopic(kind="safety", id="care", title="Care", severity="caution", zones=["round"])
-    root = parse(body_map(ZONES, topic, STYLE))
+    root = parse(body_map(ZONES, DRAWINGS, topic, STYLE))
     classes = {p.get("class") for p in root.iter(f"{SVG}pattern")}
     assert "keep-off caution" in classes
 
 
 def test_safety_topic_without_zones_draws_nothing():
     topic = SafetyTopic(kind="safety", id="fever", title="Fever", severity="stop")
-    assert str(body_map(ZONES, topic, STYLE)) == ""
+    assert str(body_map(ZONES, DRAWINGS, topic, STYLE)) == ""
 
 
 def test_arrows_follow_the_strokes():
-    root = parse(body_map(ZONES, technique(), STYLE))
+    root = parse(body_map(ZONES, DRAWINGS, technique(), STYLE))
     arrows = {g.get("data-zone"): g for g in groups(root, "arrow")}
     assert arrows["left"].get("data-direction") == "down"
     (x0, y0, x1, y1) = shaft_ends(arrows["left"])[0]
@@ -147,9 +168,9 @@ def test_arrows_follow_the_strokes():
 
 
 def test_editing_a_stroke_changes_the_picture():
-    before = body_map(ZONES, technique(), STYLE)
+    before = body_map(ZONES, DRAWINGS, technique(), STYLE)
     edited = technique(strokes=[Stroke(zone="left", direction="up")])
-    after = body_map(ZONES, edited, STYLE)
+    after = body_map(ZONES, DRAWINGS, edited, STYLE)
     assert before != after
     arrows = groups(parse(after), "arrow")
     assert [g.get("data-direction") for g in arrows] == ["up"]
@@ -159,28 +180,43 @@ def test_editing_a_stroke_changes_the_picture():
 
 def test_circular_strokes_draw_an_arc():
     root = parse(
-        body_map(ZONES, technique(strokes=[Stroke(zone="round", direction="circular")]), STYLE)
+        body_map(
+            ZONES, DRAWINGS, technique(strokes=[Stroke(zone="round", direction="circular")]), STYLE
+        )
     )
     arrow = groups(root, "arrow")[0]
     assert any(" A" in p.get("d", "") for p in arrow.iter(f"{SVG}path"))
 
 
 def test_text_is_escaped():
-    zone = Zone(id="odd", name='<b>Hips & "more"</b>', shapes=[Shape(ellipse=(60, 80, 9, 9))])
+    zone = Zone(
+        id="odd",
+        name='<b>Hips & "more"</b>',
+        drawing="back",
+        shapes=[Shape(ellipse=(60, 80, 9, 9))],
+    )
     item = technique(name="A <script>", zones=["odd"], strokes=[], avoid_zones=[])
-    svg = str(body_map([zone], item, STYLE))
+    svg = str(body_map([zone], DRAWINGS, item, STYLE))
     assert "<script>" not in svg and "<b>" not in svg
     root = parse(svg)
-    assert root.find(f"{SVG}title").text == "A <script>"
+    assert root.find(f"{SVG}title").text == 'A <script>. Works on: <b>Hips & "more"</b>.'
     callouts = [" ".join(t.text for t in g.iter(f"{SVG}text")) for g in groups(root, "callout")]
     assert callouts == ['<b>Hips & "more"</b>']
 
 
-def test_front_view_zones_get_their_own_panel():
-    chest = Zone(id="chest", name="Chest", view="front", shapes=[Shape(ellipse=(60, 60, 15, 10))])
-    svg = draw_body_map([LEFT, chest], STYLE, work=["left", "chest"])
-    views = [g.get("class") for g in groups(parse(svg), "view")]
-    assert views == ["view view-back", "view view-front"]
+def test_zones_on_two_drawings_get_a_panel_each_captioned_from_labels():
+    front = LoadedDrawing(
+        Drawing(id="front", file="front.svg", view="front"),
+        parse_drawing(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 60 80"/>', "x"),
+    )
+    chest = Zone(id="chest", name="Chest", drawing="front", shapes=[Shape(ellipse=(30, 30, 8, 5))])
+    drawings = {**DRAWINGS, "front": front}
+    svg = draw_map([LEFT, chest], drawings, STYLE, work=["left", "chest"])
+    root = parse(svg)
+    panels = [g.get("class") for g in groups(root, "drawing")]
+    assert panels == ["drawing drawing-back", "drawing drawing-front"]
+    captions = [t.text for t in groups(root, "map")[0].findall(f"{SVG}text")]
+    assert captions == ["Back", "Front"]
 
 
 def test_timeline_segments_are_proportional_to_minutes():
@@ -237,3 +273,15 @@ def test_zone_shape_needs_exactly_one_kind(tiny_copy):
         "exactly one of 'polygon' or 'ellipse'" in p.message and p.path == "content/zones.yaml"
         for p in caught.value.problems
     )
+
+
+def test_a_narrow_map_puts_its_key_under_the_drawing_not_beside_it():
+    wide = parse(body_map(ZONES, DRAWINGS, technique(), STYLE))
+    narrow = parse(body_map(ZONES, DRAWINGS, technique(), STYLE, narrow=True))
+    assert float(narrow.get("width")) < float(wide.get("width"))
+    assert float(narrow.get("height")) > float(wide.get("height"))
+    key = groups(narrow, "legend")[0]
+    lowest_label = max(
+        float(t.get("y")) for g in groups(narrow, "callout") for t in g.iter(f"{SVG}text")
+    )
+    assert min(float(t.get("y")) for t in key.iter(f"{SVG}text")) > lowest_label

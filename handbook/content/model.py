@@ -104,6 +104,15 @@ class Labels(Strict):
     total: Text
     view_back: Text
     view_front: Text
+    # The picture's alternative text and key: how a stroke runs, and pressing in.
+    press_in: Text
+    arrow_up: Text
+    arrow_down: Text
+    arrow_left: Text
+    arrow_right: Text
+    arrow_outward: Text
+    arrow_inward: Text
+    arrow_circular: Text
     # The words that mark a box's tone and a safety topic's severity, so the
     # meaning survives a black-and-white printer.
     tip: Text
@@ -227,7 +236,9 @@ class Stroke(Strict):
     """One arrow on a technique's body map: which zone and which way."""
 
     zone: Id
-    direction: Literal["up", "down", "left", "right", "outward", "inward", "circular"]
+    direction: Literal["up", "down", "left", "right", "outward", "inward", "circular", "into"] = (
+        Field(description="along the surface, or 'into' it (pressing in, drawn as a target)")
+    )
 
 
 class Fact(Strict):
@@ -350,22 +361,23 @@ class Routine(Timed):
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
-# Body-map geometry lives in a fixed frame, 120 units wide and 160 high, y
-# pointing down, with the body's midline at x = 60 (see handbook/diagrams.py).
-MAP_WIDTH = 120.0
-MAP_HEIGHT = 160.0
-X = Annotated[float, Field(ge=0, le=MAP_WIDTH)]
-Y = Annotated[float, Field(ge=0, le=MAP_HEIGHT)]
-Point = tuple[X, Y]
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+Point = tuple[Coordinate, Coordinate]
 
 
 class Shape(Strict):
-    """One piece of a zone on the body map: a polygon or an ellipse, in map units."""
+    """One piece of a zone: a polygon or an ellipse, in its drawing's viewBox units."""
 
     polygon: Annotated[list[Point], Field(min_length=3)] | None = None
-    ellipse: tuple[X, Y, Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None = (
-        Field(default=None, description="centre x, centre y, radius x, radius y")
-    )
+    ellipse: (
+        tuple[
+            Coordinate,
+            Coordinate,
+            Annotated[float, Field(gt=0, allow_inf_nan=False)],
+            Annotated[float, Field(gt=0, allow_inf_nan=False)],
+        ]
+        | None
+    ) = Field(default=None, description="centre x, centre y, radius x, radius y")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Shape:
@@ -374,13 +386,35 @@ class Shape(Strict):
         return self
 
 
+class Drawing(Strict):
+    """A base picture zones are placed on: an SVG file of the project's own."""
+
+    id: Id
+    file: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="The SVG file, relative to this YAML file; it must lie inside the project."
+    )
+    title: Text | None = Field(
+        default=None, description="Printed above the drawing when a map shows several."
+    )
+    view: Literal["front", "back"] | None = Field(
+        default=None, description="Instead of a title: the labels 'view_front' or 'view_back'."
+    )
+    midline: Coordinate | None = Field(
+        default=None,
+        description="The x 'mirror: true' reflects about; the middle of the viewBox if not given.",
+    )
+
+
 class Zone(Strict):
-    """A named area of the body. ``shapes`` place it on the body map; ``mirror``
-    repeats every shape on the other side of the midline."""
+    """A named area of a drawing. ``shapes`` place it on the drawing; ``mirror``
+    repeats every shape on the other side of the drawing's midline."""
 
     id: Id
     name: Text
-    view: Literal["back", "front"] = "back"
+    drawing: Id | None = Field(
+        default=None,
+        description="The drawing its shapes are on; needed only when the project has several.",
+    )
     description: str = ""
     shapes: list[Shape] = []
     mirror: bool = False
@@ -388,6 +422,7 @@ class Zone(Strict):
 
 class ZoneList(Strict):
     kind: Literal["zones"]
+    drawings: list[Drawing] = []
     zones: Annotated[list[Zone], Field(min_length=1)]
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from handbook.content import markup
 from handbook.content.coverage import coverage_problems, font_problems, printed_texts
+from handbook.content.drawings import LoadedDrawing, builtin_drawing, read_drawing
 from handbook.content.labels import catalogue_language, languages
 from handbook.content.load import MAX_FILE_BYTES, Location, SourceFile, read_yaml
 from handbook.content.model import (
@@ -29,6 +30,7 @@ from handbook.content.model import (
     GENERATED_PARTS,
     Chapter,
     ContentFile,
+    Drawing,
     Labels,
     Routine,
     SafetyTopic,
@@ -39,7 +41,7 @@ from handbook.content.model import (
 )
 from handbook.content.pictures import PictureFile, check_pictures
 from handbook.design import COLOUR_PATTERN, FONT_FAMILY_PATTERN, Design, ThemeFile, combined
-from handbook.errors import HandbookError, Problem, counted, did_you_mean
+from handbook.errors import HandbookError, Problem, counted, did_you_mean, relative_path
 from handbook.project import BUILTIN_THEMES, DEFAULT_THEME, THEME_FILE, Project
 
 _CONTENT_ADAPTER: TypeAdapter = TypeAdapter(ContentFile)
@@ -70,7 +72,9 @@ class Handbook:
     techniques: list[Technique] = field(default_factory=list)
     safety: list[SafetyTopic] = field(default_factory=list)
     routines: list[Routine] = field(default_factory=list)
-    zones: list[Zone] = field(default_factory=list)
+    zones: list[Zone] = field(default_factory=list)  # each naming its drawing if it has shapes
+    drawings: dict[str, LoadedDrawing] = field(default_factory=dict)  # read and cleaned
+    declared_drawings: dict[str, tuple[Drawing, Origin]] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
     settings_source: SourceFile | None = None
     design: Design | None = None  # the theme's design values with handbook.yaml's changes
@@ -110,6 +114,8 @@ def load_handbook(project: Project) -> Handbook:
             _add_content(handbook, source, problems)
         else:  # references to what it meant to declare are explained by its own problem
             handbook.invalid_ids.update(_ids_written_in(path, project.root))
+    _load_drawings(handbook, project, problems)
+    problems.extend(_place_zones(handbook))
     for items in (handbook.techniques, handbook.safety, handbook.routines):
         items.sort(key=lambda item: item.order)
     if settings is not None:
@@ -262,6 +268,20 @@ def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]
         handbook.invalid_ids.update(_declared_ids(source.data))
         return
     if isinstance(item, ZoneList):
+        for index, drawing in enumerate(item.drawings):
+            origin = Origin(source, ("drawings", index))
+            if drawing.id in handbook.declared_drawings:
+                earlier = handbook.declared_drawings[drawing.id][1]
+                line, _ = earlier.source.locate((*earlier.location, "id"))
+                problems.append(
+                    origin.problem(
+                        ("id",),
+                        f"duplicate drawing id '{drawing.id}' "
+                        f"(already used in {earlier.source.path}:{line})",
+                    )
+                )
+                continue
+            handbook.declared_drawings[drawing.id] = (drawing, origin)
         for index, zone in enumerate(item.zones):
             _register(handbook, zone.id, Origin(source, ("zones", index)), problems)
             handbook.zones.append(zone)
@@ -273,6 +293,109 @@ def _add_content(handbook: Handbook, source: SourceFile, problems: list[Problem]
         "safety": handbook.safety,
         "routine": handbook.routines,
     }[item.kind].append(item)
+
+
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _load_drawings(handbook: Handbook, project: Project, problems: list[Problem]) -> None:
+    """Read every declared drawing's SVG, relative to the YAML file that names it.
+
+    A problem with the file as a whole (missing, outside the project) is
+    located at its ``file:`` line; one inside the SVG at the SVG's own line.
+    """
+    for drawing_id, (drawing, origin) in handbook.declared_drawings.items():
+        if _URL_SCHEME.match(drawing.file) or Path(drawing.file).is_absolute():
+            problems.append(
+                origin.problem(
+                    ("file",),
+                    f"'{drawing.file}' is not a file in the project",
+                    "name the SVG file by a path relative to this YAML file",
+                )
+            )
+            continue
+        path = (project.root / origin.source.path).parent / drawing.file
+        shown = relative_path(path, project.root)
+        try:
+            artwork = read_drawing(path, project.root, shown)
+        except HandbookError as exc:
+            problems.extend(
+                p if p.line else origin.problem(("file",), f"{p.message} ({shown})", p.hint)
+                for p in exc.problems
+            )
+            continue
+        handbook.drawings[drawing_id] = LoadedDrawing(drawing, artwork)
+
+
+def _place_zones(handbook: Handbook) -> list[Problem]:
+    """Give every zone with shapes its drawing, and check its shapes lie on it.
+
+    A zone may leave out ``drawing`` when the project has one drawing (or
+    none: then the built-in back-of-body drawing is used).
+    """
+    problems: list[Problem] = []
+    declared = list(handbook.declared_drawings)
+    if not declared and any(zone.shapes for zone in handbook.zones):
+        builtin = builtin_drawing()
+        handbook.drawings[builtin.id] = builtin
+    placed = []
+    for zone in handbook.zones:
+        origin = handbook.origins[zone.id]
+        chosen = zone.drawing
+        if chosen is None and zone.shapes:
+            if len(declared) > 1:
+                problems.append(
+                    origin.problem(
+                        ("shapes",),
+                        f"the zone '{zone.id}' has shapes but names no drawing, and this "
+                        "handbook has several",
+                        "add 'drawing: ' and one of: " + ", ".join(declared),
+                        at_key=True,
+                    )
+                )
+            chosen = declared[0] if declared else next(iter(handbook.drawings), None)
+        elif chosen is not None and chosen not in handbook.declared_drawings:
+            problems.append(
+                origin.problem(
+                    ("drawing",), f"unknown drawing '{chosen}'", did_you_mean(chosen, declared)
+                )
+            )
+        picture = handbook.drawings.get(chosen) if chosen else None
+        if picture is not None:
+            problems.extend(_shapes_outside(zone, picture, origin))
+        placed.append(
+            zone if zone.drawing == chosen else zone.model_copy(update={"drawing": chosen})
+        )
+    handbook.zones[:] = placed
+    return problems
+
+
+def _shapes_outside(zone: Zone, picture: LoadedDrawing, origin: Origin) -> list[Problem]:
+    """A problem for the first point of each shape (or mirror image) off the drawing."""
+    box = picture.view_box
+    problems = []
+    for i, shape in enumerate(zone.shapes):
+        if shape.polygon is not None:
+            points = [((i, "polygon", k), p) for k, p in enumerate(shape.polygon)]
+        else:
+            cx, cy, rx, ry = shape.ellipse  # type: ignore[misc]
+            corners = [(cx - rx, cy - ry), (cx + rx, cy + ry)]
+            points = [((i, "ellipse"), p) for p in corners]
+        for where, (x, y) in points:
+            mirrored = 2 * picture.midline - x
+            if not box.contains(x, y) or (zone.mirror and not box.contains(mirrored, y)):
+                what = "its mirror image" if box.contains(x, y) else "the point"
+                problems.append(
+                    origin.problem(
+                        ("shapes", *where),
+                        f"{what} ({mirrored if what != 'the point' else x:g}, {y:g}) of the "
+                        f"zone '{zone.id}' lies outside the drawing '{picture.id}' "
+                        f"(viewBox {box})",
+                        "shapes use the units of the drawing's viewBox",
+                    )
+                )
+                break
+    return problems
 
 
 def _declared_ids(data: object) -> set[str]:

@@ -137,11 +137,15 @@ class Renderer:
         return diagrams.DiagramStyle(resolved(css, design), design.diagram_label_size)
 
     @jinja2.pass_context
-    def _body_map(self, context: Any, item: Any) -> Markup:
-        """``{{ body_map(item) }}``: the body map of a technique or safety topic."""
+    def _body_map(self, context: Any, item: Any, narrow: bool = False) -> Markup:
+        """``{{ body_map(item) }}``: the map of a technique or safety topic;
+        ``body_map(item, narrow=true)`` keeps it narrow, to stand beside text."""
         handbook: Handbook = context["handbook"]
         style = self.diagram_style(handbook.design)
-        return diagrams.body_map(handbook.zones, item, style, handbook.settings.labels)
+        labels = handbook.settings.labels
+        return diagrams.body_map(
+            handbook.zones, handbook.drawings, item, style, labels, narrow=bool(narrow)
+        )
 
     @jinja2.pass_context
     def _timeline(self, context: Any, routine: Any) -> Markup:
