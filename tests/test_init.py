@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 import handbook.build
+from handbook.build import BuildReport
 from handbook.cli import cli
 from handbook.project import defaults_root, examples_root
 
@@ -81,7 +82,7 @@ def test_init_with_an_example_and_bare_is_a_usage_error(tmp_path):
 
 
 def test_init_example_copies_that_example(tmp_path, monkeypatch):
-    monkeypatch.setattr(handbook.build, "build", lambda *args, **kwargs: None)
+    monkeypatch.setattr(handbook.build, "build", lambda *args, **kwargs: BuildReport())
     folder = tmp_path / "my-bike"
     result = CliRunner().invoke(cli, ["init", "-q", "--example", "bicycle-care", str(folder)])
     assert result.exit_code == 0, result.output
