@@ -267,14 +267,26 @@ class Progress:
     def __init__(self, quiet: bool = False, verbose: bool = False):
         self.quiet, self.verbose = quiet, verbose
         self.color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        self.started = time.perf_counter()
+        self.began = time.perf_counter()
         self.counts: dict[str, int] = {}
+
+    def planned(self, outputs: int, workers: int) -> None:
+        """The plan: told only where it is shown live (:class:`LiveProgress`)."""
+
+    def started(self, path: Path) -> None:
+        """An output began rendering: shown only live."""
 
     def output(self, result) -> None:
         self.counts[result.status] = self.counts.get(result.status, 0) + 1
         if self.quiet or (result.status == "up to date" and not self.verbose):
             return
-        status = click.style(f"{result.status:<11}", fg=self.STYLES[result.status], bold=True)
+        status, details = self._line(result)
+        styled = click.style(f"{result.status:<11}", fg=self.STYLES[result.status], bold=True)
+        click.echo(f"{styled}{status[11:]}{details}", color=self.color)
+
+    @staticmethod
+    def _line(result) -> tuple[str, str]:
+        """An output's line: its status and path, then what is worth knowing of it."""
         details = []
         if result.pages:
             details.append(counted(result.pages, "page"))
@@ -282,21 +294,77 @@ class Progress:
             details.append(f"{result.seconds:.2f} s")
         if result.scale < 1:
             details.append(f"text shrunk to {result.scale:.0%}")
-        line = f"{status} {_shown(result.path)}"
-        if details:
-            line += f" ({', '.join(details)})"
-        click.echo(line, color=self.color)
+        shown = f"{result.status:<11} {_shown(result.path)}"
+        return shown, f" ({', '.join(details)})" if details else ""
 
     def summary(self) -> None:
         if self.quiet or not self.counts:
             return
-        seconds = time.perf_counter() - self.started
+        click.echo(self._summary_line())
+
+    def _summary_line(self) -> str:
+        seconds = time.perf_counter() - self.began
         parts = [f"{count} {status}" for status, count in self.counts.items()]
-        click.echo(f"{', '.join(parts)} in {seconds:.2f} s")
+        return f"{', '.join(parts)} in {seconds:.2f} s"
 
     def restart(self) -> None:
-        self.started = time.perf_counter()
+        self.began = time.perf_counter()
         self.counts = {}
+
+
+class LiveProgress(Progress):
+    """On a terminal: the plan, then a bar with a counter and what is rendering now,
+    each output's line printed above it as it is settled (rich draws it)."""
+
+    def __init__(self, verbose: bool = False, console=None):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
+
+        super().__init__(False, verbose)
+        plain = bool(os.environ.get("NO_COLOR"))
+        self.console = console or Console(highlight=False, color_system=None if plain else "auto")
+        columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        description = TextColumn("{task.description}")
+        self.bar = Bar(*columns, description, console=self.console, transient=True)
+        self.bar_id = None
+        self.rendering: list[str] = []
+
+    def planned(self, outputs: int, workers: int) -> None:
+        plan = f"rendering {counted(outputs, 'output')} in {counted(workers, 'worker')}"
+        self.console.print(plan, soft_wrap=True)
+        self.bar_id = self.bar.add_task("", total=outputs)
+        self.bar.start()
+
+    def started(self, path: Path) -> None:
+        self.rendering.append(_shown(path))
+        self._describe()
+
+    def output(self, result) -> None:
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        shown = _shown(result.path)
+        if shown in self.rendering:
+            self.rendering.remove(shown)
+        if self.bar_id is not None and result.status != "up to date":
+            self.bar.advance(self.bar_id)
+            self._describe()
+        if result.status == "up to date" and not self.verbose:
+            return
+        from rich.markup import escape
+
+        status, details = self._line(result)
+        style = self.STYLES[result.status]
+        text = (f"[bold {style}]" if style else "[bold]") + status[:11] + "[/]"
+        self.console.print(text + escape(status[11:] + details), soft_wrap=True)
+
+    def _describe(self) -> None:
+        if self.bar_id is not None:
+            self.bar.update(self.bar_id, description=", ".join(self.rendering))
+
+    def summary(self) -> None:
+        self.bar.stop()
+        if self.counts:
+            self.console.print(self._summary_line(), soft_wrap=True)
 
 
 class JsonProgress(Progress):
@@ -311,12 +379,17 @@ class JsonProgress(Progress):
         _echo_json(record | {"scale": result.scale})
 
     def summary(self) -> None:
-        seconds = round(time.perf_counter() - self.started, 3)
+        seconds = round(time.perf_counter() - self.began, 3)
         _echo_json({"type": "summary", "counts": self.counts, "seconds": seconds})
 
 
 def _progress(output_format: str, quiet: bool, verbose: bool) -> Progress:
-    return JsonProgress() if output_format == "json" else Progress(quiet, verbose)
+    """JSON when asked; live on a terminal (not a dumb one); else a line per output."""
+    if output_format == "json":
+        return JsonProgress()
+    if not quiet and sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        return LiveProgress(verbose)
+    return Progress(quiet, verbose)
 
 
 def _shown(path: Path) -> str:
@@ -337,7 +410,7 @@ def _run_build(project_dir: Path, options, progress: Progress) -> None:
     from handbook.build import build as run_build
 
     try:
-        report = run_build(project_dir, options, progress.output)
+        report = run_build(project_dir, options, progress.output, progress)
     finally:
         progress.summary()
     _print_notices(report.notices, progress.output_format, project_dir)
@@ -482,7 +555,7 @@ def init(folder: Path, example: str | None, bare: bool, quiet: bool) -> None:
     root = init_project(folder, bare=bare, example=example)
     if not quiet:
         click.echo(f"created {_shown(root)}")
-    _run_build(root, BuildOptions(), Progress(quiet))
+    _run_build(root, BuildOptions(), _progress("text", quiet, verbose=False))
     if not quiet:
         click.echo(_next_steps(root))
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -34,16 +36,25 @@ def test_a_line_per_rendered_output_then_a_summary(tiny_copy, tmp_path):
     assert runner.invoke(cli, ["build", "--quiet", *project]).output == ""
 
 
-def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
+def run_on_terminal(args: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
+    """What the command shows on a terminal: its output read from a pseudo-terminal
+    while it runs (a live bar writes more than the terminal buffers)."""
     primary, secondary = os.openpty()
-    done = subprocess.run(
-        [sys.executable, "-m", "handbook", *args], stdout=secondary, env=env, timeout=60
-    )
+    command = [sys.executable, "-m", "handbook", *args]
+    process = subprocess.Popen(command, stdout=secondary, env=env, cwd=cwd)
     os.close(secondary)
-    output = os.read(primary, 65536).decode()
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
     os.close(primary)
-    assert done.returncode == 0
-    return output
+    assert process.wait(timeout=60) == 0
+    return b"".join(chunks).decode()
 
 
 def test_colour_on_a_terminal_unless_no_color(tiny_built):
@@ -53,3 +64,28 @@ def test_colour_on_a_terminal_unless_no_color(tiny_built):
     assert "\x1b[" in run_on_terminal(args, env)
     plain = run_on_terminal(args, {**env, "NO_COLOR": "1"})
     assert "up to date" in plain and "\x1b[" not in plain
+
+
+def test_on_a_terminal_the_plan_a_live_bar_and_each_output(tiny_copy, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm"}
+    shown = run_on_terminal(["build"], env, cwd=tiny_copy)  # paths short enough to show
+    summary = re.search(r"(\d+) rendered in [\d.]+ s\s*$", shown)
+    assert summary, shown[-300:]
+    outputs = int(summary[1])
+    assert f"rendering {outputs} outputs in 2 workers" in shown
+    assert f"{outputs}/{outputs}" in shown  # the bar's counter at its end
+    assert "cards/gliding.pdf," in shown  # named while it renders, beside another
+    assert "rendered    build/handbook.pdf (" in shown.replace("\x1b[0m", "").replace(
+        "\x1b[1;32m", ""
+    )
+
+
+def test_no_live_bar_on_a_dumb_terminal_or_when_quiet(tiny_copy, tmp_path):
+    env = dict(os.environ) | {"TERM": "dumb"}
+    out = tmp_path / "out"
+    shown = run_on_terminal(["build", "--project", str(tiny_copy), "--out", str(out)], env)
+    assert "rendering" not in shown and "\r" not in shown.replace("\r\n", "\n")
+    quiet = run_on_terminal(
+        ["build", "--quiet", "--project", str(tiny_copy), "--out", str(out)], env
+    )
+    assert quiet == ""

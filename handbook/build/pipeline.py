@@ -33,6 +33,7 @@ from handbook.build.report import (
     BuildReport,
     CardFit,
     OutputResult,
+    RenderListener,
 )
 from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
 from handbook.errors import HandbookError, Notice, Problem
@@ -150,15 +151,17 @@ def build(
     project_dir: Path,
     options: BuildOptions = BuildOptions(),
     on_output: Callable[[OutputResult], None] | None = None,
+    on_render: RenderListener | None = None,
 ) -> BuildReport:
-    """Bring every output up to date; ``on_output`` hears of each as it is settled.
+    """Bring every output up to date; ``on_output`` hears of each as it is settled,
+    ``on_render`` of the outputs to render and of each as it starts.
 
     Raises HandbookError (after writing what it could) if any output failed.
     """
     project = open_project(project_dir)
     out_dir = options.out_dir or project.root / OUTPUT_DIR
     with build_lock(out_dir):
-        return _Build(project, out_dir, options, on_output).run()
+        return _Build(project, out_dir, options, on_output, on_render).run()
 
 
 @dataclass
@@ -193,6 +196,7 @@ class _Build:
     out_dir: Path
     options: BuildOptions
     on_output: Callable[[OutputResult], None] | None
+    on_render: RenderListener | None = None
     report: BuildReport = field(default_factory=BuildReport)
 
     def run(self) -> BuildReport:
@@ -297,12 +301,27 @@ class _Build:
             Task(name, job.origin, partial(job.make, e.out_dir), tuple(map(e.task, job.needs)))
             for name, (e, job) in by_name.items()
         ]
-        for outcome in pool.run(tasks):
+        on_start = self._tell_render(tasks, pool, by_name) if self.on_render else None
+        for outcome in pool.run(tasks, on_start):
             edition, job = by_name[outcome.task.name]
             self._settle(_result(outcome, edition.out_dir / job.name))
             edition.problems.extend(outcome.problems)
             if outcome.ok:
                 edition.cache.record(job.name, job.key, outcome.value.pages, job.files)
+
+    def _tell_render(
+        self, tasks: list[Task], pool: WorkerPool, by_name: dict[str, tuple[_Edition, Job]]
+    ) -> Callable[[Task], None]:
+        """Tell the render listener the plan; the callback that tells it each start."""
+        listener = self.on_render
+        assert listener is not None
+        listener.planned(len(tasks), min(pool.jobs, len(tasks)))
+
+        def started(task: Task) -> None:
+            edition, job = by_name[task.name]
+            listener.started(edition.out_dir / job.name)
+
+        return started
 
     def _record(self, edition: _Edition, pictures: dict[str, PictureFile]) -> None:
         if not edition.problems:  # a failed plan lacks jobs whose old outputs stay

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from handbook.errors import Notice, Problem
 
@@ -30,6 +31,16 @@ class OutputResult:
     scale: float = 1.0  # a card's text size after fitting it on one page (1.0 = full size)
     renders: int = 1  # layouts it took now (0 when up to date)
     status: str = RENDERED
+
+
+class RenderListener(Protocol):
+    """Hears how the rendering of a build goes, for a live display of it."""
+
+    def planned(self, outputs: int, workers: int) -> None:
+        """How many outputs are about to render, in how many workers."""
+
+    def started(self, path: Path) -> None:
+        """An output began rendering in a worker."""
 
 
 @dataclass

@@ -150,8 +150,11 @@ class WorkerPool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
-        """Yield each task's outcome as it ends.
+    def run(
+        self, tasks: Sequence[Task], on_start: Callable[[Task], None] | None = None
+    ) -> Iterator[Outcome]:
+        """Yield each task's outcome as it ends; ``on_start`` hears of each task a
+        worker takes.
 
         Tasks start in the order given (put the longest first); a task waits
         for the tasks it ``needs`` and is skipped if one of them failed. A
@@ -166,7 +169,7 @@ class WorkerPool:
                 waiting.remove(task)
                 done[task.name] = False
                 yield Outcome(task, skipped=True)
-            outcomes = self._dispatch(waiting, done)
+            outcomes = self._dispatch(waiting, done, on_start)
             if self._busy():
                 outcomes += self._collect()
             for outcome in outcomes:
@@ -181,7 +184,9 @@ class WorkerPool:
     def _busy(self) -> list[_Worker]:
         return [worker for worker in self.workers if worker.task]
 
-    def _dispatch(self, waiting: list[Task], done: dict[str, bool]) -> list[Outcome]:
+    def _dispatch(
+        self, waiting: list[Task], done: dict[str, bool], on_start: Callable[[Task], None] | None
+    ) -> list[Outcome]:
         """Give ready tasks to idle workers; the outcomes of those that died meanwhile."""
         dead = []
         for task in list(waiting):
@@ -193,6 +198,8 @@ class WorkerPool:
             waiting.remove(task)
             try:
                 worker.give(task)
+                if on_start:
+                    on_start(task)
             except (BrokenPipeError, ConnectionResetError):
                 self._replace(worker)
                 dead.append(
