@@ -233,3 +233,17 @@ def test_the_editor_and_check_agree_on_durations(tiny_copy, step, as_typed, acce
     data = yaml.safe_load(ROUTINE_TEXT.format(step="minutes: 1"))
     data["steps"][0] = {"item": "gliding", "duration": as_typed}
     assert Draft202012Validator(content_schema()).is_valid(data) is accepted
+
+
+def test_init_maps_the_project_files_to_their_schemas_for_editors(tmp_path):
+    from handbook.scaffold import init_project
+
+    root = init_project(tmp_path / "new", bare=True)
+    settings = json.loads((root / ".vscode/settings.json").read_text(encoding="utf-8"))
+    schemas = settings["yaml.schemas"]
+    assert schemas["./schema/content.schema.json"] == ["/content/**/*.yaml", "/content/**/*.yml"]
+    assert schemas["./schema/settings.schema.json"] == ["/handbook.yaml"]
+    assert "/translations/*/handbook.yaml" in schemas["./schema/translated-settings.schema.json"]
+    assert "!/translations/*/handbook.yaml" in schemas["./schema/translation.schema.json"]
+    assert all((root / path).is_file() for path in schemas)
+    assert ".vscode/settings.json" in (root / "README.md").read_text(encoding="utf-8")

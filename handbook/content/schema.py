@@ -33,6 +33,7 @@ from handbook.content.model import (
     Id,
     Settings,
 )
+from handbook.project import SETTINGS_FILE, TRANSLATIONS_DIR
 
 SCHEMA_DIR = "schema"
 CONTENT_SCHEMA = "content.schema.json"
@@ -189,6 +190,24 @@ def _holds(path: Path, text: str) -> bool:
         return path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def editor_associations() -> dict[str, list[str]]:
+    """Which files each schema checks, as the YAML language server's ``yaml.schemas``
+    setting maps them (a leading ``/`` is the project folder), so new files are checked
+    without a first line. A ``!`` pattern leaves a file out, in servers that read it;
+    ``handbook translate`` also gives the files it starts a first line."""
+    settings = f"/{TRANSLATIONS_DIR}/*/{SETTINGS_FILE}"
+    return {
+        f"./{SCHEMA_DIR}/{CONTENT_SCHEMA}": ["/content/**/*.yaml", "/content/**/*.yml"],
+        f"./{SCHEMA_DIR}/{SETTINGS_SCHEMA}": [f"/{SETTINGS_FILE}"],
+        f"./{SCHEMA_DIR}/{TRANSLATION_SCHEMA}": [
+            f"/{TRANSLATIONS_DIR}/*/**/*.yaml",
+            f"/{TRANSLATIONS_DIR}/*/**/*.yml",
+            f"!{settings}",
+        ],
+        f"./{SCHEMA_DIR}/{TRANSLATED_SETTINGS_SCHEMA}": [settings],
+    }
 
 
 def modeline(yaml_file: Path, schema_file: Path) -> str:
