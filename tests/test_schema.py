@@ -16,6 +16,7 @@ from handbook.content.schema import (
     settings_schema,
     translated_settings_schema,
     translation_schema,
+    write_schemas,
 )
 from handbook.project import defaults_root, examples_root
 from handbook.scaffold import SKELETON
@@ -247,3 +248,34 @@ def test_init_maps_the_project_files_to_their_schemas_for_editors(tmp_path):
     assert "!/translations/*/handbook.yaml" in schemas["./schema/translation.schema.json"]
     assert all((root / path).is_file() for path in schemas)
     assert ".vscode/settings.json" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_build_rewrites_schemas_an_older_version_wrote(tiny_copy, monkeypatch, tmp_path):
+    from handbook.content.schema import schema_texts
+
+    write_schemas(tiny_copy / "schema")
+    old = tiny_copy / "schema/content.schema.json"
+    old.write_text('{"title": "from an older handbook"}\n', encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+
+    checked = CliRunner().invoke(cli, ["check", "--no-cards", "--project", str(tiny_copy)])
+    assert checked.exit_code == 0, checked.output
+    assert "schema: written by another version of handbook" in checked.output
+    assert f"hint: run 'handbook schema --out {tiny_copy / 'schema'}'" in checked.output
+    assert old.read_text(encoding="utf-8") == '{"title": "from an older handbook"}\n'
+
+    built = CliRunner().invoke(cli, ["build", "--project", str(tiny_copy)])
+    assert built.exit_code == 0, built.output
+    assert f"rewrote the editor schemas in {tiny_copy / 'schema'}/" in built.output
+    assert old.read_text(encoding="utf-8") == schema_texts()["content.schema.json"]
+
+    again = CliRunner().invoke(cli, ["check", "--no-cards", "--project", str(tiny_copy)])
+    assert "another version" not in again.output
+
+
+def test_a_project_without_schemas_gets_none(tiny_copy):
+    result = CliRunner().invoke(cli, ["check", "--no-cards", "--project", str(tiny_copy)])
+    assert result.exit_code == 0, result.output
+    assert "schema" not in result.output
+    assert not (tiny_copy / "schema").exists()
