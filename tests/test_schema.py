@@ -279,3 +279,12 @@ def test_a_project_without_schemas_gets_none(tiny_copy):
     assert result.exit_code == 0, result.output
     assert "schema" not in result.output
     assert not (tiny_copy / "schema").exists()
+
+
+def test_the_readme_field_reference_is_made_from_the_model():
+    from handbook.content.reference import with_field_reference
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert with_field_reference(readme) == readme, (
+        "run: python -m handbook.content.reference README.md"
+    )

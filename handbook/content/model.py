@@ -149,7 +149,7 @@ class Scale(Strict):
 class Settings(Strict):
     """``handbook.yaml``: what the handbook is and how it is printed."""
 
-    title: Text = Field(description="The handbook's title, on the cover and every card.")
+    title: Text = Field(description="The handbook's title, printed on the cover.")
     subtitle: str = Field(default="", description="A line under the title on the cover.")
     authors: list[Text] = Field(default=[], description="Who wrote it, as printed on the cover.")
     language: LanguageTag = Field(
@@ -157,9 +157,9 @@ class Settings(Strict):
         description="The language of the content, as a tag such as en, de or pt-BR: "
         "it sets the printed words, hyphenation, numbers and dates.",
     )
-    edition: str = Field(default="", description="The edition, printed with the date.")
+    edition: str = Field(default="", description="The edition, printed on the cover.")
     date: CalendarDate | None = Field(
-        default=None, description="The edition's date, as YYYY-MM-DD; today's if not given."
+        default=None, description="The edition's date, as YYYY-MM-DD: printed and kept in the PDFs."
     )
     paper: PaperSize = Field(default="a5", description="The booklet's page size.")
     card_size: CardSize = Field(default="a6", description="The size of each card.")
