@@ -20,6 +20,7 @@ from handbook.content.schema import (
 )
 from handbook.project import defaults_root, examples_root
 from handbook.scaffold import SKELETON
+from tests.conftest import TINY
 
 
 def as_editor_sees(path: Path):
@@ -128,7 +129,9 @@ def undescribed(schema: dict, where: str) -> list[str]:
 
 @pytest.mark.parametrize("name", ALL_SCHEMAS)
 def test_every_property_has_a_description(name):
-    assert undescribed(ALL_SCHEMAS[name](), name) == []
+    schema = ALL_SCHEMAS[name]()
+    Draft202012Validator.check_schema(schema)
+    assert undescribed(schema, name) == []
 
 
 def test_a_typo_in_a_technique_is_reported_against_the_technique_only(content_validator):
@@ -225,6 +228,26 @@ def test_the_editor_and_check_agree(tiny_copy, file, line, new, as_typed, accept
     original = tiny_copy / "original.yaml"
     original.write_text(text, encoding="utf-8")
     assert editor_accepts(tiny_copy, "original.yaml", as_typed) is accepted
+
+
+SETTINGS = [
+    ("date: 2026-01-15", "date: 2026-02-01", {"date": "2026-02-01"}, True),
+    ("date: 2026-01-15", "date: 20260201", {"date": 20260201}, False),
+    ("date: 2026-01-15", "date: 1 Feb 2026", {"date": "1 Feb 2026"}, False),
+    ("title: Tiny handbook", "title: 2026", {"title": 2026}, True),
+    ("max: 5}", 'max: "7"}', {"scale": {"label": "Pressure", "max": "7"}}, True),
+]
+
+
+@pytest.mark.parametrize(("line", "new", "as_typed", "accepted"), SETTINGS)
+def test_the_editor_and_check_agree_on_settings(tiny_copy, line, new, as_typed, accepted):
+    path = tiny_copy / "handbook.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert line in text
+    path.write_text(text.replace(line, new), encoding="utf-8")
+    assert check_accepts(tiny_copy) is accepted
+    data = as_editor_sees(TINY / "handbook.yaml") | as_typed
+    assert Draft202012Validator(settings_schema()).is_valid(data) is accepted
 
 
 @pytest.mark.parametrize(("step", "as_typed", "accepted"), DURATIONS, ids=lambda v: str(v))
