@@ -311,3 +311,18 @@ def test_the_readme_field_reference_is_made_from_the_model():
     assert with_field_reference(readme) == readme, (
         "run: python -m handbook.content.reference README.md"
     )
+
+
+def test_a_build_in_json_says_it_rewrote_the_schemas(tiny_copy):
+    (tiny_copy / "schema").mkdir()  # an empty schema folder: every schema is missing
+    result = CliRunner().invoke(cli, ["build", "--format", "json", "--project", str(tiny_copy)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    [rewritten] = [record for record in records if record["type"] == "schemas"]
+    assert rewritten["status"] == "rewritten"
+    assert sorted(p.name for p in (tiny_copy / "schema").iterdir()) == [
+        "content.schema.json",
+        "settings.schema.json",
+        "translated-settings.schema.json",
+        "translation.schema.json",
+    ]
