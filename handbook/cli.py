@@ -486,7 +486,37 @@ def build(project_dir: Path, quiet: bool, verbose: bool, output_format: str, **o
     A translation in translations/LANG/ is built into build/LANG/.
     """
     _check_language(project_dir, options["language"])
+    _refresh_schemas(project_dir, output_format, quiet)
     _run_build(project_dir, _options(**options), _progress(output_format, quiet, verbose))
+
+
+def _refresh_schemas(project_dir: Path, output_format: str, quiet: bool) -> None:
+    """Rewrite a project's schema/ when this version's schemas differ from it."""
+    from handbook.content.schema import SCHEMA_DIR, outdated_schemas, write_schemas
+
+    folder = project_dir / SCHEMA_DIR
+    if not outdated_schemas(folder):
+        return
+    write_schemas(folder)
+    if output_format == "json":
+        _echo_json({"type": "schemas", "path": _shown(folder), "status": "rewritten"})
+    elif not quiet:
+        click.echo(f"rewrote the editor schemas in {_shown(folder)}/ for handbook {__version__}")
+
+
+def _schema_notices(project_dir: Path) -> list[Problem]:
+    """A notice when the project's schema/ is not this version's (check writes nothing)."""
+    from handbook.content.schema import SCHEMA_DIR, outdated_schemas
+
+    folder = project_dir / SCHEMA_DIR
+    if not outdated_schemas(folder):
+        return []
+    command = "handbook schema"
+    if folder.resolve() != (Path.cwd() / SCHEMA_DIR).resolve():
+        command += f" --out {shlex.quote(_shown(folder))}"
+    message = f"written by another version of handbook ({__version__} is installed)"
+    hint = f"run '{command}' so editors check the files as 'handbook check' does"
+    return [Problem(SCHEMA_DIR, 0, 0, message, hint)]
 
 
 @cli.command()
@@ -609,6 +639,7 @@ def check(
     """
     from handbook.build import check_cards, check_project
 
+    _print_notices(_schema_notices(project_dir), output_format, project_dir)
     if cards:
         report = check_cards(project_dir, _options(card_size=card_size, **limits))
     else:

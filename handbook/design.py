@@ -66,32 +66,34 @@ class Design(BaseModel):
     timeline_inks: TimelineColours = Field(description="marks of the timeline patterns")
     # Type
     font_family: FontFamily = Field(description="a family declared with @font-face in base.css")
-    booklet_text_pt: Points
+    booklet_text_pt: Points = Field(description="booklet body text on A5 and smaller pages")
     booklet_large_text_pt: Points = Field(description="booklet text on A4 and Letter pages")
-    booklet_line_height: LineHeight
+    booklet_line_height: LineHeight = Field(description="booklet line height, times the text size")
     card_text_pt: Points = Field(description="card text on an A6 card, before fitting")
-    card_line_height: LineHeight
+    card_line_height: LineHeight = Field(description="card line height, times the text size")
     card_footer_text_pt: Points = Field(description="the card's footer, not shrunk to fit")
     caption_text_pt: Points = Field(description="captions under the booklet's pictures")
     card_caption_text_pt: Points = Field(
         description="captions under a picture on an A6 card, not shrunk to fit"
     )
-    text_weight: Weight
+    text_weight: Weight = Field(description="body text")
     strong_weight: Weight = Field(description="labels, terms, step numbers")
-    heading_weight: Weight
+    heading_weight: Weight = Field(description="headings and titles")
     diagram_label_size: Annotated[float, Field(ge=6, le=16)] = Field(
         description="labels on the diagrams, in diagram units: a map's drawing is 140 high, "
         "a timeline 300 wide (the printed size of map labels is set in the stylesheets)"
     )
-    diagram_text_weight: Weight
+    diagram_text_weight: Weight = Field(description="labels on the diagrams")
     # Lines
     rule_weight: Factor = Field(description="times the thickness of every rule and border")
     diagram_line_weight: Factor = Field(description="times the thickness of diagram lines")
     # Page geometry
-    booklet_margin_top_mm: Millimetres
-    booklet_margin_bottom_mm: Millimetres
+    booklet_margin_top_mm: Millimetres = Field(description="top of a booklet page")
+    booklet_margin_bottom_mm: Millimetres = Field(description="bottom of a booklet page")
     booklet_margin_inner_mm: Millimetres = Field(description="the gutter, at the binding")
-    booklet_margin_outer_mm: Millimetres
+    booklet_margin_outer_mm: Millimetres = Field(
+        description="the outer edge, away from the binding"
+    )
     card_margin_mm: Millimetres = Field(description="top and sides of an A6 card")
     card_margin_bottom_mm: Millimetres = Field(description="bottom of an A6 card (its footer)")
     booklet_picture_height_mm: PictureHeight = Field(

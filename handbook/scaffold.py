@@ -7,7 +7,9 @@ skeleton with one example of each content kind. Templates, styles and
 fonts are not copied: the project uses the built-in ones (and gets their
 fixes with each new version) until it puts a file of the same name in its
 own ``templates/``, ``styles/`` or ``fonts/``.
-Every YAML file gets a first line that points editors at the JSON Schema.
+Every YAML file gets a first line that points editors at the JSON Schema, and
+``.vscode/settings.json`` maps the project's folders to the schemas, so a new
+file is checked too.
 
 The project is written into a hidden draft folder and moved into place
 when complete, so an interrupted init leaves either nothing or a whole
@@ -17,6 +19,7 @@ project (whose first build then simply did not finish).
 from __future__ import annotations
 
 import glob
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,6 +28,7 @@ from handbook.content.schema import (
     CONTENT_SCHEMA,
     SCHEMA_DIR,
     SETTINGS_SCHEMA,
+    editor_associations,
     modeline,
     write_schemas,
 )
@@ -34,6 +38,7 @@ from handbook.project import OUTPUT_DIR, SETTINGS_FILE, defaults_root, examples_
 SKELETON = Path(__file__).parent / "skeleton"
 
 GITIGNORE = f"{OUTPUT_DIR}/\n"
+EDITOR_SETTINGS = ".vscode/settings.json"
 
 COMMANDS = """\
     handbook build    # make the booklet and cards (only what changed is rebuilt)
@@ -49,7 +54,13 @@ a printed booklet and one-page cheat cards.
 
 - `{SETTINGS_FILE}`: the title, paper and card size, and the order of the chapters.
 - `content/`: chapters, techniques, routines, safety notes and body zones, in YAML.
-- `{SCHEMA_DIR}/`: JSON Schemas that let an editor check and complete those files.
+- `{SCHEMA_DIR}/`: JSON Schemas that let an editor check and complete those files,
+  and show what each field is for. Each file's first line points at its schema;
+  `{EDITOR_SETTINGS}` maps `content/`, `{SETTINGS_FILE}` and `translations/` to
+  them for editors with the YAML language server (VS Code's YAML extension,
+  or any editor that runs `yaml-language-server` with the `yaml.schemas`
+  setting), so new files are checked without that line. `handbook build`
+  rewrites the schemas when a new version of handbook changes them.
 - `{OUTPUT_DIR}/`: what a build makes (the booklet `handbook.pdf`, its print
   version `handbook-print.pdf`, the cards in `cards/` and `card-sheets.pdf`).
   It is rebuilt at will, so it is not kept in git.
@@ -172,7 +183,16 @@ def _write_project(root: Path, source: Path, name: str) -> None:
     for path in sorted((root / "content").rglob("*.y*ml")):
         _add_modeline(path, schemas / CONTENT_SCHEMA)
     (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    _write_editor_settings(root / EDITOR_SETTINGS)
     (root / "README.md").write_text(README.format(name=name), encoding="utf-8")
+
+
+def _write_editor_settings(path: Path) -> None:
+    """Map the project's files to their schemas (init writes into a new folder only,
+    so there are no settings of the user's to keep)."""
+    path.parent.mkdir(parents=True)
+    settings = {"yaml.schemas": editor_associations()}
+    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
 
 
 def _add_modeline(path: Path, schema: Path) -> None:

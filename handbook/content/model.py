@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -39,9 +40,12 @@ Minutes = Annotated[float, Field(gt=0, le=600)]
 MAX_LEVEL = 10  # the longest scale a handbook may set
 
 
+DATE_PATTERN = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
+
+
 def _calendar_date(value: object) -> object:
     """Only YYYY-MM-DD: pydantic alone would read ``0`` or ``86400`` as a Unix time."""
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if isinstance(value, str) and not re.fullmatch(DATE_PATTERN, value):
         raise PydanticCustomError("date_parsing", "not a YYYY-MM-DD date")
     return value
 
@@ -79,53 +83,60 @@ class Labels(Strict):
 
     model_config = ConfigDict(json_schema_extra=_every_label_optional)
 
-    contents: Text
-    chapter: Text
-    techniques: Text
-    routines: Text
-    safety: Text
-    glossary: Text
-    direction: Text  # the key to the arrows on a map
-    minutes: Text
-    seconds: Text
-    steps: Text
-    cues: Text
-    mistakes: Text
-    never: Text
-    zones: Text
-    avoid_zones: Text  # the key to a technique map's hatched zones
-    safety_zones: Text  # the key to a safety topic map's hatched zones
-    related: Text  # before the safety topics a technique links to
-    card_back: Text  # the heading on the back of a card
-    conditions: Text
-    actions: Text
-    page: Text
-    see: Text
-    total: Text
-    view_back: Text
-    view_front: Text
+    contents: Text = Field(description="The heading of the table of contents.")
+    chapter: Text = Field(description="The word for a chapter.")
+    techniques: Text = Field(description="The heading of the part with the techniques.")
+    routines: Text = Field(description="The heading of the part with the routines.")
+    safety: Text = Field(description="The heading of the part with the safety topics.")
+    glossary: Text = Field(description="The heading of the glossary of zones.")
+    direction: Text = Field(description="The key to the arrows on a map.")
+    minutes: Text = Field(description="The short unit after a time in minutes (min).")
+    seconds: Text = Field(description="The short unit after a time in seconds (s).")
+    steps: Text = Field(description="The heading of a technique's steps.")
+    cues: Text = Field(description="The heading of a technique's cues: what it should feel like.")
+    mistakes: Text = Field(description="The heading of a technique's common mistakes.")
+    never: Text = Field(description="The word before a technique's 'never' line.")
+    zones: Text = Field(description="The key to the zones a technique works on.")
+    avoid_zones: Text = Field(
+        description="The key to a technique map's hatched zones, to keep off."
+    )
+    safety_zones: Text = Field(description="The key to a safety topic map's hatched zones.")
+    related: Text = Field(description="The heading before the safety topics a technique links to.")
+    card_back: Text = Field(description="The heading on the back of a card.")
+    conditions: Text = Field(
+        description="The heading of a safety topic's conditions: when it applies."
+    )
+    actions: Text = Field(description="The heading of a safety topic's actions: what to do.")
+    page: Text = Field(description="The word before a page number.")
+    see: Text = Field(description="The word before a cross-reference (see page 12).")
+    total: Text = Field(description="The word before a routine's total time.")
+    view_back: Text = Field(description="The caption of a drawing seen from the back.")
+    view_front: Text = Field(description="The caption of a drawing seen from the front.")
     # The picture's alternative text and key: how a stroke runs, and pressing in.
-    press_in: Text
-    arrow_up: Text
-    arrow_down: Text
-    arrow_left: Text
-    arrow_right: Text
-    arrow_outward: Text
-    arrow_inward: Text
-    arrow_circular: Text
+    press_in: Text = Field(description="A map's words for pressing in, in its key and alt text.")
+    arrow_up: Text = Field(description="A map's words for a stroke upward.")
+    arrow_down: Text = Field(description="A map's words for a stroke downward.")
+    arrow_left: Text = Field(description="A map's words for a stroke to the left.")
+    arrow_right: Text = Field(description="A map's words for a stroke to the right.")
+    arrow_outward: Text = Field(description="A map's words for a stroke outward.")
+    arrow_inward: Text = Field(description="A map's words for a stroke inward.")
+    arrow_circular: Text = Field(description="A map's words for a stroke in circles.")
     # The words that mark a box's tone and a safety topic's severity, so the
     # meaning survives a black-and-white printer.
-    tip: Text
-    caution: Text
-    stop: Text
-    note: Text
+    tip: Text = Field(description="The word that marks a tip box.")
+    caution: Text = Field(description="The word that marks a caution box or topic.")
+    stop: Text = Field(description="The word that marks a stop box or topic.")
+    note: Text = Field(description="The word that marks a note topic.")
 
 
 # A translation's own ``labels``: any single words of :class:`Labels`, each optional.
 LabelChanges = create_model(
     "LabelChanges",
     __base__=Strict,
-    **{name: (Text | None, None) for name in Labels.model_fields},  # type: ignore[call-overload]
+    **{  # type: ignore[call-overload]
+        name: (Text | None, Field(None, description=field.description))
+        for name, field in Labels.model_fields.items()
+    },
 )
 
 
@@ -141,14 +152,20 @@ class Scale(Strict):
 class Settings(Strict):
     """``handbook.yaml``: what the handbook is and how it is printed."""
 
-    title: Text
-    subtitle: str = ""
-    authors: list[Text] = []
-    language: LanguageTag = DEFAULT_LANGUAGE
-    edition: str = ""
-    date: CalendarDate | None = None
-    paper: PaperSize = "a5"
-    card_size: CardSize = "a6"
+    title: Text = Field(description="The handbook's title, printed on the cover.")
+    subtitle: str = Field(default="", description="A line under the title on the cover.")
+    authors: list[Text] = Field(default=[], description="Who wrote it, as printed on the cover.")
+    language: LanguageTag = Field(
+        default=DEFAULT_LANGUAGE,
+        description="The language of the content, as a tag such as en, de or pt-BR: "
+        "it sets the printed words, hyphenation, numbers and dates.",
+    )
+    edition: str = Field(default="", description="The edition, printed on the cover.")
+    date: CalendarDate | None = Field(
+        default=None, description="The edition's date, as YYYY-MM-DD: printed and kept in the PDFs."
+    )
+    paper: PaperSize = Field(default="a5", description="The booklet's page size.")
+    card_size: CardSize = Field(default="a6", description="The size of each card.")
     outline: list[Id] | None = Field(
         default=None,
         description="The booklet's parts in order, by id: chapters, and 'techniques', "
@@ -215,74 +232,98 @@ Pictures = Annotated[
 class Section(Strict):
     """A titled block of prose in light Markdown; ``tone`` boxes it as a callout."""
 
-    id: Id | None = None
-    title: str = ""
-    body: Markdown = ""
-    tone: Literal["plain", "tip", "caution", "stop"] = "plain"
+    id: Id | None = Field(
+        default=None, description="Needed only when the section is a card: its file name."
+    )
+    title: str = Field(default="", description="The section's heading; none if empty.")
+    body: Markdown = Field(default="", description="The text, in light Markdown.")
+    tone: Literal["plain", "tip", "caution", "stop"] = Field(
+        default="plain", description="plain, or a box marked tip, caution or stop."
+    )
     pictures: Pictures = []
     card: bool = Field(default=False, description="Also print this section as a card.")
 
 
+KIND = "What the file holds: chapter, technique, safety, routine or zones."
+ITEM_ID = "Its id: lowercase words joined by hyphens, unique in the project."
+ORDER = "Its place among its kind (equal orders keep the order of their files)."
+ZONES_WORKED = "Zones it works on, by id: dotted on its map."
+
+
 class Chapter(Strict):
-    kind: Literal["chapter"]
-    id: Id
-    title: Text
-    summary: str = ""
-    sections: list[Section] = []
+    """Prose, in sections."""
+
+    kind: Literal["chapter"] = Field(description=KIND)
+    id: Id = Field(description=ITEM_ID)
+    title: Text = Field(description="The chapter's heading.")
+    summary: str = Field(default="", description="A line under the heading.")
+    sections: list[Section] = Field(default=[], description="Its sections, in order.")
     card: bool = Field(default=False, description="Also print the whole chapter as a card.")
 
 
 class Stroke(Strict):
     """One arrow on a technique's body map: which zone and which way."""
 
-    zone: Id
+    zone: Id = Field(description="The zone the arrow is drawn on, by id.")
     direction: Literal["up", "down", "left", "right", "outward", "inward", "circular", "into"] = (
-        Field(description="along the surface, or 'into' it (pressing in, drawn as a target)")
+        Field(description="Which way: along the surface, or 'into' it (pressing in).")
     )
 
 
 class Fact(Strict):
     """A key fact printed with its label: Rate 100-120 a minute, Ratio 30:2."""
 
-    label: Text
-    value: Text
+    label: Text = Field(description="What the fact is about, such as Rate.")
+    value: Text = Field(description="The fact itself, such as 100-120 a minute.")
 
 
 Level = Annotated[int, Field(ge=1, le=MAX_LEVEL)]
 
 
 class Technique(Strict):
-    kind: Literal["technique"]
-    id: Id
-    order: Order = 0
-    name: Text
-    other_names: list[Text] = []
-    purpose: Text
-    level: Level | None = None
-    facts: list[Fact] = []
-    steps: Annotated[list[Text], Field(min_length=1)]
-    cues: list[Text] = []
-    mistakes: list[Text] = []
-    never: str = ""
-    zones: list[Id] = []
-    strokes: list[Stroke] = []
-    avoid_zones: list[Id] = []
-    safety: list[Id] = []
+    """Any practice with steps: a stroke, a pose, a first-aid move."""
+
+    kind: Literal["technique"] = Field(description=KIND)
+    id: Id = Field(description=ITEM_ID)
+    order: Order = Field(default=0, description=ORDER)
+    name: Text = Field(description="Its name, as printed.")
+    other_names: list[Text] = Field(default=[], description="Other names it goes by.")
+    purpose: Text = Field(description="What it is for, in a sentence.")
+    level: Level | None = Field(
+        default=None, description="How demanding it is, on handbook.yaml's scale."
+    )
+    facts: list[Fact] = Field(default=[], description="Key facts, printed as label: value.")
+    steps: Annotated[list[Text], Field(min_length=1)] = Field(
+        description="What to do, in order; at least one."
+    )
+    cues: list[Text] = Field(default=[], description="What it should feel like when done well.")
+    mistakes: list[Text] = Field(default=[], description="Common mistakes to avoid.")
+    never: str = Field(default="", description="The one thing never to do.")
+    zones: list[Id] = Field(default=[], description=ZONES_WORKED)
+    strokes: list[Stroke] = Field(default=[], description="Arrows on its map: zone and direction.")
+    avoid_zones: list[Id] = Field(
+        default=[], description="Zones to keep off, by id: hatched on its map."
+    )
+    safety: list[Id] = Field(default=[], description="Safety topics it links to, by id.")
     pictures: Pictures = []
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
 
 class SafetyTopic(Strict):
-    kind: Literal["safety"]
-    id: Id
-    order: Order = 0
-    title: Text
-    severity: Literal["stop", "caution", "note"]
-    summary: str = ""
-    facts: list[Fact] = []
-    conditions: list[Text] = []
-    actions: list[Text] = []
-    zones: list[Id] = []
+    """A warning, with its severity."""
+
+    kind: Literal["safety"] = Field(description=KIND)
+    id: Id = Field(description=ITEM_ID)
+    order: Order = Field(default=0, description=ORDER)
+    title: Text = Field(description="The warning's heading.")
+    severity: Literal["stop", "caution", "note"] = Field(
+        description="How serious: stop, caution or note (also printed as a word)."
+    )
+    summary: str = Field(default="", description="The warning in a sentence or two.")
+    facts: list[Fact] = Field(default=[], description="Key facts, printed as label: value.")
+    conditions: list[Text] = Field(default=[], description="When it applies.")
+    actions: list[Text] = Field(default=[], description="What to do then.")
+    zones: list[Id] = Field(default=[], description="Zones it concerns, by id: hatched on its map.")
     pictures: Pictures = []
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
@@ -309,13 +350,20 @@ def _seconds(value: object) -> object:
     return float(found["number"]) * _SECONDS_IN[found["unit"][0]]
 
 
-Duration = Annotated[float, BeforeValidator(_seconds), Field(gt=0, le=MAX_SECONDS)]
+# Editors see the text a duration is written as; the pattern is the parser's own.
+DURATION_TEXT = {"type": "string", "pattern": re.sub(r"\(\?P<\w+>", "(?:", _DURATION.pattern)}
+Duration = Annotated[
+    float,
+    BeforeValidator(_seconds),
+    Field(gt=0, le=MAX_SECONDS),
+    WithJsonSchema(DURATION_TEXT),
+]
 
 
 class Timed(Strict):
     """Something that may take a time: ``minutes`` (a number) or ``duration`` (text)."""
 
-    minutes: Minutes | None = None
+    minutes: Minutes | None = Field(default=None, description="How long, in minutes.")
     duration: Duration | None = Field(
         default=None, description="How long, as text: 30 s, 2 min, 1.5 min, 1 h or 1:30."
     )
@@ -338,8 +386,8 @@ class RoutineStep(Timed):
 
     item: Id | None = Field(default=None, description="A technique, safety topic or routine.")
     title: Text | None = Field(default=None, description="The step in words, if no item.")
-    zones: list[Id] = []
-    note: str = ""
+    zones: list[Id] = Field(default=[], description="Zones the step works on, by id.")
+    note: str = Field(default="", description="A short note printed with the step.")
 
     @model_validator(mode="after")
     def _item_or_title(self) -> RoutineStep:
@@ -351,12 +399,14 @@ class RoutineStep(Timed):
 class Routine(Timed):
     """A sequence of steps, timed (each step has a time) or not (a numbered checklist)."""
 
-    kind: Literal["routine"]
-    id: Id
-    order: Order = 0
-    title: Text
-    purpose: str = ""
-    steps: Annotated[list[RoutineStep], Field(min_length=1)]
+    kind: Literal["routine"] = Field(description=KIND)
+    id: Id = Field(description=ITEM_ID)
+    order: Order = Field(default=0, description=ORDER)
+    title: Text = Field(description="The routine's name, as printed.")
+    purpose: str = Field(default="", description="What it is for, in a sentence.")
+    steps: Annotated[list[RoutineStep], Field(min_length=1)] = Field(
+        description="Its steps, in order; at least one."
+    )
     pictures: Pictures = []
     card: bool = Field(default=True, description="Print a card of it; false for none.")
 
@@ -368,7 +418,9 @@ Point = tuple[Coordinate, Coordinate]
 class Shape(Strict):
     """One piece of a zone: a polygon or an ellipse, in its drawing's viewBox units."""
 
-    polygon: Annotated[list[Point], Field(min_length=3)] | None = None
+    polygon: Annotated[list[Point], Field(min_length=3)] | None = Field(
+        default=None, description="Its corners as [x, y] points, at least three."
+    )
     ellipse: (
         tuple[
             Coordinate,
@@ -377,7 +429,7 @@ class Shape(Strict):
             Annotated[float, Field(gt=0, allow_inf_nan=False)],
         ]
         | None
-    ) = Field(default=None, description="centre x, centre y, radius x, radius y")
+    ) = Field(default=None, description="[centre x, centre y, radius x, radius y].")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Shape:
@@ -389,7 +441,7 @@ class Shape(Strict):
 class Drawing(Strict):
     """A base picture zones are placed on: an SVG file of the project's own."""
 
-    id: Id
+    id: Id = Field(description="The drawing's id, which its zones name.")
     file: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
         description="The SVG file, relative to this YAML file; it must lie inside the project."
     )
@@ -409,21 +461,31 @@ class Zone(Strict):
     """A named area of a drawing. ``shapes`` place it on the drawing; ``mirror``
     repeats every shape on the other side of the drawing's midline."""
 
-    id: Id
-    name: Text
+    id: Id = Field(description="The zone's id, which techniques and safety topics name.")
+    name: Text = Field(description="Its name, as printed beside the map.")
     drawing: Id | None = Field(
         default=None,
         description="The drawing its shapes are on; needed only when the project has several.",
     )
-    description: str = ""
-    shapes: list[Shape] = []
-    mirror: bool = False
+    description: str = Field(default="", description="What it is, printed in the glossary.")
+    shapes: list[Shape] = Field(
+        default=[], description="Where it lies on the drawing: polygons and ellipses."
+    )
+    mirror: bool = Field(
+        default=False, description="Repeat every shape across the drawing's midline."
+    )
 
 
 class ZoneList(Strict):
-    kind: Literal["zones"]
-    drawings: list[Drawing] = []
-    zones: Annotated[list[Zone], Field(min_length=1)]
+    """The zones that techniques and safety topics name, and the drawings they are on."""
+
+    kind: Literal["zones"] = Field(description=KIND)
+    drawings: list[Drawing] = Field(
+        default=[], description="The project's own drawings; the built-in back if none."
+    )
+    zones: Annotated[list[Zone], Field(min_length=1)] = Field(
+        description="The zones, at least one."
+    )
 
 
 ContentFile = Annotated[

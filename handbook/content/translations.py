@@ -36,12 +36,22 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from handbook.content.labels import catalogue
 from handbook.content.load import Location, SourceFile, read_yaml
 from handbook.content.model import (
+    Chapter,
+    Fact,
     LabelChanges,
     Labels,
     LanguageTag,
     Markdown,
+    Routine,
+    RoutineStep,
+    SafetyTopic,
+    Scale,
+    Section,
+    Settings,
     Strict,
+    Technique,
     Text,
+    Zone,
 )
 from handbook.content.validate import Handbook, Origin, _check_links, _validate
 from handbook.errors import HandbookError, Notice, Problem, did_you_mean
@@ -73,23 +83,28 @@ class _Texts(BaseModel):
     model_config = Strict.model_config
 
 
+def _like(source: type[BaseModel], name: str, *default: Any) -> Any:
+    """A translated field, described as the source field it translates."""
+    return Field(*default, description=source.model_fields[name].description)
+
+
 class FactText(_Texts):
-    label: Text
-    value: Text
+    label: Text = _like(Fact, "label")
+    value: Text = _like(Fact, "value")
 
 
 class SectionText(_Texts):
     """A chapter's section, matched to the source's by its place in the list."""
 
-    title: str = ""
-    body: Markdown = ""
+    title: str = _like(Section, "title", "")
+    body: Markdown = _like(Section, "body", "")
 
 
 class StepText(_Texts):
     """A routine's step, matched to the source's by its place in the list."""
 
     title: Text = Field(default="", description="Only for a step with a title in the source.")
-    note: str = ""
+    note: str = _like(RoutineStep, "note", "")
 
 
 class Entry(_Texts):
@@ -101,54 +116,54 @@ class Entry(_Texts):
 
 
 class ChapterText(Entry):
-    title: Text = ""
-    summary: str = ""
-    sections: list[SectionText] = []
+    title: Text = _like(Chapter, "title", "")
+    summary: str = _like(Chapter, "summary", "")
+    sections: list[SectionText] = _like(Chapter, "sections", [])
 
 
 class TechniqueText(Entry):
-    name: Text = ""
-    other_names: list[Text] = []
-    purpose: Text = ""
-    facts: list[FactText] = []
-    steps: Annotated[list[Text], Field(min_length=1)] = []
-    cues: list[Text] = []
-    mistakes: list[Text] = []
-    never: str = ""
+    name: Text = _like(Technique, "name", "")
+    other_names: list[Text] = _like(Technique, "other_names", [])
+    purpose: Text = _like(Technique, "purpose", "")
+    facts: list[FactText] = _like(Technique, "facts", [])
+    steps: Annotated[list[Text], Field(min_length=1)] = _like(Technique, "steps", [])
+    cues: list[Text] = _like(Technique, "cues", [])
+    mistakes: list[Text] = _like(Technique, "mistakes", [])
+    never: str = _like(Technique, "never", "")
 
 
 class SafetyText(Entry):
-    title: Text = ""
-    summary: str = ""
-    facts: list[FactText] = []
-    conditions: list[Text] = []
-    actions: list[Text] = []
+    title: Text = _like(SafetyTopic, "title", "")
+    summary: str = _like(SafetyTopic, "summary", "")
+    facts: list[FactText] = _like(SafetyTopic, "facts", [])
+    conditions: list[Text] = _like(SafetyTopic, "conditions", [])
+    actions: list[Text] = _like(SafetyTopic, "actions", [])
 
 
 class RoutineText(Entry):
-    title: Text = ""
-    purpose: str = ""
-    steps: list[StepText] = []
+    title: Text = _like(Routine, "title", "")
+    purpose: str = _like(Routine, "purpose", "")
+    steps: list[StepText] = _like(Routine, "steps", [])
 
 
 class ZoneText(Entry):
-    name: Text = ""
-    description: str = ""
+    name: Text = _like(Zone, "name", "")
+    description: str = _like(Zone, "description", "")
 
 
 class ScaleText(_Texts):
-    label: Text
+    label: Text = _like(Scale, "label")
 
 
 class SettingsText(Entry):
     """``translations/<language>/handbook.yaml``: the texts of ``handbook.yaml``."""
 
-    title: Text = ""
-    subtitle: str = ""
-    authors: list[Text] = []
-    edition: str = ""
-    scale: ScaleText | None = None
-    labels: LabelChanges = LabelChanges()
+    title: Text = _like(Settings, "title", "")
+    subtitle: str = _like(Settings, "subtitle", "")
+    authors: list[Text] = _like(Settings, "authors", [])
+    edition: str = _like(Settings, "edition", "")
+    scale: ScaleText | None = _like(Settings, "scale", None)
+    labels: LabelChanges = _like(Settings, "labels", LabelChanges())
 
 
 ENTRY_MODELS: dict[str, type[Entry]] = {
