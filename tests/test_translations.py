@@ -317,3 +317,34 @@ def test_a_removed_translation_takes_its_outputs_along_and_nothing_else(german_b
     assert not (out / "de").exists()
     assert (out / "fr/handbook.pdf").is_file()
     assert (out / "handbook.pdf").is_file() and (out / "cards/gliding.pdf").is_file()
+
+
+PICTURE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 30" width="120" height="90">'
+    '<rect x="2" y="2" width="36" height="26" fill="none" stroke="black"/></svg>'
+)
+
+
+def test_pictures_words_translate_by_place_and_the_file_stays(tmp_path):
+    project = tmp_path / "tiny"
+    shutil.copytree(TINY, project)
+    (project / "pictures").mkdir()
+    (project / "pictures/hands.svg").write_text(PICTURE, encoding="utf-8")
+    picture = (
+        "pictures:\n  - file: pictures/hands.svg\n    alt: Two flat hands\n"
+        "    caption: Hands flat on the back\n"
+    )
+    technique = project / "content/gliding.yaml"
+    technique.write_text(technique.read_text(encoding="utf-8") + picture, encoding="utf-8")
+    add_german(project)
+    entry = project / "translations/de/gliding.yaml"
+    german = entry.read_text(encoding="utf-8")
+    assert "alt: Two flat hands" in german  # the skeleton carries the picture's words
+    german = german.replace("alt: Two flat hands", "alt: Zwei flache Hände")
+    entry.write_text(german.replace("Hands flat on the back", "Hände flach auf dem Rücken"))
+    assert notices(project) == []
+    out = project / "build"
+    build(project, BuildOptions(out_dir=out))
+    assert "Hände flach auf dem Rücken" in pdf_text(out / "de/cards/gliding.pdf")
+    assert "Hände flach auf dem Rücken" in pdf_text(out / "de/handbook.pdf")
+    assert "Hands flat on the back" in pdf_text(out / "cards/gliding.pdf")

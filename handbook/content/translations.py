@@ -42,6 +42,7 @@ from handbook.content.model import (
     Labels,
     LanguageTag,
     Markdown,
+    Picture,
     Routine,
     RoutineStep,
     SafetyTopic,
@@ -93,11 +94,19 @@ class FactText(_Texts):
     value: Text = _like(Fact, "value")
 
 
+class PictureText(_Texts):
+    """A picture's words, matched to the source's picture by its place in the list."""
+
+    alt: Text = _like(Picture, "alt", "")
+    caption: str = _like(Picture, "caption", "")
+
+
 class SectionText(_Texts):
     """A chapter's section, matched to the source's by its place in the list."""
 
     title: str = _like(Section, "title", "")
     body: Markdown = _like(Section, "body", "")
+    pictures: list[PictureText] = _like(Section, "pictures", [])
 
 
 class StepText(_Texts):
@@ -130,6 +139,7 @@ class TechniqueText(Entry):
     cues: list[Text] = _like(Technique, "cues", [])
     mistakes: list[Text] = _like(Technique, "mistakes", [])
     never: str = _like(Technique, "never", "")
+    pictures: list[PictureText] = _like(Technique, "pictures", [])
 
 
 class SafetyText(Entry):
@@ -138,12 +148,14 @@ class SafetyText(Entry):
     facts: list[FactText] = _like(SafetyTopic, "facts", [])
     conditions: list[Text] = _like(SafetyTopic, "conditions", [])
     actions: list[Text] = _like(SafetyTopic, "actions", [])
+    pictures: list[PictureText] = _like(SafetyTopic, "pictures", [])
 
 
 class RoutineText(Entry):
     title: Text = _like(Routine, "title", "")
     purpose: str = _like(Routine, "purpose", "")
     steps: list[StepText] = _like(Routine, "steps", [])
+    pictures: list[PictureText] = _like(Routine, "pictures", [])
 
 
 class ZoneText(Entry):
@@ -177,6 +189,7 @@ ENTRY_MODELS: dict[str, type[Entry]] = {
 # Lists whose entries pair with the source's own (a section's tone, a step's
 # item and time) and so must have as many entries as the source's.
 PAIRED_LISTS = {("chapter", "sections"), ("routine", "steps")}
+PAIRED_LISTS |= {(kind, "pictures") for kind in ("technique", "safety", "routine")}
 
 
 def text_fields(kind: str) -> tuple[str, ...]:
@@ -213,10 +226,25 @@ def _text_of(item: Any, kind: str, name: str) -> Any:
     if kind == "routine" and name == "steps":
         return [{"title": step.title or "", "note": step.note} for step in value]
     if kind == "chapter" and name == "sections":
-        return [{"title": section.title, "body": section.body} for section in value]
+        return [_section_text(section) for section in value]
+    if name == "pictures":
+        return [_picture_text(picture) for picture in value]
     if name == "facts":
         return [{"label": fact.label, "value": fact.value} for fact in value]
     return value
+
+
+def _section_text(section: Section) -> dict[str, Any]:
+    """A section's words; its pictures' only when it has pictures, so that adding
+    pictures to the model left the sections without any as they were translated."""
+    text: dict[str, Any] = {"title": section.title, "body": section.body}
+    if section.pictures:
+        text["pictures"] = [_picture_text(picture) for picture in section.pictures]
+    return text
+
+
+def _picture_text(picture: Picture) -> dict[str, str]:
+    return {"alt": picture.alt, "caption": picture.caption}
 
 
 def _has_text(value: Any) -> bool:
@@ -590,7 +618,21 @@ _KIND_WORDS = {
 
 
 def _paired(original: BaseModel, text: BaseModel) -> dict[str, Any]:
-    """A section's or step's translated texts, where the source one has text there."""
-    return {
-        name: getattr(text, name) for name in text.model_fields_set if getattr(original, name, None)
-    }
+    """A section's, step's or picture's translated texts, where the source one has text
+    there; a section's pictures pair one by one (if their numbers differ, they keep the
+    source's words)."""
+    update = {}
+    for name in text.model_fields_set:
+        source = getattr(original, name, None)
+        if not source:
+            continue
+        translated = getattr(text, name)
+        if name == "pictures":
+            if len(translated) != len(source):
+                continue
+            translated = [
+                picture.model_copy(update=_paired(picture, words))
+                for picture, words in zip(source, translated, strict=True)
+            ]
+        update[name] = translated
+    return update
