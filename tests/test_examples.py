@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from handbook.build import BuildOptions, build
@@ -102,13 +101,3 @@ def test_init_example_builds_the_whole_bicycle_handbook_without_a_massage_word(t
     assert massage_words_in(outputs) == {}
     for path in outputs:
         assert_fonts_embedded_and_bundled(path)
-
-
-def test_the_draft_of_the_parts_on_the_drawing_names_the_same_parts():
-    """The draft (not loaded) keeps up with the parts the example has."""
-    draft = yaml.safe_load((BICYCLE / "drafts/parts-on-the-drawing.yaml").read_text())
-    parts = yaml.safe_load((BICYCLE / "content/parts.yaml").read_text())
-    unplaced = [{k: v for k, v in zone.items() if k != "shapes"} for zone in draft["zones"]]
-    assert unplaced == parts["zones"]
-    [drawing] = draft["drawings"]
-    assert (BICYCLE / "content" / drawing["file"]).read_text().startswith("<svg ")
