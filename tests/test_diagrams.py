@@ -298,3 +298,11 @@ def test_a_map_on_a_wide_drawing_is_landscape_so_the_booklet_sets_it_above_the_s
     upright = parse(body_map(ZONES, DRAWINGS, technique(), STYLE, narrow=True))
     assert wide.get("class").split() == ["diagram", "body-map", "landscape"]
     assert upright.get("class").split() == ["diagram", "body-map"]
+    front = LoadedDrawing(
+        Drawing(id="front", file="front.svg", view="front"),
+        parse_drawing(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 160"/>', "x"),
+    )
+    chest = Zone(id="chest", name="Chest", drawing="front", shapes=[Shape(ellipse=(60, 50, 8, 5))])
+    both = technique(zones=["left", "chest"], avoid_zones=[], strokes=[])
+    side_by_side = parse(body_map([LEFT, chest], {**DRAWINGS, "front": front}, both, STYLE))
+    assert "landscape" in side_by_side.get("class").split()
