@@ -285,3 +285,24 @@ def test_a_narrow_map_puts_its_key_under_the_drawing_not_beside_it():
         float(t.get("y")) for g in groups(narrow, "callout") for t in g.iter(f"{SVG}text")
     )
     assert min(float(t.get("y")) for t in key.iter(f"{SVG}text")) > lowest_label
+
+
+def test_a_map_on_a_wide_drawing_is_landscape_so_the_booklet_sets_it_above_the_steps():
+    bike = LoadedDrawing(
+        Drawing(id="bike", file="bike.svg"),
+        parse_drawing(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 240 120"/>', "x"),
+    )
+    wheel = Zone(id="wheel", name="Wheel", drawing="bike", shapes=[Shape(ellipse=(50, 80, 30, 30))])
+    on_bike = technique(zones=["wheel"], avoid_zones=[], strokes=[])
+    wide = parse(body_map([wheel], {"bike": bike}, on_bike, STYLE, narrow=True))
+    upright = parse(body_map(ZONES, DRAWINGS, technique(), STYLE, narrow=True))
+    assert wide.get("class").split() == ["diagram", "body-map", "landscape"]
+    assert upright.get("class").split() == ["diagram", "body-map"]
+    front = LoadedDrawing(
+        Drawing(id="front", file="front.svg", view="front"),
+        parse_drawing(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 160"/>', "x"),
+    )
+    chest = Zone(id="chest", name="Chest", drawing="front", shapes=[Shape(ellipse=(60, 50, 8, 5))])
+    both = technique(zones=["left", "chest"], avoid_zones=[], strokes=[])
+    side_by_side = parse(body_map([LEFT, chest], {**DRAWINGS, "front": front}, both, STYLE))
+    assert "landscape" in side_by_side.get("class").split()

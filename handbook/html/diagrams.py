@@ -165,7 +165,8 @@ def draw_map(
     rows = _legend_rows(labels, keep_off_label, bool(work), bool(keep_off), along, into)
     legend, shift, width, height = _placed_legend(layout, rows, p, style, narrow)
     alt = describe(layout.by_id, title, work, keep_off, strokes, labels, keep_off_label)
-    out = [_svg_open(width, height, alt, "body-map", style), _defs(p, tone), legend]
+    css_class = "body-map landscape" if _landscape(layout) else "body-map"
+    out = [_svg_open(width, height, alt, css_class, style), _defs(p, tone), legend]
     out.append(f'<g class="map" transform="translate({shift:.2f} 0)">')
     for panel in layout.panels:
         out.append(panel.svg(labels, style))
@@ -179,6 +180,14 @@ def draw_map(
     out.extend(callout.svg(style) for callout in layout.callouts)
     out.append("</g></svg>")
     return Markup("".join(out))
+
+
+def _landscape(layout: Layout) -> bool:
+    """Whether the map's drawings together are wider than high (a bicycle, a floor
+    plan, a front and a back side by side): floated beside text, such a map would
+    leave the text a sliver, so the stylesheet sets it above the text."""
+    first, last = layout.panels[0], layout.panels[-1]
+    return last.x + last.width - first.x > PANEL_HEIGHT
 
 
 def describe(
