@@ -232,10 +232,11 @@ def test_init_in_the_current_empty_folder_keeps_that_folder(tmp_path, monkeypatc
     assert os.stat(tmp_path).st_ino == folder.st_ino  # the shell's folder, not a new one
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".gitignore",
+        ".vscode",  # editor settings that map the files to their schemas
         "README.md",
         "content",
         "handbook.yaml",
-        "pictures",  # the drawing the example's content shows
+        "pictures",  # the picture the default content shows
         "schema",
     ]
     assert (tmp_path / "README.md").read_text().startswith(f"# {tmp_path.name}\n")

@@ -67,14 +67,15 @@ def test_colour_on_a_terminal_unless_no_color(tiny_built):
 
 
 def test_on_a_terminal_the_plan_a_live_bar_and_each_output(tiny_copy, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm"}
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env |= {"TERM": "xterm", "COLUMNS": "200"}  # room to name what is rendering
     shown = run_on_terminal(["build"], env, cwd=tiny_copy)  # paths short enough to show
     summary = re.search(r"(\d+) rendered in [\d.]+ s\s*$", shown)
     assert summary, shown[-300:]
     outputs = int(summary[1])
     assert f"rendering {outputs} outputs in 2 workers" in shown
     assert f"{outputs}/{outputs}" in shown  # the bar's counter at its end
-    assert "cards/gliding.pdf," in shown  # named while it renders, beside another
+    assert "build/handbook.pdf, build/cards/" in shown  # what renders now, both workers busy
     assert "rendered    build/handbook.pdf (" in shown.replace("\x1b[0m", "").replace(
         "\x1b[1;32m", ""
     )
