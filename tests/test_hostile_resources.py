@@ -21,6 +21,7 @@ from PIL import Image, ImageFile
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build
+from handbook.build.output import TEMP_SUFFIX
 from handbook.cli import cli
 from handbook.content import markup
 from handbook.content.validate import load_handbook
@@ -104,7 +105,7 @@ def _assert_untouched(root: Path) -> None:
     assert (out / "handbook.pdf").read_bytes() == EARLIER
     for pdf in out.rglob("*.pdf"):
         assert SECRET.encode() not in pdf.read_bytes()
-    assert not [p for p in out.rglob("*.part")]
+    assert not [p for p in out.rglob(f"*{TEMP_SUFFIX}")]
 
 
 def _single(problems) -> object:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, output, workers
-from handbook.build.output import build_lock, write_atomic
+from handbook.build.output import TEMP_SUFFIX, build_lock, write_atomic
 from handbook.cli import cli
 from handbook.errors import HandbookError
 from tests.conftest import REPO, write
@@ -109,7 +108,7 @@ def test_unwritable_output_folder_is_a_clear_error(project, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    monkeypatch.setattr(output, "_new_temporary", denied)
     with pytest.raises(HandbookError) as caught:
         build(project, BuildOptions(force=True))
     [problem] = caught.value.problems
@@ -208,14 +207,14 @@ def test_kill_9_mid_build_keeps_earlier_outputs_and_next_build_cleans_up(
         finally:
             os.kill(child.pid, signal.SIGKILL)
     assert child.returncode == -signal.SIGKILL
-    stale = list(out.glob(".handbook.pdf.*.part"))
+    stale = list(out.glob(f".handbook.pdf.*{TEMP_SUFFIX}"))
     assert len(stale) == 1 and stale[0].stat().st_size > 0
-    assert {k: v for k, v in _outputs(out).items() if not k.endswith(".part")} == earlier
+    assert {k: v for k, v in _outputs(out).items() if not k.endswith(TEMP_SUFFIX)} == earlier
     for name in earlier:
         assert len(PdfReader(out / name).pages) >= 1  # each earlier PDF is whole
 
     build(project, BuildOptions(out_dir=out))
-    assert not list(out.rglob("*.part"))
+    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
     text = "".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
     assert "Changed" in text
     assert _outputs(out)["cards.pdf"] == earlier["cards.pdf"]
@@ -223,8 +222,8 @@ def test_kill_9_mid_build_keeps_earlier_outputs_and_next_build_cleans_up(
 
 def test_stale_temporaries_are_removed_but_nothing_else(tmp_path):
     out = tmp_path / "out"
-    keep = [out / "notes.txt", out / "cards" / "x.pdf", out / "cards" / "plan.part"]
-    stale = [out / ".handbook.pdf.k2j3.part", out / "cards" / ".x.pdf.abcd.part"]
+    keep = [out / "notes.txt", out / "cards" / "x.pdf", out / "cards" / ".plan.pdf.a1.part"]
+    stale = [out / f".handbook.pdf.k2j3{TEMP_SUFFIX}", out / "cards" / f".x.pdf.ab{TEMP_SUFFIX}"]
     for path in keep + stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")

@@ -12,13 +12,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import stat
 from pathlib import Path
 
-from handbook.build.output import write_atomic
+from handbook.build.output import read_output, write_output
 from handbook.errors import HandbookError
 
 CACHE_FILE = ".handbook-cache.json"
 _FORMAT = 1
+# Far more than the record of any real project; a larger file (one that came with a
+# project, say) is not read, and everything is rebuilt.
+_MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 
 def digest(*parts: str | bytes) -> str:
@@ -41,8 +45,8 @@ class BuildCache:
         self.sources: str | None = None
         self.order: list[str] = []
         try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(read_output(out_dir, CACHE_FILE, _MAX_RECORD_BYTES))
+        except (OSError, ValueError, RecursionError):  # nested too deeply to read
             return
         if isinstance(stored, dict) and stored.get("format") == _FORMAT:
             outputs = stored.get("outputs")
@@ -51,8 +55,8 @@ class BuildCache:
                     name: entry for name, entry in outputs.items() if _well_formed(entry)
                 }
             sources, order = stored.get("sources"), stored.get("order")
-            if isinstance(sources, str) and isinstance(order, list):
-                self.sources, self.order = sources, [str(name) for name in order]
+            if isinstance(sources, str) and _names(order):
+                self.sources, self.order = sources, order
 
     def is_fresh(self, name: str, key: str, files: tuple[str, ...] = ()) -> bool:
         """Whether ``name`` (and the ``files`` made with it) exist, unchanged, from ``key``."""
@@ -88,9 +92,8 @@ class BuildCache:
         for name in sorted(set(self.entries) - names):
             entry = self.entries.pop(name)
             for file in [name, *entry.get("files", [])]:
-                target = self.out_dir / str(file)
-                inside = target.resolve().is_relative_to(self.out_dir.resolve())
-                if inside and target.suffix in (".pdf", ".png") and target.is_file():
+                target = self.out_dir / file
+                if target.suffix in (".pdf", ".png") and self._inside(target):
                     target.unlink()
                     removed.append(target)
         return removed
@@ -109,25 +112,40 @@ class BuildCache:
             "sources": self.sources,
             "order": self.order,
         }
+        data = json.dumps(record, indent=1, sort_keys=True).encode()
         with contextlib.suppress(HandbookError):  # the outputs' own errors say why
-            write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())
+            write_output(self.out_dir, CACHE_FILE, data)
 
     def _stamps(self, name: str, files: tuple[str, ...]) -> list[list[int] | None]:
         return [self._stamp(file) for file in (name, *files)]
 
     def _stamp(self, name: str) -> list[int] | None:
         try:
-            stat = (self.out_dir / name).stat()
-        except OSError:
+            status = (self.out_dir / name).stat()
+        except (OSError, ValueError):  # a name with a NUL byte is a ValueError
             return None
-        return [stat.st_size, stat.st_mtime_ns]
+        return [status.st_size, status.st_mtime_ns]
+
+    def _inside(self, target: Path) -> bool:
+        """Whether ``target`` is a regular file inside the output folder, links not followed."""
+        try:
+            real = target.parent.resolve(strict=True) / target.name
+            return real.is_relative_to(self.out_dir.resolve()) and stat.S_ISREG(
+                real.lstat().st_mode
+            )
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links
+            return False
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
 
 
 def _well_formed(entry: object) -> bool:
     return (
         isinstance(entry, dict)
         and isinstance(entry.get("key"), str)
-        and isinstance(entry.get("pages"), int)
+        and type(entry.get("pages")) is int
         and isinstance(entry.get("stamp"), list)
-        and isinstance(entry.get("files", []), list)
+        and _names(entry.get("files", []))
     )

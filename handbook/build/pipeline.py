@@ -28,7 +28,7 @@ from handbook.build.report import (
     OutputResult,
 )
 from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
-from handbook.errors import HandbookError
+from handbook.errors import HandbookError, Problem
 from handbook.press.format import Format, resolve_format
 from handbook.project import OUTPUT_DIR, Project, open_project
 
@@ -109,7 +109,7 @@ def build(
     Raises HandbookError (after writing what it could) if any output failed.
     """
     project = open_project(project_dir)
-    out_dir = options.out_dir or project.root / OUTPUT_DIR
+    out_dir = options.out_dir or _default_out_dir(project)
     with build_lock(out_dir):
         return _Build(project, out_dir, options, on_output).run()
 
@@ -186,6 +186,25 @@ class _Build:
     def _sort_outputs(self, jobs: list[Job]) -> None:
         order = {self.out_dir / job.name: index for index, job in enumerate(jobs)}
         self.report.outputs.sort(key=lambda result: order[result.path])
+
+
+def _default_out_dir(project: Project) -> Path:
+    """The project's own output folder, refused if it is a link (one that came with the
+    project could point anywhere); a folder given with ``--out`` is the user's choice."""
+    out_dir = project.root / OUTPUT_DIR
+    if out_dir.is_symlink():
+        raise HandbookError(
+            [
+                Problem(
+                    OUTPUT_DIR,
+                    0,
+                    0,
+                    "the output folder is a link; a build never writes through links",
+                    f"delete the link {out_dir}, or choose where to build with --out",
+                )
+            ]
+        )
+    return out_dir
 
 
 def _workers(options: BuildOptions) -> WorkerPool:
