@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import shlex
 import sys
@@ -19,6 +20,7 @@ from typing import ClassVar
 import click
 
 from handbook import __version__
+from handbook.build.workers import MAX_MEMORY_MB, MAX_SECONDS, MIN_MEMORY_MB
 from handbook.engine import PDF_VARIANTS, print_shop_css
 from handbook.errors import HandbookError, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
@@ -43,6 +45,16 @@ class BleedLength(click.ParamType):
             [problem] = exc.problems
             self.fail(f"{problem.message}; {problem.hint}", param, ctx)
         return value
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; NaN, which no comparison refuses, is refused too."""
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
 
 
 project_option = click.option(
@@ -119,14 +131,14 @@ def limit_options(command):
         ),
         click.option(
             "--time-limit",
-            type=click.FloatRange(min=0, min_open=True),
+            type=Seconds(min=0, min_open=True, max=MAX_SECONDS),
             default=300,
             show_default=True,
             help="Seconds one output may take to render.",
         ),
         click.option(
             "--memory-limit",
-            type=click.IntRange(min=64),
+            type=click.IntRange(min=MIN_MEMORY_MB, max=MAX_MEMORY_MB),
             default=3072,
             show_default=True,
             help="Megabytes of memory one render may use.",
@@ -352,7 +364,7 @@ def check(project_dir: Path, card_size: str | None, cards: bool, **limits) -> No
         report = check_cards(project_dir, _options(card_size=card_size, **limits))
         handbook, fits = report.handbook, report.cards
     else:
-        handbook = run_check(project_dir)
+        handbook = run_check(project_dir, _options(**limits).limits)
     counts = (
         f"{counted(len(handbook.chapters), 'chapter')}, "
         f"{counted(len(handbook.techniques), 'technique')}, "

@@ -117,6 +117,43 @@ def derived_job(name: str, inputs: list[Job], make, *params: str) -> Job:
     return Job(name, "handbook.yaml", key, partial(make, names), names)
 
 
+@dataclass
+class Plan:
+    """What the workers make, and the handbook it was planned from."""
+
+    handbook: Handbook
+    tasks: list  # of Job for a build, of Task for a check
+    problems: list[Problem]
+
+
+def planning_task(run: Callable[[], Plan]) -> Task:
+    """Reading and templating the project as a task, so that it runs under the limits too."""
+    return Task("the project", "handbook.yaml", run, action="reading the project and its templates")
+
+
+def read_and_plan(project: Project, options: BuildOptions) -> Plan:
+    """The handbook read and every output planned (in a worker: see :func:`planning_task`)."""
+    from handbook.content.validate import load_handbook
+
+    handbook = load_handbook(project)
+    return Plan(handbook, *plan(project, handbook, options.format_for(handbook), options))
+
+
+def read_and_plan_checks(project: Project, options: BuildOptions) -> Plan:
+    """The handbook read and a layout task planned for each card (in a worker)."""
+    from handbook.content.validate import load_handbook
+
+    handbook = load_handbook(project)
+    return Plan(handbook, *plan_checks(project, handbook, options.format_for(handbook)))
+
+
+def read_only(project: Project) -> Plan:
+    """The handbook read and checked, nothing planned (in a worker)."""
+    from handbook.content.validate import load_handbook
+
+    return Plan(load_handbook(project), [], [])
+
+
 def planner(project: Project, handbook: Handbook, fmt: Format) -> Planner:
     from handbook.html.render import Renderer
 

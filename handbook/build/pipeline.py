@@ -9,6 +9,7 @@ fails does not stop the others.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,7 +28,14 @@ from handbook.build.report import (
     CardFit,
     OutputResult,
 )
-from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
+from handbook.build.workers import (
+    PLANNING_MODULES,
+    Limits,
+    Outcome,
+    Task,
+    WorkerPool,
+    default_jobs,
+)
 from handbook.errors import HandbookError, Problem
 from handbook.press.format import Format, resolve_format
 from handbook.project import OUTPUT_DIR, Project, open_project
@@ -35,7 +43,7 @@ from handbook.project import OUTPUT_DIR, Project, open_project
 # Loading, validating and templating (pydantic, Jinja) are imported when a
 # build needs them, so a build with nothing to do finishes in a blink.
 if TYPE_CHECKING:
-    from handbook.build.jobs import Job
+    from handbook.build.jobs import Job, Plan
     from handbook.content.validate import Handbook
 
 
@@ -68,11 +76,15 @@ class CheckReport:
     cards: list[CardFit] = field(default_factory=list)  # empty unless cards were laid out
 
 
-def check(project_dir: Path) -> Handbook:
-    """Validate a project without rendering; raises HandbookError listing every problem."""
-    from handbook.content.validate import load_handbook
+def check(project_dir: Path, limits: Limits | None = None) -> Handbook:
+    """Validate a project without rendering; raises HandbookError listing every problem.
 
-    return load_handbook(open_project(project_dir))
+    The project is read in a worker, under the limits of a build.
+    """
+    from handbook.build.jobs import read_only
+
+    project = open_project(project_dir)
+    return _planned(limits or Limits(), partial(read_only, project)).handbook
 
 
 def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> CheckReport:
@@ -82,12 +94,12 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
     build. Raises HandbookError naming every problem, such as a card too long
     for one page.
     """
+    from handbook.build.jobs import read_and_plan_checks
+
     project = open_project(project_dir)
     with _workers(options) as pool:
-        handbook = _read(project)
-        from handbook.build.jobs import plan_checks
-
-        tasks, problems = plan_checks(project, handbook, options.format_for(handbook))
+        planned = _planned(options.limits, partial(read_and_plan_checks, project, options))
+        handbook, tasks, problems = planned.handbook, planned.tasks, planned.problems
         fits = []
         for outcome in pool.run(tasks):
             problems += outcome.problems
@@ -130,12 +142,13 @@ class _Build:
         if self._nothing_changed(cache, sources):
             return self.report
         cache.sources = None
-        with _workers(self.options) as pool:
-            handbook = _read(self.project)
-            from handbook.build.jobs import plan
+        from handbook.build.jobs import read_and_plan
 
-            fmt = self.options.format_for(handbook)
-            jobs, self.report.problems = plan(self.project, handbook, fmt, self.options)
+        with _workers(self.options) as pool:
+            planned = _planned(
+                self.options.limits, partial(read_and_plan, self.project, self.options)
+            )
+            jobs, self.report.problems = planned.tasks, planned.problems
             stale = self._settle_fresh(jobs, cache)
             try:
                 self._render(pool, stale, cache)
@@ -212,10 +225,18 @@ def _workers(options: BuildOptions) -> WorkerPool:
     return WorkerPool(options.jobs or default_jobs(), options.limits, engine.warm_up)
 
 
-def _read(project: Project) -> Handbook:
-    from handbook.content.validate import load_handbook
+def _planned(limits: Limits, run: Callable[[], Plan]) -> Plan:
+    """What ``run`` reads and plans, in a worker of its own (with what it needs imported,
+    while the rendering workers import WeasyPrint); raises HandbookError if that fails."""
+    from handbook.build.jobs import planning_task
 
-    return load_handbook(project)
+    for module in PLANNING_MODULES:
+        importlib.import_module(module)
+    with WorkerPool(1, limits) as pool:
+        [outcome] = pool.run([planning_task(run)])
+    if not outcome.ok:
+        raise HandbookError(outcome.problems)
+    return outcome.value
 
 
 def _up_to_date(path: Path, pages: int) -> OutputResult:

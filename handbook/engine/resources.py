@@ -118,7 +118,8 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
                 f"refused to read '{name}': {status.st_size // 1024 // 1024} MiB is over "
                 f"the {MAX_RESOURCE_BYTES // 1024 // 1024} MiB limit for one file"
             )
-        data = stream.read(MAX_RESOURCE_BYTES + 1)
+        # As much as it holds (and a byte more, should it grow), never a buffer of the limit.
+        data = stream.read(status.st_size + 1)
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return data, content_type, str(name)
 
