@@ -7,6 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,9 +18,13 @@ from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, output, workers
 from handbook.build.output import TEMP_SUFFIX, build_lock, write_atomic
+from handbook.build.workers import Task
 from handbook.cli import cli
 from handbook.errors import HandbookError
 from tests.conftest import REPO, write
+from tests.hostile import mini_project, private_tmpdir, tree_state
+
+__all__ = ["private_tmpdir"]  # a fixture
 
 
 @pytest.fixture
@@ -230,3 +237,39 @@ def test_stale_temporaries_are_removed_but_nothing_else(tmp_path):
     with build_lock(out):
         pass
     assert [p for p in keep + stale if p.exists()] == keep
+
+
+def _leave_a_temporary_file_and_hang(name: str) -> None:
+    """What a render killed at the time limit does: it made temporary files, then ran on."""
+    Path(tempfile.gettempdir(), name).mkdir()
+    Path(tempfile.gettempdir(), name, "font.ttf").write_bytes(b"\0" * 4096)
+    time.sleep(60)
+
+
+def test_a_killed_workers_temporary_files_are_deleted(private_tmpdir):
+    tasks = [
+        Task("stuck.pdf", "content/stuck.yaml", partial(_leave_a_temporary_file_and_hang, "a")),
+        Task("fine.pdf", "content/fine.yaml", partial(abs, -1)),
+    ]
+    outcomes = {o.task.name: o for o in workers.run_tasks(tasks, 2, workers.Limits(seconds=1))}
+    assert outcomes["stuck.pdf"].problems and outcomes["fine.pdf"].ok
+    assert os.listdir(private_tmpdir) == []
+
+
+def test_a_build_leaves_the_temp_folder_as_it_found_it(private_tmpdir, tmp_path):
+    """WeasyPrint copies the fonts of each worker into a temporary folder it deletes only
+    when the worker ends normally; workers are killed."""
+    project = mini_project(tmp_path / "mini")
+    (private_tmpdir / "someone-elses.txt").write_text("kept")
+    before = tree_state(private_tmpdir)
+    build(project, BuildOptions(jobs=2))
+    assert tree_state(private_tmpdir) == before
+
+
+def test_temporary_files_of_a_worker_killed_mid_write_go_when_the_build_ends(tmp_path):
+    out = tmp_path / "out"
+    with build_lock(out):
+        handle, temp = output._new_temporary(out / "handbook.pdf")
+        os.close(handle)
+        assert temp.exists()
+    assert os.listdir(out) == []

@@ -37,7 +37,11 @@ LOCK_FILE = ".handbook.lock"
 
 @contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for one build; a second build at once is refused."""
+    """Hold the output folder for one build; a second build at once is refused.
+
+    Temporary files left by a killed build, or by a worker killed mid-write,
+    are removed when it starts and ends.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -45,7 +49,10 @@ def build_lock(out_dir: Path) -> Iterator[None]:
     hold = _flock_folder if fcntl else _lock_file
     with hold(out_dir):
         remove_stale_temporaries(out_dir)
-        yield
+        try:
+            yield
+        finally:  # a worker killed mid-write (past the time limit) leaves its own
+            remove_stale_temporaries(out_dir)
 
 
 @contextmanager
