@@ -56,6 +56,11 @@ class Project:
         """Where themes are looked for: the project's own first, then the built-in ones."""
         return (self.root / "themes", BUILTIN_THEMES)
 
+    @property
+    def allowed_roots(self) -> tuple[Path, ...]:
+        """The folders a render may read from, the project's own first."""
+        return (self.root, defaults_root(), BUILTIN_THEMES)
+
     def theme_names(self) -> list[str]:
         """Every theme the project can choose."""
         found = {

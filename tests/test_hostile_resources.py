@@ -12,6 +12,7 @@ import base64
 import io
 import os
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from click.testing import CliRunner
 from PIL import Image, ImageFile
 from pypdf import PdfReader
 
-from handbook.build import BuildOptions, build
+from handbook.build import BuildOptions, build, check
+from handbook.build.inputs import shared_inputs, source_files
 from handbook.build.output import TEMP_SUFFIX
+from handbook.build.workers import Limits
 from handbook.cli import cli
 from handbook.content import markup
 from handbook.content.validate import load_handbook
@@ -30,6 +33,7 @@ from handbook.errors import HandbookError
 from handbook.html.render import Renderer
 from handbook.project import open_project
 from tests.conftest import REPO, write
+from tests.hostile import mini_project
 
 SECRET = "TOP-SECRET-4711"
 EARLIER = b"%PDF-1.7 earlier output\n"
@@ -401,3 +405,40 @@ def test_card_template_refusal_names_the_card_content(hostile):
     for name in ("cards/glide.pdf", "cards.pdf"):  # the booklet itself is fine and rebuilt
         assert (hostile / "build" / name).read_bytes() == EARLIER
     assert not any(SECRET.encode() in pdf.read_bytes() for pdf in hostile.rglob("*.pdf"))
+
+
+def test_font_and_style_folders_linking_out_are_not_read_to_hash_them(tmp_path):
+    """A render refuses these files; hashing what the outputs depend on reads none of
+    them either: no 800 MB read under a 256 MB limit, no FIFO waited on, no disk walked."""
+    project = mini_project(tmp_path / "mini")
+    huge = tmp_path / "huge.ttf"
+    with huge.open("wb") as sparse:
+        sparse.truncate(800 * 1024 * 1024)
+    fonts, styles = project / "fonts", project / "styles"
+    fonts.mkdir()
+    styles.mkdir()
+    (fonts / "huge.ttf").symlink_to(huge)
+    (fonts / "zero.ttf").symlink_to("/dev/zero")
+    os.mkfifo(fonts / "pipe.ttf")
+    (fonts / "loop").symlink_to(".")
+    (fonts / "a.ttf").symlink_to("b.ttf")
+    (fonts / "b.ttf").symlink_to("a.ttf")
+    (fonts / "gone.ttf").symlink_to(tmp_path / "nothing-here")
+    (styles / "disk").symlink_to("/")
+    inside_huge = project / "big.bin"
+    with inside_huge.open("wb") as sparse:
+        sparse.truncate(100 * 1024 * 1024)
+    (styles / "big.css").symlink_to(inside_huge)
+    report = build(project, BuildOptions(limits=Limits(memory_mb=256, seconds=60)))
+    assert {result.status for result in report.outputs} == {"rendered"}
+    again = build(project, BuildOptions(limits=Limits(memory_mb=256, seconds=60)))
+    assert {result.status for result in again.outputs} == {"up to date"}
+
+
+def test_a_project_whose_fonts_folder_links_to_the_whole_disk_is_not_walked(tmp_path):
+    project = mini_project(tmp_path / "mini")
+    (project / "fonts").symlink_to("/")
+    started = time.monotonic()
+    assert source_files(project / "fonts", open_project(project).allowed_roots) == []
+    assert shared_inputs(open_project(project), check(project))
+    assert time.monotonic() - started < 10

@@ -29,7 +29,8 @@ def digest(*parts: str | bytes) -> str:
     """A hash of several inputs; each is length-prefixed so no two splits collide."""
     hasher = hashlib.sha256()
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        # A file name that is not UTF-8 holds surrogates, which encode as its bytes.
+        data = part.encode(errors="surrogateescape") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()

@@ -6,6 +6,7 @@ import dataclasses
 import os
 from functools import cache
 from importlib.metadata import version
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook import __version__
@@ -18,14 +19,41 @@ if TYPE_CHECKING:
 
 
 def shared_inputs(project: Project, handbook: Handbook) -> str:
-    """A hash of what every output depends on besides its own HTML."""
+    """A hash of what every output depends on besides its own HTML.
+
+    A file is read as a render would read it (:func:`engine.read_allowed`): one
+    the renderer refuses (a link out of the project, one over the size limit)
+    is not read, and counts by why it was refused.
+    """
+    from handbook import engine
+
     parts = [tool_version(), handbook.settings.model_dump_json()]
+    roots = project.allowed_roots
     for kind in ("styles", "fonts"):
         for folder in project.search_dirs(kind):
-            if folder.is_dir():
-                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                    parts += [f"{kind}/{path.relative_to(folder).as_posix()}", path.read_bytes()]
+            for path in source_files(folder, roots):
+                try:
+                    data = engine.read_allowed(path, roots)
+                except engine.Refused as refusal:
+                    data = f"refused: {refusal.message}".encode(errors="surrogateescape")
+                parts += [f"{kind}/{path.relative_to(folder).as_posix()}", data]
     return digest(*parts)
+
+
+def source_files(folder: Path, roots: tuple[Path, ...]) -> list[Path]:
+    """The files under ``folder``, sorted; links to folders are not followed.
+
+    A folder that is itself a link out of ``roots`` holds nothing a render
+    may read, and is not looked through at all (it could be the whole disk).
+    """
+    real = Path(os.path.realpath(folder))
+    if not any(real.is_relative_to(os.path.realpath(root)) for root in roots):
+        return []
+    found = []
+    for parent, subfolders, files in os.walk(folder):
+        subfolders.sort()
+        found += [Path(parent) / name for name in files]
+    return sorted(found)
 
 
 def source_stamp(project: Project, options: BuildOptions) -> str:
@@ -38,14 +66,25 @@ def source_stamp(project: Project, options: BuildOptions) -> str:
     for kind in ("templates", "styles", "fonts"):
         folders += project.search_dirs(kind)
     files = project.settings_files()
+    roots = project.allowed_roots
     for folder in folders:
-        files += sorted(p for p in folder.rglob("*") if p.is_file())
+        files += source_files(folder, roots)
     settings = dataclasses.replace(options, out_dir=None, force=False, jobs=None, limits=None)
     parts = [tool_version(), repr(settings), os.environ.get("SOURCE_DATE_EPOCH", "")]
     for path in files:
-        stat = path.stat()
-        parts.append(f"{path} {stat.st_size} {stat.st_mtime_ns}")
+        parts.append(f"{path} {_stamp(path)}")
     return digest(*parts)
+
+
+def _stamp(path: Path) -> str:
+    """Size and modification time of a file, or of the link itself if it leads nowhere."""
+    for status in (os.stat, os.lstat):
+        try:
+            found = status(path)
+        except OSError:  # missing, a loop of links
+            continue
+        return f"{found.st_size} {found.st_mtime_ns}"
+    return "missing"
 
 
 @cache

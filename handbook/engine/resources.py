@@ -124,6 +124,11 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
     return data, content_type, str(name)
 
 
+def read_allowed(path: Path, allowed_roots: tuple[Path, ...]) -> bytes:
+    """The bytes of a file as a render would read them; raises Refused as it would refuse."""
+    return _read_file(path.absolute().as_uri(), allowed_roots)[0]
+
+
 class _RanOut(Exception):
     """An image's data ended while its pixels were still being decoded."""
 

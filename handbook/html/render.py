@@ -32,7 +32,7 @@ from handbook.html import diagrams
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
-from handbook.project import BUILTIN_THEMES, Project, defaults_root
+from handbook.project import Project
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
@@ -116,7 +116,7 @@ class Renderer:
             stylesheets=tuple(self.project.find("styles", name) for name in styles),
             extra_css=f"{root_rule(design)}@page {{ size: {css_size(size)}; }}",
             origin=origin,
-            allowed_roots=(self.project.root, defaults_root(), BUILTIN_THEMES),
+            allowed_roots=self.project.allowed_roots,
             template_files=(Path(self.env.get_template(template).filename), *own_templates),
         )
 
