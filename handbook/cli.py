@@ -224,7 +224,7 @@ class Progress:
 
 def _shown(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.realpath(path)).relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

@@ -12,6 +12,7 @@ values) and optionally ``templates/`` and ``styles/``. The project's own
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -106,7 +107,7 @@ class Project:
         dirs = [self.root / kind, *([theme / kind] if theme else []), defaults_root() / kind]
         unique: list[Path] = []
         for folder in dirs:
-            if folder.resolve() not in [d.resolve() for d in unique]:
+            if os.path.realpath(folder) not in [os.path.realpath(d) for d in unique]:
                 unique.append(folder)
         return unique
 

@@ -135,13 +135,16 @@ def _ids_written_in(path: Path, root: Path) -> set[str]:
         if not path.resolve().is_relative_to(root.resolve()):
             return set()
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links
         return set()
-    with os.fdopen(handle, "rb") as stream:
-        status = os.fstat(stream.fileno())
+    try:
+        status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-            return set()
-        text = stream.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
+            return set()  # a folder cannot even be wrapped in a file object
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            text = stream.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    finally:
+        os.close(handle)
     return set(_ID_LINE.findall(text))
 
 

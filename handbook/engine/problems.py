@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handbook.engine.resources import Asker, Refused, needle, shorten, shown
-from handbook.errors import HandbookError, Problem
+from handbook.engine.resources import Asker, Refused, needle, shown
+from handbook.errors import HandbookError, Problem, shortened
 
 # Notices about the machine, not the project: without libharfbuzz-subset,
 # WeasyPrint subsets fonts with fontTools instead, and the output is the same.
@@ -67,7 +67,7 @@ def _shown_url(url: str, root: Path) -> str:
     if parts.scheme == "file":
         path = Path(unquote(parts.path))
         return shown(path, root) if path.is_relative_to(root) else str(path)
-    return shorten(url)
+    return shortened(url)
 
 
 @contextmanager

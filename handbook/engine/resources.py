@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handbook.errors import Problem, relative_path
+from handbook.errors import Problem, relative_path, shortened
 
 MAX_RESOURCE_BYTES = 32 * 1024 * 1024
 MAX_DATA_URL_CHARS = 32 * 1024
@@ -69,10 +69,6 @@ def needle(url: str) -> str:
     return segments[-1] if segments else parts.netloc
 
 
-def shorten(url: str) -> str:
-    return url if len(url) <= 80 else url[:77] + "..."
-
-
 def shown(path: Path, root: Path) -> str:
     """A path as the user wrote it: relative to the project, links not followed."""
     try:
@@ -85,11 +81,11 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
     """The bytes of a ``file:`` URL that names a regular file inside an allowed root."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
-        raise Refused(f"refused to read '{shorten(url)}': files on other hosts are not read")
+        raise Refused(f"refused to read '{shortened(url)}': files on other hosts are not read")
     try:
         path = Path(os.path.realpath(unquote(parts.path)))
     except ValueError:
-        raise Refused(f"refused to read '{shorten(url)}': not a valid file name") from None
+        raise Refused(f"refused to read '{shortened(url)}': not a valid file name") from None
     roots = [Path(os.path.realpath(root)) for root in allowed_roots]
     inside = next((root for root in roots if path.is_relative_to(root)), None)
     if inside is None:
@@ -225,7 +221,7 @@ def fetcher_class():
                 return _read_file(url, self.allowed_roots)
             if scheme != "data":
                 raise Refused(
-                    f"refused to fetch '{shorten(url)}': nothing is read from the network",
+                    f"refused to fetch '{shortened(url)}': nothing is read from the network",
                     "copy the file into the project folder and use a relative path",
                 )
             if len(url) > MAX_DATA_URL_CHARS:
@@ -237,7 +233,7 @@ def fetcher_class():
             try:
                 response = super().fetch(url, headers)
             except ValueError as exc:
-                raise Refused(f"the data: URL '{shorten(url)}' is not valid ({exc})") from None
+                raise Refused(f"the data: URL '{shortened(url)}' is not valid ({exc})") from None
             content_type = response.headers.get_content_type()
             return response.read(), content_type, f"data:{content_type}"
 

@@ -11,6 +11,7 @@ template fails with the template's file and line.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -32,7 +33,7 @@ from handbook.html import diagrams
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
-from handbook.project import Project
+from handbook.project import BUILTIN_THEMES, Project, defaults_root
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
@@ -168,7 +169,7 @@ class Renderer:
                 [Problem(path, line, 1 if line else 0, f"template '{exc.name}' not found")]
             ) from None
         except _TemplateRefused as exc:
-            raise HandbookError([exc.problem]) from None
+            raise HandbookError([self._at_include(exc.problem, name)]) from None
         except (jinja2.UndefinedError, SecurityError) as exc:
             path, line = self._template_frame(name)
             raise HandbookError(
@@ -195,8 +196,21 @@ class Renderer:
             tb = tb.tb_next
         return found
 
+    def _at_include(self, problem: Problem, name: str) -> Problem:
+        """A refused template's problem, saying which line includes it, if any."""
+        path, line = self._template_frame(name)
+        if not line or problem.line:
+            return problem
+        message = f"{problem.message} (included at {path}:{line})"
+        return dataclasses.replace(problem, message=message)
+
     def _shown(self, filename: str) -> str:
-        return relative_path(Path(filename), self.project.root)
+        """A template as the user knows it: relative to the project, or as a built-in one."""
+        path = Path(filename)
+        for builtin in (defaults_root(), BUILTIN_THEMES.parent):
+            if path.is_relative_to(builtin) and not path.is_relative_to(self.project.root):
+                return f"built-in {path.relative_to(builtin).as_posix()}"
+        return relative_path(path, self.project.root)
 
 
 _INTERNAL_LINK = re.compile(r'<a\b[^>]*?\bhref="#([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
@@ -257,6 +271,24 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+_PLAIN_FILE = "a template must be a plain file in the templates folder"
+
+
+def _not_utf8(shown: str, exc: UnicodeDecodeError) -> Problem:
+    """Where in a template the byte that is not UTF-8 is."""
+    before = exc.object[: exc.start]
+    line = before.count(b"\n") + 1
+    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    byte = exc.object[exc.start]
+    return Problem(
+        shown,
+        line,
+        column,
+        f"the template is not valid UTF-8 (byte 0x{byte:02x})",
+        "save the file with UTF-8 encoding",
+    )
+
+
 class _TemplateRefused(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.message)
@@ -285,9 +317,12 @@ class _ContainedLoader(jinja2.FileSystemLoader):
                     )
                 )
             if not real.is_file():
-                raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file"))
+                raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file", _PLAIN_FILE))
             break
-        return super().get_source(environment, template)
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            raise _TemplateRefused(_not_utf8(f"templates/{template}", exc)) from None
 
 
 @jinja2.pass_context
