@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import shutil
 import struct
 import time
 import zlib
@@ -442,3 +443,29 @@ def test_a_project_whose_fonts_folder_links_to_the_whole_disk_is_not_walked(tmp_
     assert source_files(project / "fonts", open_project(project).allowed_roots) == []
     assert shared_inputs(open_project(project), check(project))
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_broken_font_fails_every_output_that_uses_it_whatever_the_jobs(tmp_path, jobs):
+    """WeasyPrint tries a font face once per process: the second output a worker renders
+    would quietly lack it, and replace a good PDF."""
+    project = mini_project(tmp_path / "mini")
+    shutil.copytree(REPO / "fonts", project / "fonts")
+    (project / "styles").mkdir()
+    shutil.copy(REPO / "styles" / "base.css", project / "styles" / "base.css")
+    (project / "fonts" / "Lato-Bold.ttf").write_bytes(b"\0\1\0\0" + b"not a font" * 100)
+    out = project / "build"
+    for name in ("handbook.pdf", "cards/gliding.pdf", "cards/backs/gliding.pdf"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(EARLIER)
+    with pytest.raises(HandbookError) as caught:
+        build(project, BuildOptions(jobs=jobs, duplex=True))
+    failed = {
+        (problem.path, problem.message)
+        for problem in caught.value.problems
+        if "cannot be loaded" in problem.message
+    }
+    message = "rendering problem: Font-face 'Lato' cannot be loaded (declared in styles/base.css)"
+    assert failed == {("handbook.yaml", message), ("content/gliding.yaml", message)}
+    for name in ("handbook.pdf", "cards/gliding.pdf", "cards/backs/gliding.pdf"):
+        assert (out / name).read_bytes() == EARLIER

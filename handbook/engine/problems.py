@@ -23,6 +23,11 @@ from handbook.errors import HandbookError, Problem, shortened
 _ENVIRONMENT_NOTICES = ("Using fontTools instead of HarfBuzz-Subset",)
 
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\.?$")
+_FONT_FAILURE = re.compile(r"Font-face .* cannot be loaded")
+# The font faces each stylesheet declares that could not be loaded, in this process.
+# WeasyPrint tries a face once per process and is silent when the next document
+# declares it again, which would then render without it.
+_BROKEN_FACES: dict[str | None, list[str]] = {}
 _IMAGE_FAILURE = re.compile(r"Failed to (?:load|render SVG) image (?:at )?'?([^' ]+)")
 
 
@@ -45,6 +50,12 @@ class _CollectWarnings(logging.Handler):
             refusal = Refused(f"the image '{name}' cannot be loaded (damaged or not an image)")
             self.problems.append(self.asker.problem(needle(image[1]), refusal))
             return
+        if _FONT_FAILURE.match(message):
+            if self.reading:
+                message += f" (declared in {self.reading})"
+            _BROKEN_FACES.setdefault(self.reading, []).append(message)
+            self.problems.append(Problem(self.origin, 0, 0, f"rendering problem: {message}"))
+            return
         position = _CSS_POSITION.search(message) if self.reading else None
         if self.reading and position:
             line, column = int(position[1]), int(position[2])
@@ -54,11 +65,16 @@ class _CollectWarnings(logging.Handler):
 
     @contextmanager
     def reading_stylesheet(self, name: str) -> Iterator[None]:
+        """Inside, warnings are the stylesheet ``name``'s; so are font faces it declared
+        that could not be loaded in an earlier render of this process."""
         self.reading = name
+        known = list(_BROKEN_FACES.get(name, ()))
         try:
             yield
         finally:
             self.reading = None
+        for message in known:
+            self.problems.append(Problem(self.origin, 0, 0, f"rendering problem: {message}"))
 
 
 def _shown_url(url: str, root: Path) -> str:
