@@ -130,3 +130,18 @@ def test_a_damaged_record_is_ignored(tmp_path, record):
     (tmp_path / CACHE_FILE).write_bytes(record)
     cache = BuildCache(tmp_path)
     assert (cache.entries, cache.sources, cache.order) == ({}, None, [])
+
+
+@pytest.mark.parametrize("out", [".", "..", "build", "content/out"])
+def test_watch_sees_source_changes_wherever_the_output_folder_is(tmp_path, out):
+    from watchfiles import Change
+
+    from handbook.build.watch import SourceFilter
+
+    root = tmp_path / "project"
+    out_dir = (root / out).resolve()
+    watching = SourceFilter(root, out_dir)
+    assert watching(Change.modified, str(root / "content" / "gliding.yaml"))
+    assert watching(Change.modified, str(root / "handbook.yaml"))
+    for written in ("handbook.pdf", "cards/gliding.pdf", ".handbook-cache.json"):
+        assert not watching(Change.added, str(out_dir / written))
