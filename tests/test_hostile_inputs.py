@@ -131,3 +131,31 @@ def test_a_dated_project_ignores_a_source_date_epoch_it_does_not_need(monkeypatc
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "9" * 5000)
     assert document_date(datetime.date(1800, 1, 1), None) == "1800-01-01"
+
+
+def test_links_to_files_are_refused_so_no_build_path_reaches_a_pdf(mini):
+    write(
+        mini / "content" / "intro.yaml",
+        """
+        kind: chapter
+        id: intro
+        title: Intro
+        sections:
+          - title: Links
+            body: |
+              See [the notes](notes.pdf), [home](/etc/passwd), [a ref][r], <foo:bar>,
+              [web](https://example.org), [mail](mailto:a@b.c), [call](tel:+123)
+              and [gliding](#gliding).
+
+              [r]: ../secret.txt
+        """,
+    )
+    write(mini / "handbook.yaml", "title: Mini\noutline: [intro, techniques]\n")
+    hint = "\n    hint: link to a part of the handbook ('#id') or to a web address ('https://...')"
+    at = "content/intro.yaml:6:11: the link"
+    assert problems_of(mini) == [
+        f"{at} '../secret.txt' points at a file, which a printed handbook cannot link to{hint}",
+        f"{at} '/etc/passwd' points at a file, which a printed handbook cannot link to{hint}",
+        f"{at} 'foo:bar' is not a web address, which a printed handbook cannot link to{hint}",
+        f"{at} 'notes.pdf' points at a file, which a printed handbook cannot link to{hint}",
+    ]

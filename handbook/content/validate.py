@@ -35,7 +35,7 @@ from handbook.content.model import (
     ZoneList,
 )
 from handbook.design import COLOUR_PATTERN, FONT_FAMILY_PATTERN, Design, ThemeFile, combined
-from handbook.errors import HandbookError, Problem, did_you_mean
+from handbook.errors import HandbookError, Problem, did_you_mean, shortened
 from handbook.project import BUILTIN_THEMES, DEFAULT_THEME, THEME_FILE, Project
 
 _CONTENT_ADAPTER: TypeAdapter = TypeAdapter(ContentFile)
@@ -455,6 +455,9 @@ def _check_links(handbook: Handbook) -> list[Problem]:
     for item in items:
         origin = handbook.origins[item.id]
         for location, text in _texts(item):
+            for href in markup.links(text):
+                if not href.startswith("#") and not markup.is_web_address(href):
+                    problems.append(origin.problem(location, *_not_a_link_in_print(href)))
             for target in markup.internal_links(text):
                 if target not in targets:
                     problems.append(
@@ -468,10 +471,20 @@ def _check_links(handbook: Handbook) -> list[Problem]:
     return problems
 
 
+def _not_a_link_in_print(href: str) -> tuple[str, str]:
+    """A link a PDF cannot carry: a path would become the file's full path on the building
+    machine (and differ from one checkout to the next)."""
+    what = "is not a web address" if ":" in href else "points at a file"
+    return (
+        f"the link '{shortened(href)}' {what}, which a printed handbook cannot link to",
+        "link to a part of the handbook ('#id') or to a web address ('https://...')",
+    )
+
+
 def _texts(value: object, location: Location = ()) -> list[tuple[Location, str]]:
     """Every string in an item, with where it stands (links may be in any prose field)."""
     if isinstance(value, str):
-        return [(location, value)] if "](#" in value else []
+        return [(location, value)] if "]" in value or "<" in value else []  # could link
     if isinstance(value, list | tuple):
         return [found for i, v in enumerate(value) for found in _texts(v, (*location, i))]
     if isinstance(value, BaseModel):
