@@ -9,13 +9,14 @@ problem; the user's folder is exactly as it was.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from handbook.build import BuildOptions, build
+from handbook.build import BuildOptions, build, makers
 from handbook.build.cache import CACHE_FILE, BuildCache
-from handbook.build.output import build_lock
+from handbook.build.output import build_lock, read_output
 from handbook.errors import HandbookError
 from tests.hostile import mini_project, sentinel_tree, tree_state
 
@@ -145,3 +146,22 @@ def test_watch_sees_source_changes_wherever_the_output_folder_is(tmp_path, out):
     assert watching(Change.modified, str(root / "handbook.yaml"))
     for written in ("handbook.pdf", "cards/gliding.pdf", ".handbook-cache.json"):
         assert not watching(Change.added, str(out_dir / written))
+
+
+def test_outputs_read_back_are_never_read_through_links(tmp_path, user_files):
+    """Combined and imposed files are made from outputs written before them; one that is
+    a link, a pipe or a folder (from a forged output folder) is a problem, not a read."""
+    out = tmp_path / "out"
+    (out / "cards").mkdir(parents=True)
+    (out / "handbook.pdf").symlink_to(user_files / "gliding.pdf")
+    (out / "linked").symlink_to(user_files)
+    os.mkfifo(out / "cards" / "pipe.pdf")
+    (out / "cards" / "folder.pdf").mkdir()
+    for name in ("handbook.pdf", "linked/gliding.pdf", "cards/pipe.pdf", "cards/folder.pdf"):
+        with pytest.raises(HandbookError) as caught:
+            read_output(out, name)
+        [problem] = caught.value.problems
+        assert problem.path == str(out / name)
+        assert problem.message.startswith("cannot read the output made before this one: ")
+    with pytest.raises(HandbookError):
+        makers.make_print((595.0, 842.0), ("handbook.pdf",), out)

@@ -47,7 +47,7 @@ class BuildCache:
         self.order: list[str] = []
         try:
             stored = json.loads(read_output(out_dir, CACHE_FILE, _MAX_RECORD_BYTES))
-        except (OSError, ValueError, RecursionError):  # nested too deeply to read
+        except (HandbookError, ValueError, RecursionError):  # nested too deeply to read
             return
         if isinstance(stored, dict) and stored.get("format") == _FORMAT:
             outputs = stored.get("outputs")

@@ -105,7 +105,7 @@ def _with_booklet_pages(source: PageSource, out_dir: Path) -> PageSource:
         return source
     try:
         pages = json.loads(read_output(out_dir, PAGE_MAP))
-    except (OSError, ValueError, RecursionError):
+    except (HandbookError, ValueError, RecursionError):
         pages = {}
     if not isinstance(pages, dict):
         pages = {}

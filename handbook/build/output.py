@@ -155,18 +155,35 @@ def write_output(out_dir: Path, name: str, data: bytes) -> None:
 def read_output(out_dir: Path, name: str, limit: int | None = None) -> bytes:
     """The bytes of an output written earlier, never read through a link.
 
-    Raises OSError if it is missing, a link, not a regular file or (with
-    ``limit``) larger than ``limit`` bytes.
+    Raises HandbookError if it is missing, a link, not a regular file or
+    (with ``limit``) larger than ``limit`` bytes.
     """
-    target = _inside(out_dir, name, create=False)
-    handle = os.open(target, os.O_RDONLY | _SAFE_OPEN | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(handle, "rb") as stream:
-        status = os.fstat(stream.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(target))
-        if limit is not None and status.st_size > limit:
-            raise OSError(errno.EFBIG, "too large", str(target))
-        return stream.read()
+    target = out_dir / name
+    try:
+        handle = os.open(
+            _inside(out_dir, name, create=False),
+            os.O_RDONLY | _SAFE_OPEN | getattr(os, "O_NONBLOCK", 0),
+        )
+        with os.fdopen(handle, "rb") as stream:
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
+            if limit is not None and status.st_size > limit:
+                raise OSError(errno.EFBIG, "too large to be the tool's own")
+            return stream.read()
+    except OSError as exc:
+        raise HandbookError(
+            [
+                Problem(
+                    str(target),
+                    0,
+                    0,
+                    f"cannot read the output made before this one: {exc.strerror or exc}",
+                    "build again with --force; if it came with the project, delete "
+                    "the output folder first",
+                )
+            ]
+        ) from None
 
 
 def _inside(out_dir: Path, name: str, create: bool) -> Path:
@@ -179,7 +196,7 @@ def _inside(out_dir: Path, name: str, create: bool) -> Path:
         folder = folder / part
         if folder.is_symlink():
             if not create:
-                raise OSError(errno.ELOOP, "a link", str(folder))
+                raise OSError(errno.ELOOP, "a folder on the way is a link", str(folder))
             raise _linked_folder(out_dir, folder)
         if create:
             try:
