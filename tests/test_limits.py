@@ -127,6 +127,8 @@ def test_an_endless_template_stops_at_the_time_limit_in_build_and_check(mini):
         assert result.output.startswith(
             "handbook.yaml: reading the project and its templates took longer than "
             "the time limit of 1 s\n"
+            "    hint: shorten the content (its largest files: content/gliding.yaml), "
+            "or raise the limit with --time-limit if it is expected\n"
         )
     assert time.monotonic() - started < 30
     assert (mini / "build" / "handbook.pdf").read_bytes() == EARLIER
@@ -200,3 +202,18 @@ def test_many_jobs_start_no_more_workers_than_there_is_work_for():
         tasks = [Task(f"{n}.pdf", "content/x.yaml", partial(abs, -n)) for n in range(3)]
         assert sorted(outcome.value for outcome in pool.run(tasks)) == [0, 1, 2]
         assert len(pool.workers) <= max(3, default_jobs())
+
+
+def test_a_task_made_from_many_files_names_the_largest_when_it_runs_out_of_time():
+    booklet = Task(
+        "handbook.pdf",
+        "handbook.yaml",
+        partial(time.sleep, 60),
+        suspects=("content/huge.yaml", "content/big.yaml"),
+    )
+    [outcome] = run_tasks([booklet], 1, Limits(seconds=0.5))
+    [problem] = outcome.problems
+    assert problem.hint == (
+        "shorten the content (its largest files: content/huge.yaml, content/big.yaml), "
+        "or raise the limit with --time-limit if it is expected"
+    )

@@ -9,6 +9,7 @@ from :mod:`handbook.build.makers`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class Job:
     make: Callable[[Path], Made]  # writes the file into the output folder; runs in a worker
     needs: tuple[str, ...] = ()  # outputs this one is made from
     files: tuple[str, ...] = ()  # other files it writes, kept up to date with it
+    suspects: tuple[str, ...] = ()  # see Task.suspects
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Planner:
     handbook: Handbook
     fmt: Format
     shared: str  # the hash of what every output depends on besides its own HTML
+    suspects: tuple[str, ...] = ()  # the largest content files
     problems: list[Problem] = dataclasses.field(default_factory=list)
     booklet: Job | None = None  # once planned: cards that cite its pages wait for it
 
@@ -126,9 +129,22 @@ class Plan:
     problems: list[Problem]
 
 
-def planning_task(run: Callable[[], Plan]) -> Task:
+def planning_task(project: Project, run: Callable[[], Plan]) -> Task:
     """Reading and templating the project as a task, so that it runs under the limits too."""
-    return Task("the project", "handbook.yaml", run, action="reading the project and its templates")
+    action = "reading the project and its templates"
+    return Task("the project", "handbook.yaml", run, action=action, suspects=largest(project))
+
+
+def largest(project: Project) -> tuple[str, ...]:
+    """The largest content files, as the project names them."""
+    sizes = {}
+    for path in project.content_files():
+        with contextlib.suppress(OSError):
+            sizes[path.relative_to(project.root).as_posix()] = path.stat().st_size
+    return tuple(sorted(sizes, key=lambda name: -sizes[name])[:SUSPECTS])
+
+
+SUSPECTS = 3  # how many of the largest content files a limit problem names
 
 
 def read_and_plan(project: Project, options: BuildOptions) -> Plan:
@@ -157,7 +173,9 @@ def read_only(project: Project) -> Plan:
 def planner(project: Project, handbook: Handbook, fmt: Format) -> Planner:
     from handbook.html.render import Renderer
 
-    return Planner(Renderer(project), handbook, fmt, shared_inputs(project, handbook))
+    return Planner(
+        Renderer(project), handbook, fmt, shared_inputs(project, handbook), largest(project)
+    )
 
 
 def plan(
@@ -217,7 +235,7 @@ def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     make = partial(makers.make_booklet, date, options.pdf_variant)
     params = (str(date), str(options.pdf_variant))
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
-    return dataclasses.replace(job, files=(makers.PAGE_MAP,))
+    return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)
 
 
 def _card_files(

@@ -84,7 +84,7 @@ def check(project_dir: Path, limits: Limits | None = None) -> Handbook:
     from handbook.build.jobs import read_only
 
     project = open_project(project_dir)
-    return _planned(limits or Limits(), partial(read_only, project)).handbook
+    return _planned(project, limits or Limits(), partial(read_only, project)).handbook
 
 
 def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> CheckReport:
@@ -98,7 +98,7 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
 
     project = open_project(project_dir)
     with _workers(options) as pool:
-        planned = _planned(options.limits, partial(read_and_plan_checks, project, options))
+        planned = _planned(project, options.limits, partial(read_and_plan_checks, project, options))
         handbook, tasks, problems = planned.handbook, planned.tasks, planned.problems
         fits = []
         for outcome in pool.run(tasks):
@@ -145,9 +145,8 @@ class _Build:
         from handbook.build.jobs import read_and_plan
 
         with _workers(self.options) as pool:
-            planned = _planned(
-                self.options.limits, partial(read_and_plan, self.project, self.options)
-            )
+            plan = partial(read_and_plan, self.project, self.options)
+            planned = _planned(self.project, self.options.limits, plan)
             jobs, self.report.problems = planned.tasks, planned.problems
             stale = self._settle_fresh(jobs, cache)
             try:
@@ -182,7 +181,14 @@ class _Build:
         """Make the stale jobs in the workers, recording each as it ends."""
         by_name = {job.name: job for job in jobs}
         tasks = [
-            Task(job.name, job.origin, partial(job.make, self.out_dir), job.needs) for job in jobs
+            Task(
+                job.name,
+                job.origin,
+                partial(job.make, self.out_dir),
+                job.needs,
+                suspects=job.suspects,
+            )
+            for job in jobs
         ]
         for outcome in pool.run(tasks):
             job = by_name[outcome.task.name]
@@ -225,7 +231,7 @@ def _workers(options: BuildOptions) -> WorkerPool:
     return WorkerPool(options.jobs or default_jobs(), options.limits, engine.warm_up)
 
 
-def _planned(limits: Limits, run: Callable[[], Plan]) -> Plan:
+def _planned(project: Project, limits: Limits, run: Callable[[], Plan]) -> Plan:
     """What ``run`` reads and plans, in a worker of its own (with what it needs imported,
     while the rendering workers import WeasyPrint); raises HandbookError if that fails."""
     from handbook.build.jobs import planning_task
@@ -233,7 +239,7 @@ def _planned(limits: Limits, run: Callable[[], Plan]) -> Plan:
     for module in PLANNING_MODULES:
         importlib.import_module(module)
     with WorkerPool(1, limits) as pool:
-        [outcome] = pool.run([planning_task(run)])
+        [outcome] = pool.run([planning_task(project, run)])
     if not outcome.ok:
         raise HandbookError(outcome.problems)
     return outcome.value

@@ -79,6 +79,9 @@ class Task:
     run: Callable[[], Any]
     needs: tuple[str, ...] = ()
     action: str = ""  # what it does, for messages; default "rendering <name>"
+    # For a task made from many content files (the booklet): the largest, named when
+    # it runs out of time or memory, as the likeliest cause.
+    suspects: tuple[str, ...] = ()
 
     @property
     def doing(self) -> str:
@@ -456,7 +459,13 @@ _TEMP_PREFIX = "handbook-worker-"
 PLANNING_MODULES = ("handbook.build.jobs", "handbook.content.validate", "handbook.html.render")
 # Imported once by the fork server, so the workers it forks start with them loaded.
 FORK_SERVER_PRELOAD = ("handbook.build.workers", *PLANNING_MODULES, "weasyprint")
-_LIMIT_HINT = "shorten this content, or raise the limit with {option} if it is expected"
+
+
+def _limit_hint(task: Task, option: str) -> str:
+    content = "this content"
+    if task.suspects:
+        content = f"the content (its largest files: {', '.join(task.suspects)})"
+    return f"shorten {content}, or raise the limit with {option} if it is expected"
 
 
 def _too_slow(task: Task, limits: Limits) -> Problem:
@@ -465,7 +474,7 @@ def _too_slow(task: Task, limits: Limits) -> Problem:
         0,
         0,
         f"{task.doing} took longer than the time limit of {limits.seconds:g} s",
-        _LIMIT_HINT.format(option="--time-limit"),
+        _limit_hint(task, "--time-limit"),
     )
 
 
@@ -475,7 +484,7 @@ def _too_big(task: Task, limits: Limits) -> Problem:
         0,
         0,
         f"{task.doing} needed more than the memory limit of {limits.memory_mb} MB",
-        _LIMIT_HINT.format(option="--memory-limit"),
+        _limit_hint(task, "--memory-limit"),
     )
 
 
@@ -497,5 +506,5 @@ def _died(task: Task, exitcode: int | None, limits: Limits) -> Problem:
         0,
         f"{task.doing} stopped unexpectedly ({how}), "
         f"most likely at the memory limit of {limits.memory_mb} MB",
-        _LIMIT_HINT.format(option="--memory-limit"),
+        _limit_hint(task, "--memory-limit"),
     )
