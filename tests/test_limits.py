@@ -217,3 +217,16 @@ def test_a_task_made_from_many_files_names_the_largest_when_it_runs_out_of_time(
         "shorten the content (its largest files: content/huge.yaml, content/big.yaml), "
         "or raise the limit with --time-limit if it is expected"
     )
+
+
+def test_a_template_making_too_much_html_is_a_located_problem(mini):
+    write(
+        mini / "templates" / "card-technique.html.j2",
+        '{% for i in range(70000) %}{{ "x" * 1000 }}{% endfor %}',
+    )
+    result = CliRunner().invoke(cli, ["check", "--project", str(mini)])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "content/gliding.yaml: the templates made 66 MiB of HTML for one document, "
+        "over the 64 MiB limit\n"
+    )

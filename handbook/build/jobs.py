@@ -83,7 +83,7 @@ class Planner:
     def card_job(self, card: Card, back: bool = False) -> Job | None:
         """A card (or its back) fitted on one page, written trimmed and with its bleed."""
         page = self.renderer.card_back if back else self.renderer.card
-        source = self.attempt(partial(page, self.handbook, card, self.fmt))
+        source = self.attempt(partial(bounded, page, self.handbook, card, self.fmt))
         if source is None:
             return None
         make = partial(makers.make_card, card, self.fmt, back, self.origins([card]))
@@ -98,7 +98,7 @@ class Planner:
 
     def check_task(self, card: Card) -> Task | None:
         """A card laid out as its :meth:`card_job` would be, writing nothing."""
-        source = self.attempt(partial(self.renderer.card, self.handbook, card, self.fmt))
+        source = self.attempt(partial(bounded, self.renderer.card, self.handbook, card, self.fmt))
         if source is None:
             return None
         fit = partial(makers.fit_card, card, self.fmt, self.origins([card]), source)
@@ -107,6 +107,31 @@ class Planner:
     def origins(self, cards: list[Card]) -> makers.Origins:
         found = self.handbook.origins
         return makers.Origins({c.id: found[c.id] for c in cards if c.id in found})
+
+
+# Far more HTML than any handbook's booklet; a template that makes more (a loop that
+# runs away) would have it copied between processes, and laid out, for nothing.
+MAX_HTML_CHARS = 64 * 1024 * 1024
+
+
+def bounded(page: Callable[..., engine.PageSource], *args) -> engine.PageSource:
+    """``page(*args)``, refused if its templates made more HTML than one document may have."""
+    source = page(*args)
+    if len(source.html) > MAX_HTML_CHARS:
+        mib = 1024 * 1024
+        raise HandbookError(
+            [
+                Problem(
+                    source.origin,
+                    0,
+                    0,
+                    f"the templates made {len(source.html) // mib} MiB of HTML for one "
+                    f"document, over the {MAX_HTML_CHARS // mib} MiB limit",
+                    "look for a loop in the templates that repeats more than it should",
+                )
+            ]
+        )
+    return source
 
 
 def derived_job(name: str, inputs: list[Job], make, *params: str) -> Job:
@@ -228,7 +253,7 @@ def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
 
 def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     """The booklet; with bleed or marks, its pages grow around the trim box."""
-    source = jobs_of.renderer.booklet(jobs_of.handbook, jobs_of.fmt)
+    source = bounded(jobs_of.renderer.booklet, jobs_of.handbook, jobs_of.fmt)
     extra = engine.print_shop_css(options.bleed, options.marks)
     source = dataclasses.replace(source, extra_css=source.extra_css + extra)
     date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
