@@ -469,3 +469,19 @@ def test_a_broken_font_fails_every_output_that_uses_it_whatever_the_jobs(tmp_pat
     assert failed == {("handbook.yaml", message), ("content/gliding.yaml", message)}
     for name in ("handbook.pdf", "cards/gliding.pdf", "cards/backs/gliding.pdf"):
         assert (out / name).read_bytes() == EARLIER
+
+
+def test_reading_a_small_file_allocates_what_it_holds_not_the_limit(tmp_path):
+    """Each read allocated a buffer of the 32 MiB limit first: under a tight memory
+    limit, every image and stylesheet failed to load."""
+    import tracemalloc
+
+    small = tmp_path / "small.css"
+    small.write_text("p { color: black }")
+    tracemalloc.start()
+    try:
+        assert resources.read_allowed(small, (tmp_path,)) == small.read_bytes()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024
