@@ -230,3 +230,16 @@ def test_a_template_making_too_much_html_is_a_located_problem(mini):
         "content/gliding.yaml: the templates made 66 MiB of HTML for one document, "
         "over the 64 MiB limit\n"
     )
+
+
+def _wrapped_memory_error() -> None:
+    try:
+        raise MemoryError
+    except MemoryError as exc:
+        raise ValueError("URLFetchingError: MemoryError: ") from exc
+
+
+def test_a_memory_error_a_library_wraps_is_the_memory_limit_not_a_crash():
+    [outcome] = run_tasks([Task("a.pdf", "content/a.yaml", _wrapped_memory_error)], 1, Limits())
+    [problem] = outcome.problems
+    assert problem.message == "rendering a.pdf needed more than the memory limit of 3072 MB"
