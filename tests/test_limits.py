@@ -127,7 +127,8 @@ def test_an_endless_template_stops_at_the_time_limit_in_build_and_check(mini):
         assert result.output.startswith(
             "handbook.yaml: reading the project and its templates took longer than "
             "the time limit of 1 s\n"
-            "    hint: shorten the content (its largest files: content/gliding.yaml), "
+            "    hint: shorten what it is made from (the largest: content/gliding.yaml, "
+            "handbook.yaml), "
             "or raise the limit with --time-limit if it is expected\n"
         )
     assert time.monotonic() - started < 30
@@ -214,7 +215,7 @@ def test_a_task_made_from_many_files_names_the_largest_when_it_runs_out_of_time(
     [outcome] = run_tasks([booklet], 1, Limits(seconds=0.5))
     [problem] = outcome.problems
     assert problem.hint == (
-        "shorten the content (its largest files: content/huge.yaml, content/big.yaml), "
+        "shorten what it is made from (the largest: content/huge.yaml, content/big.yaml), "
         "or raise the limit with --time-limit if it is expected"
     )
 
@@ -243,3 +244,18 @@ def test_a_memory_error_a_library_wraps_is_the_memory_limit_not_a_crash():
     [outcome] = run_tasks([Task("a.pdf", "content/a.yaml", _wrapped_memory_error)], 1, Limits())
     [problem] = outcome.problems
     assert problem.message == "rendering a.pdf needed more than the memory limit of 3072 MB"
+
+
+def test_a_huge_handbook_yaml_is_read_under_the_time_limit_too(mini):
+    """Parsing a megabyte of YAML takes PyYAML half a minute; the build's own process
+    reads none of it (not even to find the theme)."""
+    keys = "".join(f"  k{n}: [a, b, c, d, e, f, g, h]\n" for n in range(28_000))
+    write(mini / "handbook.yaml", f"title: Mini\noutline: [techniques]\nlabels:\n{keys}")
+    started = time.monotonic()
+    with pytest.raises(HandbookError) as caught:
+        build(mini, BuildOptions(limits=Limits(seconds=1)))
+    assert time.monotonic() - started < 15
+    [problem] = caught.value.problems
+    assert "reading the project and its templates took longer" in problem.message
+    assert "(the largest: handbook.yaml, content/gliding.yaml)" in problem.hint
+    assert (mini / "build" / "handbook.pdf").read_bytes() == EARLIER

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from handbook import __version__
 from handbook.build.cache import digest
-from handbook.project import Project
+from handbook.project import Project, defaults_root
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -61,12 +61,16 @@ def source_stamp(project: Project, options: BuildOptions) -> str:
 
     When it matches the last clean build and no output was touched, nothing
     needs reading at all; otherwise the content hashes decide per output.
+    Every theme's folder counts, not only the chosen one's: knowing which is
+    chosen means parsing handbook.yaml, which is not cheap, nor bounded by
+    the limits here, outside the workers.
     """
-    folders = [project.content_dir]
+    folders = [project.content_dir, *project.themes_dirs]
     for kind in ("templates", "styles", "fonts"):
-        folders += project.search_dirs(kind)
-    files = project.settings_files()
+        folders += [project.root / kind, defaults_root() / kind]
+    files = [project.settings_file]
     roots = project.allowed_roots
+    folders = list(dict.fromkeys(folders))
     for folder in folders:
         files += source_files(folder, roots)
     settings = dataclasses.replace(options, out_dir=None, force=False, jobs=None, limits=None)

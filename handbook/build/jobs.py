@@ -161,9 +161,9 @@ def planning_task(project: Project, run: Callable[[], Plan]) -> Task:
 
 
 def largest(project: Project) -> tuple[str, ...]:
-    """The largest content files, as the project names them."""
+    """The largest files of handbook.yaml and the content, as the project names them."""
     sizes = {}
-    for path in project.content_files():
+    for path in [project.settings_file, *project.content_files()]:
         with contextlib.suppress(OSError):
             sizes[path.relative_to(project.root).as_posix()] = path.stat().st_size
     return tuple(sorted(sizes, key=lambda name: -sizes[name])[:SUSPECTS])

@@ -464,7 +464,7 @@ FORK_SERVER_PRELOAD = ("handbook.build.workers", *PLANNING_MODULES, "weasyprint"
 def _limit_hint(task: Task, option: str) -> str:
     content = "this content"
     if task.suspects:
-        content = f"the content (its largest files: {', '.join(task.suspects)})"
+        content = f"what it is made from (the largest: {', '.join(task.suspects)})"
     return f"shorten {content}, or raise the limit with {option} if it is expected"
 
 
