@@ -159,3 +159,8 @@ def test_links_to_files_are_refused_so_no_build_path_reaches_a_pdf(mini):
         f"{at} 'foo:bar' is not a web address, which a printed handbook cannot link to{hint}",
         f"{at} 'notes.pdf' points at a file, which a printed handbook cannot link to{hint}",
     ]
+
+
+def test_an_empty_source_date_epoch_counts_as_unset(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "")
+    assert document_date(None, None) is None

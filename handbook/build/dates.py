@@ -16,7 +16,7 @@ def document_date(settings_date: datetime.date | None, variant: str | None) -> s
     if settings_date:
         return settings_date.isoformat()
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None:
+    if epoch:  # set but empty counts as unset, as the reproducible-builds spec asks
         return _epoch_date(epoch)
     if variant and variant.startswith("pdf/x"):
         raise HandbookError(
