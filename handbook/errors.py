@@ -55,6 +55,14 @@ class HandbookError(Exception):
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
+class OutOfTime(BaseException):
+    """Raised inside a worker just before its time limit, so that the work in hand can
+    say where it was (``where``: a project file and line); not an Exception, so that
+    nothing on the way catches it as an error of its own."""
+
+    where: tuple[str, int] | None = None
+
+
 def relative_path(path: Path, root: Path) -> str:
     """Show a path relative to the project root when it lies inside it."""
     try:

@@ -43,7 +43,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from handbook.errors import HandbookError, Problem
+from handbook.errors import HandbookError, OutOfTime, Problem
 
 try:
     import resource
@@ -56,6 +56,9 @@ MAX_SECONDS = 7 * 24 * 3600.0
 MIN_MEMORY_MB, MAX_MEMORY_MB = 64, 1 << 30
 # How long the parent waits for workers at most before it looks again.
 _LONGEST_WAIT = 60.0
+# The share of the time limit after which a worker stops its task itself, to say where
+# it was; the rest is for saying it before the parent kills it.
+_ALARM_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Task:
     # For a task made from many content files (the booklet): the largest, named when
     # it runs out of time or memory, as the likeliest cause.
     suspects: tuple[str, ...] = ()
+    alarm: float | None = None  # set by the pool: when the worker stops it itself
 
     @property
     def doing(self) -> str:
@@ -272,6 +276,9 @@ class WorkerPool:
             outcome.problems = [_too_big(task, self.limits)]
         elif kind == "recursion":
             outcome.problems = [_too_deep(task)]
+        elif kind == "slow":  # it stopped itself, maybe in the middle of anything
+            outcome.problems = [_too_slow(task, self.limits, payload)]
+            self._replace(worker)
         else:
             raise RuntimeError(f"{task.doing} failed in a worker process:\n{payload}")
         return outcome
@@ -301,9 +308,10 @@ class _Worker:
         child_conn.close()
         self.task: Task | None = None
         self.started = 0.0
+        self.seconds = limits.seconds
 
     def give(self, task: Task) -> None:
-        self.conn.send(task)
+        self.conn.send(replace(task, alarm=self.seconds * _ALARM_SHARE))
         self.task, self.started = task, time.monotonic()
 
     def stop(self) -> None:
@@ -425,7 +433,10 @@ def _attempt(task: Task) -> tuple[str, Any]:
     # afterwards (the first allocation after enable) is cheaper than during.
     gc.disable()
     try:
-        return ("value", task.run())
+        with _alarm(task.alarm):
+            return ("value", task.run())
+    except OutOfTime as exc:
+        return ("slow", exc.where)
     except HandbookError as exc:
         return ("problems", exc.problems)
     except MemoryError:
@@ -440,6 +451,27 @@ def _attempt(task: Task) -> tuple[str, Any]:
         return ("crash", traceback.format_exc())
     finally:
         gc.enable()
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float | None) -> Iterator[None]:
+    """Raise OutOfTime in this process after ``seconds``, so that the task can say where
+    it was; the parent still kills it at the limit if it is stuck where Python cannot
+    interrupt it (Windows has no such alarm)."""
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def time_is_up(signum, frame):
+        raise OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, time_is_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -468,14 +500,13 @@ def _limit_hint(task: Task, option: str) -> str:
     return f"shorten {content}, or raise the limit with {option} if it is expected"
 
 
-def _too_slow(task: Task, limits: Limits) -> Problem:
-    return Problem(
-        task.origin,
-        0,
-        0,
-        f"{task.doing} took longer than the time limit of {limits.seconds:g} s",
-        _limit_hint(task, "--time-limit"),
-    )
+def _too_slow(task: Task, limits: Limits, where: tuple[str, int] | None = None) -> Problem:
+    """``where``: the project file and line the task had reached, if it could tell."""
+    message = f"{task.doing} took longer than the time limit of {limits.seconds:g} s"
+    if where is None:
+        return Problem(task.origin, 0, 0, message, _limit_hint(task, "--time-limit"))
+    hint = "it was here when time ran out: look for a loop that runs too long"
+    return Problem(*where, 1, message, f"{hint}, or raise the limit with --time-limit")
 
 
 def _too_big(task: Task, limits: Limits) -> Problem:

@@ -28,7 +28,7 @@ from handbook.content import markup
 from handbook.content.validate import Handbook
 from handbook.design import Design, resolved, root_rule
 from handbook.engine import PageSource
-from handbook.errors import HandbookError, Problem, relative_path
+from handbook.errors import HandbookError, OutOfTime, Problem, relative_path
 from handbook.html import diagrams
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
@@ -168,6 +168,10 @@ class Renderer:
             raise HandbookError(
                 [Problem(path, line, 1 if line else 0, f"template '{exc.name}' not found")]
             ) from None
+        except OutOfTime as exc:  # the time limit is near: say which template line ran
+            path, line = self._template_frame(name, compiled=True)
+            exc.where = (path, line) if line else None
+            raise
         except _TemplateRefused as exc:
             raise HandbookError([self._at_include(exc.problem, name)]) from None
         except (jinja2.UndefinedError, SecurityError) as exc:
@@ -185,14 +189,22 @@ class Renderer:
                 [Problem(path, line, 1, f"template error: {type(exc).__name__}: {exc}")]
             ) from None
 
-    def _template_frame(self, fallback: str) -> tuple[str, int]:
-        """The innermost template file and line in the current traceback."""
+    def _template_frame(self, fallback: str, compiled: bool = False) -> tuple[str, int]:
+        """The innermost template file and line in the current traceback.
+
+        Jinja rewrites the traceback of an Exception to name template lines; one that
+        is ``compiled`` (not rewritten) names lines of the Python Jinja made, mapped back.
+        """
         tb = sys.exc_info()[2]
         found = (f"templates/{fallback}", 0)
         while tb is not None:
             filename = tb.tb_frame.f_code.co_filename
             if filename.endswith(".j2"):
-                found = (self._shown(filename), tb.tb_lineno)
+                line = tb.tb_lineno
+                template = tb.tb_frame.f_globals.get("__jinja_template__")
+                if compiled and template is not None:
+                    line = template.get_corresponding_lineno(line)
+                found = (self._shown(filename), line)
             tb = tb.tb_next
         return found
 
