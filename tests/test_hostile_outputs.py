@@ -164,3 +164,16 @@ def test_outputs_read_back_are_never_read_through_links(tmp_path, user_files):
         assert problem.message.startswith("cannot read the output made before this one: ")
     with pytest.raises(HandbookError):
         makers.make_print((595.0, 842.0), ("handbook.pdf",), out)
+
+
+def test_an_old_output_that_cannot_be_deleted_stays(tmp_path, monkeypatch):
+    (tmp_path / "old.pdf").write_bytes(b"%PDF")
+    cache = BuildCache(tmp_path)
+    cache.entries["old.pdf"] = {"key": "k", "pages": 1, "stamp": [], "files": []}
+
+    def refuse(self, missing_ok=False):
+        raise PermissionError(13, "Operation not permitted", str(self))
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    assert cache.prune(set()) == []
+    assert (tmp_path / "old.pdf").exists()

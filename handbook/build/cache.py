@@ -95,8 +95,9 @@ class BuildCache:
             for file in [name, *entry.get("files", [])]:
                 target = self.out_dir / file
                 if target.suffix in (".pdf", ".png") and self._inside(target):
-                    target.unlink()
-                    removed.append(target)
+                    with contextlib.suppress(OSError):  # one it cannot delete stays
+                        target.unlink()
+                        removed.append(target)
         return removed
 
     def remember_clean_build(self, sources: str, names: list[str]) -> None:
