@@ -133,8 +133,35 @@ class Project:
         """Every YAML file under ``content/``, in a stable (sorted) order."""
         if not self.content_dir.is_dir():
             return []
-        files = [*self.content_dir.rglob("*.yaml"), *self.content_dir.rglob("*.yml")]
+        files = [path for path, _ in entries_under(self.content_dir) if path.suffix in YAML]
         return sorted(files, key=lambda p: p.relative_to(self.content_dir).as_posix())
+
+
+YAML = (".yaml", ".yml")
+
+
+def entries_under(folder: Path) -> list[tuple[Path, bool]]:
+    """Everything below ``folder``, each with whether it is a folder (or links to one).
+
+    Links to folders are not looked into. The walk keeps its own list of
+    folders to visit rather than recursing, so folders nested thousands deep
+    are walked like any other.
+    """
+    found, waiting = [], [folder]
+    while waiting:
+        try:
+            with os.scandir(waiting.pop()) as entries:
+                for entry in entries:
+                    try:
+                        is_folder = entry.is_dir()
+                    except OSError:  # a loop of links
+                        is_folder = False
+                    found.append((Path(entry.path), is_folder))
+                    if is_folder and not entry.is_symlink():
+                        waiting.append(Path(entry.path))
+        except OSError:  # vanished, or not readable: nothing in it counts
+            continue
+    return found
 
 
 def open_project(folder: Path) -> Project:

@@ -8,6 +8,7 @@ dates before fonts can carry them.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,21 @@ def test_links_to_files_are_refused_so_no_build_path_reaches_a_pdf(mini):
 def test_an_empty_source_date_epoch_counts_as_unset(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "")
     assert document_date(None, None) is None
+
+
+def test_folders_nested_thousands_deep_are_walked_without_recursing(mini):
+    deep = top = mini / "content" / "a"
+    try:
+        for _ in range(1100):  # deeper than Python's recursion limit, within PATH_MAX
+            deep.mkdir()
+            deep = deep / "a"
+        (deep.parent / "intro.yaml").write_text("kind: chapter\nid: intro\ntitle: Intro\n")
+        assert source_stamp(open_project(mini), BuildOptions())
+        [problem] = problems_of(mini)
+    finally:  # shutil.rmtree, which cleans up after the tests, recurses; rm does not
+        subprocess.run(["rm", "-rf", str(top)], check=True)
+    assert problem.endswith(
+        "a/intro.yaml:2:5: the chapter 'intro' is not in the outline, so it "
+        "prints nowhere\n    hint: add it to 'outline' in handbook.yaml, or "
+        "give it 'card: true' to print it as a card only"
+    )

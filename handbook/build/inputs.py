@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from handbook import __version__
 from handbook.build.cache import digest
-from handbook.project import Project, defaults_root
+from handbook.project import Project, defaults_root, entries_under
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -49,11 +49,7 @@ def source_files(folder: Path, roots: tuple[Path, ...]) -> list[Path]:
     real = Path(os.path.realpath(folder))
     if not any(real.is_relative_to(os.path.realpath(root)) for root in roots):
         return []
-    found = []
-    for parent, subfolders, files in os.walk(folder):
-        subfolders.sort()
-        found += [Path(parent) / name for name in files]
-    return sorted(found)
+    return sorted(path for path, is_folder in entries_under(folder) if not is_folder)
 
 
 def source_stamp(project: Project, options: BuildOptions) -> str:
