@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import os
 import shlex
 import sys
@@ -20,6 +21,7 @@ from typing import ClassVar
 import click
 
 from handbook import __version__
+from handbook.build.workers import MAX_MEMORY_MB, MAX_SECONDS, MIN_MEMORY_MB
 from handbook.engine import PDF_VARIANTS, print_shop_css
 from handbook.errors import HandbookError, Problem, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
@@ -53,6 +55,16 @@ def _find_project(ctx: click.Context, param: click.Parameter, value: Path | None
     from handbook.project import find_project
 
     return find_project(Path("."))
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; NaN, which no comparison refuses, is refused too."""
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
 
 
 project_option = click.option(
@@ -151,14 +163,14 @@ def limit_options(command):
         ),
         click.option(
             "--time-limit",
-            type=click.FloatRange(min=0, min_open=True),
+            type=Seconds(min=0, min_open=True, max=MAX_SECONDS),
             default=300,
             show_default=True,
             help="Seconds one output may take to render.",
         ),
         click.option(
             "--memory-limit",
-            type=click.IntRange(min=64),
+            type=click.IntRange(min=MIN_MEMORY_MB, max=MAX_MEMORY_MB),
             default=3072,
             show_default=True,
             help="Megabytes of memory one render may use.",
@@ -394,7 +406,7 @@ def _progress(output_format: str, quiet: bool, verbose: bool) -> Progress:
 
 def _shown(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.realpath(path)).relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -643,7 +655,7 @@ def check(
     if cards:
         report = check_cards(project_dir, _options(card_size=card_size, **limits))
     else:
-        report = check_project(project_dir)
+        report = check_project(project_dir, _options(**limits).limits)
     handbook, fits = report.handbook, report.cards
     _print_notices(handbook.notices, output_format, project_dir)
     for translation in report.translations:

@@ -7,6 +7,7 @@ are never converted into problems.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -47,6 +48,14 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+MAX_SHOWN = 80  # characters of a value a message quotes
+
+
+def shortened(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text``, cut to ``limit`` characters with "..." if longer (a 5000-digit number)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class HandbookError(Exception):
     """Raised when a project has problems; carries every problem found."""
 
@@ -55,10 +64,19 @@ class HandbookError(Exception):
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
+class OutOfTime(BaseException):
+    """Raised inside a worker just before its time limit, so that the work in hand can
+    say where it was (``where``: a project file and line); not an Exception, so that
+    nothing on the way catches it as an error of its own."""
+
+    where: tuple[str, int] | None = None
+
+
 def relative_path(path: Path, root: Path) -> str:
     """Show a path relative to the project root when it lies inside it."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        # realpath, unlike resolve, raises nothing for a loop of links
+        return Path(os.path.realpath(path)).relative_to(os.path.realpath(root)).as_posix()
     except ValueError:
         return str(path)
 

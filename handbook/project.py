@@ -12,6 +12,7 @@ values) and optionally ``templates/`` and ``styles/``. The project's own
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -79,6 +80,11 @@ class Project:
         """Where themes are looked for: the project's own first, then the built-in ones."""
         return (self.root / "themes", BUILTIN_THEMES)
 
+    @property
+    def allowed_roots(self) -> tuple[Path, ...]:
+        """The folders a render may read from, the project's own first."""
+        return (self.root, defaults_root(), BUILTIN_THEMES)
+
     def theme_names(self) -> list[str]:
         """Every theme the project can choose."""
         found = {
@@ -136,7 +142,7 @@ class Project:
         dirs = [self.root / kind, *([theme / kind] if theme else []), defaults_root() / kind]
         unique: list[Path] = []
         for folder in dirs:
-            if folder.resolve() not in [d.resolve() for d in unique]:
+            if os.path.realpath(folder) not in [os.path.realpath(d) for d in unique]:
                 unique.append(folder)
         return unique
 
@@ -192,7 +198,7 @@ class Project:
         """Every YAML file under ``content/``, in a stable (sorted) order."""
         if not self.content_dir.is_dir():
             return []
-        files = [*self.content_dir.rglob("*.yaml"), *self.content_dir.rglob("*.yml")]
+        files = [path for path, _ in entries_under(self.content_dir) if path.suffix in YAML]
         return sorted(files, key=lambda p: p.relative_to(self.content_dir).as_posix())
 
 
@@ -204,6 +210,33 @@ def find_project(start: Path) -> Path:
         if (folder / SETTINGS_FILE).is_file():
             return folder
     return start
+
+
+YAML = (".yaml", ".yml")
+
+
+def entries_under(folder: Path) -> list[tuple[Path, bool]]:
+    """Everything below ``folder``, each with whether it is a folder (or links to one).
+
+    Links to folders are not looked into. The walk keeps its own list of
+    folders to visit rather than recursing, so folders nested thousands deep
+    are walked like any other.
+    """
+    found, waiting = [], [folder]
+    while waiting:
+        try:
+            with os.scandir(waiting.pop()) as entries:
+                for entry in entries:
+                    try:
+                        is_folder = entry.is_dir()
+                    except OSError:  # a loop of links
+                        is_folder = False
+                    found.append((Path(entry.path), is_folder))
+                    if is_folder and not entry.is_symlink():
+                        waiting.append(Path(entry.path))
+        except OSError:  # vanished, or not readable: nothing in it counts
+            continue
+    return found
 
 
 def open_project(folder: Path) -> Project:

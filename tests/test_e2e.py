@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, check
+from handbook.build.output import TEMP_SUFFIX
 from handbook.errors import HandbookError
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES, points
 from tests.conftest import TINY, assert_size, write
@@ -97,7 +98,7 @@ def test_failing_build_keeps_the_last_good_pdfs(tiny_built):
     with pytest.raises(HandbookError):
         build(project, BuildOptions(out_dir=out))
     assert {p: p.read_bytes() for p in out.rglob("*.pdf")} == before
-    assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.suffix == ".part"]
+    assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
 
 
 def test_project_templates_override_single_defaults(tiny_built):

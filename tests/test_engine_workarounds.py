@@ -281,3 +281,24 @@ def test_a_changed_subsetter_fails_loudly(monkeypatch):
         workarounds.lean_subsetting(),
     ):
         pass
+
+
+@pytest.mark.parametrize(
+    ("environment", "date", "modified"),
+    [
+        (None, "1800-01-01", timestampSinceEpoch(0)),  # before the first date it can carry
+        ("9" * 5000, "1800-01-01", timestampSinceEpoch(0)),  # no number: the document's date
+        ("\u00b2", None, timestampSinceEpoch(0)),  # a digit, but no number
+        (str(10**12), None, 0xFFFFFFFF),  # past 2040, the last date a font can carry
+    ],
+    ids=["before-1904", "5000-digits", "superscript-two", "far-future"],
+)
+def test_fonts_subset_by_fonttools_carry_the_nearest_date_they_can(
+    monkeypatch, environment, date, modified
+):
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    if environment is None:
+        monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    else:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", environment)
+    assert embedded_font_modified(date) == modified

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import io
 import os
+import shutil
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -20,7 +22,10 @@ from click.testing import CliRunner
 from PIL import Image, ImageFile
 from pypdf import PdfReader
 
-from handbook.build import BuildOptions, build
+from handbook.build import BuildOptions, build, check
+from handbook.build.inputs import shared_inputs, source_files
+from handbook.build.output import TEMP_SUFFIX
+from handbook.build.workers import Limits
 from handbook.cli import cli
 from handbook.content import markup
 from handbook.content.validate import load_handbook
@@ -29,6 +34,7 @@ from handbook.errors import HandbookError
 from handbook.html.render import Renderer
 from handbook.project import open_project
 from tests.conftest import REPO, write
+from tests.hostile import mini_project
 
 SECRET = "TOP-SECRET-4711"
 EARLIER = b"%PDF-1.7 earlier output\n"
@@ -104,7 +110,7 @@ def _assert_untouched(root: Path) -> None:
     assert (out / "handbook.pdf").read_bytes() == EARLIER
     for pdf in out.rglob("*.pdf"):
         assert SECRET.encode() not in pdf.read_bytes()
-    assert not [p for p in out.rglob("*.part")]
+    assert not [p for p in out.rglob(f"*{TEMP_SUFFIX}")]
 
 
 def _single(problems) -> object:
@@ -400,3 +406,82 @@ def test_card_template_refusal_names_the_card_content(hostile):
     for name in ("cards/glide.pdf", "cards.pdf"):  # the booklet itself is fine and rebuilt
         assert (hostile / "build" / name).read_bytes() == EARLIER
     assert not any(SECRET.encode() in pdf.read_bytes() for pdf in hostile.rglob("*.pdf"))
+
+
+def test_font_and_style_folders_linking_out_are_not_read_to_hash_them(tmp_path):
+    """A render refuses these files; hashing what the outputs depend on reads none of
+    them either: no 800 MB read under a 256 MB limit, no FIFO waited on, no disk walked."""
+    project = mini_project(tmp_path / "mini")
+    huge = tmp_path / "huge.ttf"
+    with huge.open("wb") as sparse:
+        sparse.truncate(800 * 1024 * 1024)
+    fonts, styles = project / "fonts", project / "styles"
+    fonts.mkdir()
+    styles.mkdir()
+    (fonts / "huge.ttf").symlink_to(huge)
+    (fonts / "zero.ttf").symlink_to("/dev/zero")
+    os.mkfifo(fonts / "pipe.ttf")
+    (fonts / "loop").symlink_to(".")
+    (fonts / "a.ttf").symlink_to("b.ttf")
+    (fonts / "b.ttf").symlink_to("a.ttf")
+    (fonts / "gone.ttf").symlink_to(tmp_path / "nothing-here")
+    (styles / "disk").symlink_to("/")
+    inside_huge = project / "big.bin"
+    with inside_huge.open("wb") as sparse:
+        sparse.truncate(100 * 1024 * 1024)
+    (styles / "big.css").symlink_to(inside_huge)
+    report = build(project, BuildOptions(limits=Limits(memory_mb=256, seconds=60)))
+    assert {result.status for result in report.outputs} == {"rendered"}
+    again = build(project, BuildOptions(limits=Limits(memory_mb=256, seconds=60)))
+    assert {result.status for result in again.outputs} == {"up to date"}
+
+
+def test_a_project_whose_fonts_folder_links_to_the_whole_disk_is_not_walked(tmp_path):
+    project = mini_project(tmp_path / "mini")
+    (project / "fonts").symlink_to("/")
+    started = time.monotonic()
+    assert source_files(project / "fonts", open_project(project).allowed_roots) == []
+    assert shared_inputs(open_project(project), check(project))
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_broken_font_fails_every_output_that_uses_it_whatever_the_jobs(tmp_path, jobs):
+    """WeasyPrint tries a font face once per process: the second output a worker renders
+    would quietly lack it, and replace a good PDF."""
+    project = mini_project(tmp_path / "mini")
+    shutil.copytree(REPO / "fonts", project / "fonts")
+    (project / "styles").mkdir()
+    shutil.copy(REPO / "styles" / "base.css", project / "styles" / "base.css")
+    (project / "fonts" / "Lato-Bold.ttf").write_bytes(b"\0\1\0\0" + b"not a font" * 100)
+    out = project / "build"
+    for name in ("handbook.pdf", "cards/gliding.pdf", "cards/backs/gliding.pdf"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(EARLIER)
+    with pytest.raises(HandbookError) as caught:
+        build(project, BuildOptions(jobs=jobs, duplex=True))
+    failed = {
+        (problem.path, problem.message)
+        for problem in caught.value.problems
+        if "cannot be loaded" in problem.message
+    }
+    message = "rendering problem: Font-face 'Lato' cannot be loaded (declared in styles/base.css)"
+    assert failed == {("handbook.yaml", message), ("content/gliding.yaml", message)}
+    for name in ("handbook.pdf", "cards/gliding.pdf", "cards/backs/gliding.pdf"):
+        assert (out / name).read_bytes() == EARLIER
+
+
+def test_reading_a_small_file_allocates_what_it_holds_not_the_limit(tmp_path):
+    """Each read allocated a buffer of the 32 MiB limit first: under a tight memory
+    limit, every image and stylesheet failed to load."""
+    import tracemalloc
+
+    small = tmp_path / "small.css"
+    small.write_text("p { color: black }")
+    tracemalloc.start()
+    try:
+        assert resources.read_allowed(small, (tmp_path,)) == small.read_bytes()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024

@@ -171,4 +171,6 @@ def test_fifo_template_is_refused_without_waiting(project):
     (project / "templates").mkdir()
     os.mkfifo(project / "templates" / "_cover.html.j2")
     problem = _problem(project)
-    assert (problem.path, problem.message) == ("templates/_cover.html.j2", "not a regular file")
+    assert problem.path == "templates/_cover.html.j2"
+    assert problem.message.startswith("not a regular file (included at built-in templates/")
+    assert problem.hint == "a template must be a plain file in the templates folder"

@@ -196,7 +196,7 @@ def test_fifo_content_file_is_refused_without_waiting(project):
     with pytest.raises(HandbookError) as caught:
         check(project)
     assert [(p.path, p.message) for p in caught.value.problems] == [
-        ("content/pipe.yaml", "not a regular file")
+        ("content/pipe.yaml", "not a regular file (a folder, a device or a pipe)")
     ]
 
 

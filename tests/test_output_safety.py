@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,10 +17,14 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, output, workers
-from handbook.build.output import build_lock, write_atomic
+from handbook.build.output import TEMP_SUFFIX, build_lock, write_atomic
+from handbook.build.workers import Task
 from handbook.cli import cli
 from handbook.errors import HandbookError
 from tests.conftest import REPO, write
+from tests.hostile import mini_project, private_tmpdir, tree_state
+
+__all__ = ["private_tmpdir"]  # a fixture
 
 
 @pytest.fixture
@@ -109,7 +115,7 @@ def test_unwritable_output_folder_is_a_clear_error(project, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    monkeypatch.setattr(output, "_new_temporary", denied)
     with pytest.raises(HandbookError) as caught:
         build(project, BuildOptions(force=True))
     [problem] = caught.value.problems
@@ -208,14 +214,14 @@ def test_kill_9_mid_build_keeps_earlier_outputs_and_next_build_cleans_up(
         finally:
             os.kill(child.pid, signal.SIGKILL)
     assert child.returncode == -signal.SIGKILL
-    stale = list(out.glob(".handbook.pdf.*.part"))
+    stale = list(out.glob(f".handbook.pdf.*{TEMP_SUFFIX}"))
     assert len(stale) == 1 and stale[0].stat().st_size > 0
-    assert {k: v for k, v in _outputs(out).items() if not k.endswith(".part")} == earlier
+    assert {k: v for k, v in _outputs(out).items() if not k.endswith(TEMP_SUFFIX)} == earlier
     for name in earlier:
         assert len(PdfReader(out / name).pages) >= 1  # each earlier PDF is whole
 
     build(project, BuildOptions(out_dir=out))
-    assert not list(out.rglob("*.part"))
+    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
     text = "".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
     assert "Changed" in text
     assert _outputs(out)["cards.pdf"] == earlier["cards.pdf"]
@@ -223,11 +229,47 @@ def test_kill_9_mid_build_keeps_earlier_outputs_and_next_build_cleans_up(
 
 def test_stale_temporaries_are_removed_but_nothing_else(tmp_path):
     out = tmp_path / "out"
-    keep = [out / "notes.txt", out / "cards" / "x.pdf", out / "cards" / "plan.part"]
-    stale = [out / ".handbook.pdf.k2j3.part", out / "cards" / ".x.pdf.abcd.part"]
+    keep = [out / "notes.txt", out / "cards" / "x.pdf", out / "cards" / ".plan.pdf.a1.part"]
+    stale = [out / f".handbook.pdf.k2j3{TEMP_SUFFIX}", out / "cards" / f".x.pdf.ab{TEMP_SUFFIX}"]
     for path in keep + stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
     with build_lock(out):
         pass
     assert [p for p in keep + stale if p.exists()] == keep
+
+
+def _leave_a_temporary_file_and_hang(name: str) -> None:
+    """What a render killed at the time limit does: it made temporary files, then ran on."""
+    Path(tempfile.gettempdir(), name).mkdir()
+    Path(tempfile.gettempdir(), name, "font.ttf").write_bytes(b"\0" * 4096)
+    time.sleep(60)
+
+
+def test_a_killed_workers_temporary_files_are_deleted(private_tmpdir):
+    tasks = [
+        Task("stuck.pdf", "content/stuck.yaml", partial(_leave_a_temporary_file_and_hang, "a")),
+        Task("fine.pdf", "content/fine.yaml", partial(abs, -1)),
+    ]
+    outcomes = {o.task.name: o for o in workers.run_tasks(tasks, 2, workers.Limits(seconds=1))}
+    assert outcomes["stuck.pdf"].problems and outcomes["fine.pdf"].ok
+    assert os.listdir(private_tmpdir) == []
+
+
+def test_a_build_leaves_the_temp_folder_as_it_found_it(private_tmpdir, tmp_path):
+    """WeasyPrint copies the fonts of each worker into a temporary folder it deletes only
+    when the worker ends normally; workers are killed."""
+    project = mini_project(tmp_path / "mini")
+    (private_tmpdir / "someone-elses.txt").write_text("kept")
+    before = tree_state(private_tmpdir)
+    build(project, BuildOptions(jobs=2))
+    assert tree_state(private_tmpdir) == before
+
+
+def test_temporary_files_of_a_worker_killed_mid_write_go_when_the_build_ends(tmp_path):
+    out = tmp_path / "out"
+    with build_lock(out):
+        handle, temp = output._new_temporary(out / "handbook.pdf")
+        os.close(handle)
+        assert temp.exists()
+    assert os.listdir(out) == []

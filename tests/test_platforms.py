@@ -173,6 +173,7 @@ def test_a_spawned_worker_ignores_ctrl_c_from_its_first_instruction(tiny_copy: P
 
 
 ORPHANED_WORKER = """
+import tempfile
 import time
 from functools import partial
 from multiprocessing import Pipe
@@ -182,7 +183,8 @@ from handbook.build.workers import Task, _worker_main
 build_end, worker_end = Pipe()
 build_end.send(Task("nap", "content/x.yaml", partial(time.sleep, 0.1)))
 build_end.close()  # the build is gone before the render ends
-_worker_main(worker_end, None, None, None)
+with tempfile.TemporaryDirectory() as temp_dir:
+    _worker_main(worker_end, None, None, None, temp_dir)
 """
 
 

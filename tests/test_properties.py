@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from handbook.build import BuildOptions, build, check
+from handbook.build.output import TEMP_SUFFIX
 from handbook.content.model import CONTENT_KINDS
 from handbook.errors import HandbookError
 from handbook.project import defaults_root
@@ -213,4 +214,4 @@ def test_edited_project_builds_or_fails_located(name, operations):
         report = _assert_located(lambda: build(root, BuildOptions(out_dir=out)), _yaml_files(root))
         if report is not None:
             assert (out / "handbook.pdf").is_file()
-        assert not list(out.rglob("*.part"))
+        assert not list(out.rglob(f"*{TEMP_SUFFIX}"))

@@ -13,21 +13,27 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import stat
 from pathlib import Path
 
-from handbook.build.output import write_atomic
+from handbook.build.output import read_output, write_output
 from handbook.errors import HandbookError, Notice, Problem
+from handbook.project import entries_under
 
 CACHE_FILE = ".handbook-cache.json"
 PAGE_MAP = ".handbook-pages.json"  # the booklet page of every anchor, for cards that cite it
 _FORMAT = 1
+# Far more than the record of any real project; a larger file (one that came with a
+# project, say) is not read, and everything is rebuilt.
+_MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 
 def digest(*parts: str | bytes) -> str:
     """A hash of several inputs; each is length-prefixed so no two splits collide."""
     hasher = hashlib.sha256()
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        # A file name that is not UTF-8 holds surrogates, which encode as its bytes.
+        data = part.encode(errors="surrogateescape") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()
@@ -46,8 +52,8 @@ class BuildCache:
         self.language: str | None = None  # set in a translation's folder: its language
         self.pictures: list[str] = []  # the pictures that build's content named
         try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(read_output(out_dir, CACHE_FILE, _MAX_RECORD_BYTES))
+        except (HandbookError, ValueError, RecursionError):  # nested too deeply to read
             return
         if isinstance(stored, dict) and stored.get("format") == _FORMAT:
             language = stored.get("language")
@@ -58,11 +64,11 @@ class BuildCache:
                     name: entry for name, entry in outputs.items() if _well_formed(entry)
                 }
             sources, order = stored.get("sources"), stored.get("order")
-            if isinstance(sources, str) and isinstance(order, list):
-                self.sources, self.order = sources, [str(name) for name in order]
+            if isinstance(sources, str) and _names(order):
+                self.sources, self.order = sources, order
                 self.notices = _notices(stored.get("notices"))
                 pictures = stored.get("pictures", [])
-                self.pictures = [str(p) for p in pictures] if isinstance(pictures, list) else []
+                self.pictures = pictures if _names(pictures) else []
 
     def is_fresh(self, name: str, key: str, files: tuple[str, ...] = ()) -> bool:
         """Whether ``name`` (and the ``files`` made with it) exist, unchanged, from ``key``."""
@@ -98,11 +104,11 @@ class BuildCache:
         for name in sorted(set(self.entries) - names):
             entry = self.entries.pop(name)
             for file in [name, *entry.get("files", [])]:
-                target = self.out_dir / str(file)
-                inside = target.resolve().is_relative_to(self.out_dir.resolve())
-                if inside and target.suffix in (".pdf", ".png") and target.is_file():
-                    target.unlink()
-                    removed.append(target)
+                target = self.out_dir / file
+                if target.suffix in (".pdf", ".png") and self._inside(target):
+                    with contextlib.suppress(OSError):  # one it cannot delete stays
+                        target.unlink()
+                        removed.append(target)
         return removed
 
     def forget_everything(self) -> list[Path]:
@@ -111,9 +117,11 @@ class BuildCache:
         removed = self.prune(set())
         for name in (CACHE_FILE, PAGE_MAP):
             (self.out_dir / name).unlink(missing_ok=True)
-        for folder in sorted(self.out_dir.rglob("*"), key=lambda p: -len(p.parts)):
-            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
-                folder.rmdir()
+        folders = [path for path, is_folder in entries_under(self.out_dir) if is_folder]
+        for folder in sorted(folders, key=lambda p: -len(p.parts)):
+            with contextlib.suppress(OSError):  # a link, or not empty: it stays
+                if not folder.is_symlink() and not any(folder.iterdir()):
+                    folder.rmdir()
         with contextlib.suppress(OSError):  # not empty: something of the user's is there
             self.out_dir.rmdir()
         return removed
@@ -144,18 +152,33 @@ class BuildCache:
             "language": self.language,
             "pictures": self.pictures,
         }
+        data = json.dumps(record, indent=1, sort_keys=True).encode()
         with contextlib.suppress(HandbookError):  # the outputs' own errors say why
-            write_atomic(self.path, json.dumps(record, indent=1, sort_keys=True).encode())
+            write_output(self.out_dir, CACHE_FILE, data)
 
     def _stamps(self, name: str, files: tuple[str, ...]) -> list[list[int] | None]:
         return [self._stamp(file) for file in (name, *files)]
 
     def _stamp(self, name: str) -> list[int] | None:
         try:
-            stat = (self.out_dir / name).stat()
-        except OSError:
+            status = (self.out_dir / name).stat()
+        except (OSError, ValueError):  # a name with a NUL byte is a ValueError
             return None
-        return [stat.st_size, stat.st_mtime_ns]
+        return [status.st_size, status.st_mtime_ns]
+
+    def _inside(self, target: Path) -> bool:
+        """Whether ``target`` is a regular file inside the output folder, links not followed."""
+        try:
+            real = target.parent.resolve(strict=True) / target.name
+            return real.is_relative_to(self.out_dir.resolve()) and stat.S_ISREG(
+                real.lstat().st_mode
+            )
+        except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links
+            return False
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
 
 
 def _notices(stored: object) -> list[Notice]:
@@ -176,7 +199,7 @@ def _well_formed(entry: object) -> bool:
     return (
         isinstance(entry, dict)
         and isinstance(entry.get("key"), str)
-        and isinstance(entry.get("pages"), int)
+        and type(entry.get("pages")) is int
         and isinstance(entry.get("stamp"), list)
-        and isinstance(entry.get("files", []), list)
+        and _names(entry.get("files", []))
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import os
 
-from handbook.errors import HandbookError, Problem
+from handbook.errors import HandbookError, Problem, shortened
 
 
 def document_date(settings_date: datetime.date | None, variant: str | None) -> str | None:
@@ -16,21 +16,8 @@ def document_date(settings_date: datetime.date | None, variant: str | None) -> s
     if settings_date:
         return settings_date.isoformat()
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None:
-        if not epoch.isdigit():
-            raise HandbookError(
-                [
-                    Problem(
-                        "SOURCE_DATE_EPOCH",
-                        0,
-                        0,
-                        f"'{epoch}' is not a number of seconds since 1970",
-                        "set it to a whole number, such as $(git log -1 --format=%ct)",
-                    )
-                ]
-            )
-        moment = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if epoch:  # set but empty counts as unset, as the reproducible-builds spec asks
+        return _epoch_date(epoch)
     if variant and variant.startswith("pdf/x"):
         raise HandbookError(
             [
@@ -44,3 +31,29 @@ def document_date(settings_date: datetime.date | None, variant: str | None) -> s
             ]
         )
     return None
+
+
+def _epoch_date(epoch: str) -> str:
+    """``SOURCE_DATE_EPOCH`` as a W3C date; a located problem unless it is a plain number
+    of seconds within the years a date can have."""
+    problem = None
+    if not (epoch.isascii() and epoch.isdigit()):  # "²" is a digit too, but no number
+        problem = f"'{shortened(epoch)}' is not a number of seconds since 1970"
+    else:
+        try:
+            moment = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+        except (OverflowError, OSError, ValueError):
+            problem = f"{shortened(epoch)} seconds since 1970 is past any date a PDF can carry"
+        else:
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise HandbookError(
+        [
+            Problem(
+                "SOURCE_DATE_EPOCH",
+                0,
+                0,
+                problem,
+                "set it to a whole number, such as $(git log -1 --format=%ct)",
+            )
+        ]
+    )

@@ -8,12 +8,13 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import version
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from handbook import __version__
 from handbook.build.cache import digest
-from handbook.project import TRANSLATIONS_DIR, Project
+from handbook.project import TRANSLATIONS_DIR, Project, defaults_root, entries_under
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -24,14 +25,37 @@ _IMAGE_SOURCE = re.compile(r'<img\b[^>]*?\bsrc="([^"]*)"')
 
 
 def shared_inputs(project: Project, handbook: Handbook) -> str:
-    """A hash of what every output depends on besides its own HTML."""
+    """A hash of what every output depends on besides its own HTML.
+
+    A file is read as a render would read it (:func:`engine.read_allowed`): one
+    the renderer refuses (a link out of the project, one over the size limit)
+    is not read, and counts by why it was refused.
+    """
+    from handbook import engine
+
     parts = [tool_version(), handbook.settings.model_dump_json()]
+    roots = project.allowed_roots
     for kind in ("styles", "fonts"):
         for folder in project.search_dirs(kind):
-            if folder.is_dir():
-                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                    parts += [f"{kind}/{path.relative_to(folder).as_posix()}", path.read_bytes()]
+            for path in source_files(folder, roots):
+                try:
+                    data = engine.read_allowed(path, roots)
+                except engine.Refused as refusal:
+                    data = f"refused: {refusal.message}".encode(errors="surrogateescape")
+                parts += [f"{kind}/{path.relative_to(folder).as_posix()}", data]
     return digest(*parts)
+
+
+def source_files(folder: Path, roots: tuple[Path, ...]) -> list[Path]:
+    """The files under ``folder``, sorted; links to folders are not followed.
+
+    A folder that is itself a link out of ``roots`` holds nothing a render
+    may read, and is not looked through at all (it could be the whole disk).
+    """
+    real = Path(os.path.realpath(folder))
+    if not any(real.is_relative_to(os.path.realpath(root)) for root in roots):
+        return []
+    return sorted(path for path, is_folder in entries_under(folder) if not is_folder)
 
 
 def source_stamp(project: Project, options: BuildOptions) -> str:
@@ -39,20 +63,24 @@ def source_stamp(project: Project, options: BuildOptions) -> str:
 
     When it matches the last clean build and no output was touched, nothing
     needs reading at all; otherwise the content hashes decide per output.
+    Every theme's folder counts, not only the chosen one's: knowing which is
+    chosen means parsing handbook.yaml, which is not cheap, nor bounded by
+    the limits here, outside the workers.
     """
-    folders = [project.content_dir]
+    folders = [project.content_dir, *project.themes_dirs]
     for kind in ("templates", "styles", "fonts"):
-        folders += project.search_dirs(kind)
-    files = project.settings_files()
+        folders += [project.root / kind, defaults_root() / kind]
+    files = [project.settings_file]
+    roots = project.allowed_roots
+    folders = list(dict.fromkeys(folders))
     for folder in folders:
-        files += sorted(p for p in folder.rglob("*") if p.is_file())
+        files += source_files(folder, roots)
     settings = dataclasses.replace(
         options, out_dir=None, force=False, jobs=None, limits=None, language=None
     )
     parts = [tool_version(), repr(settings), os.environ.get("SOURCE_DATE_EPOCH", "")]
     for path in files:
-        stat = path.stat()
-        parts.append(f"{path} {stat.st_size} {stat.st_mtime_ns}")
+        parts.append(f"{path} {_stamp(path)}")
     return digest(*parts)
 
 
@@ -60,9 +88,8 @@ def translation_stamp(project: Project, language: str, sources: str) -> str:
     """:func:`source_stamp` for a translation: the source's stamp and its own files'."""
     folder = project.root / TRANSLATIONS_DIR / language
     parts = [sources, language]
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        stat = path.stat()
-        parts.append(f"{path} {stat.st_size} {stat.st_mtime_ns}")
+    for path in source_files(folder, project.allowed_roots):
+        parts.append(f"{path} {_stamp(path)}")
     return digest(*parts)
 
 
@@ -98,6 +125,17 @@ def picture_stamps(project: Project, paths: Iterable[str]) -> list[PictureStamp]
 def read_stamps(pictures: dict[str, PictureFile]) -> list[PictureStamp]:
     """The pictures' stamps as they were when the content stage read them."""
     return [(p.path, p.size, p.mtime_ns) for p in pictures.values()]
+
+
+def _stamp(path: Path) -> str:
+    """Size and modification time of a file, or of the link itself if it leads nowhere."""
+    for status in (os.stat, os.lstat):
+        try:
+            found = status(path)
+        except OSError:  # missing, a loop of links
+            continue
+        return f"{found.st_size} {found.st_mtime_ns}"
+    return "missing"
 
 
 @cache

@@ -9,6 +9,7 @@ from :mod:`handbook.build.makers`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +24,13 @@ from handbook.build.dates import document_date
 from handbook.build.inputs import pictures_shown, shared_inputs
 from handbook.build.report import Made
 from handbook.build.workers import Task
-from handbook.errors import HandbookError, Problem
+from handbook.errors import HandbookError, Notice, Problem
 from handbook.html.render import pages_wanted
 from handbook.press.metadata import DocumentInfo
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
+    from handbook.content.translations import Translation
     from handbook.content.validate import Handbook
     from handbook.html.render import Renderer
     from handbook.html.views import Card
@@ -46,6 +48,7 @@ class Job:
     make: Callable[[Path], Made]  # writes the file into the output folder; runs in a worker
     needs: tuple[str, ...] = ()  # outputs this one is made from
     files: tuple[str, ...] = ()  # other files it writes, kept up to date with it
+    suspects: tuple[str, ...] = ()  # see Task.suspects
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Planner:
     handbook: Handbook
     fmt: Format
     shared: str  # the hash of what every output depends on besides its own HTML
+    suspects: tuple[str, ...] = ()  # the largest content files
     problems: list[Problem] = dataclasses.field(default_factory=list)
     booklet: Job | None = None  # once planned: cards that cite its pages wait for it
 
@@ -84,7 +88,7 @@ class Planner:
     def card_job(self, card: Card, back: bool = False) -> Job | None:
         """A card (or its back) fitted on one page, written trimmed and with its bleed."""
         page = self.renderer.card_back if back else self.renderer.card
-        source = self.attempt(partial(page, self.handbook, card, self.fmt))
+        source = self.attempt(partial(bounded, page, self.handbook, card, self.fmt))
         if source is None:
             return None
         make = partial(makers.make_card, card, self.fmt, back, self.origins([card]))
@@ -99,7 +103,7 @@ class Planner:
 
     def check_task(self, card: Card) -> Task | None:
         """A card laid out as its :meth:`card_job` would be, writing nothing."""
-        source = self.attempt(partial(self.renderer.card, self.handbook, card, self.fmt))
+        source = self.attempt(partial(bounded, self.renderer.card, self.handbook, card, self.fmt))
         if source is None:
             return None
         fit = partial(makers.fit_card, card, self.fmt, self.origins([card]), source)
@@ -108,6 +112,31 @@ class Planner:
     def origins(self, cards: list[Card]) -> makers.Origins:
         found = self.handbook.origins
         return makers.Origins({c.id: found[c.id] for c in cards if c.id in found})
+
+
+# Far more HTML than any handbook's booklet; a template that makes more (a loop that
+# runs away) would have it copied between processes, and laid out, for nothing.
+MAX_HTML_CHARS = 64 * 1024 * 1024
+
+
+def bounded(page: Callable[..., engine.PageSource], *args) -> engine.PageSource:
+    """``page(*args)``, refused if its templates made more HTML than one document may have."""
+    source = page(*args)
+    if len(source.html) > MAX_HTML_CHARS:
+        mib = 1024 * 1024
+        raise HandbookError(
+            [
+                Problem(
+                    source.origin,
+                    0,
+                    0,
+                    f"the templates made {len(source.html) // mib} MiB of HTML for one "
+                    f"document, over the {MAX_HTML_CHARS // mib} MiB limit",
+                    "look for a loop in the templates that repeats more than it should",
+                )
+            ]
+        )
+    return source
 
 
 def derived_job(name: str, inputs: list[Job], make, *params: str) -> Job:
@@ -121,10 +150,130 @@ def derived_job(name: str, inputs: list[Job], make, *params: str) -> Job:
     return Job(name, "handbook.yaml", key, partial(make, names), names)
 
 
+@dataclass
+class Plan:
+    """What the workers check, and the handbook (and its translations) it was planned from."""
+
+    handbook: Handbook
+    tasks: list[Task]
+    problems: list[Problem]
+    translations: list[Translation] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class EditionPlan:
+    """One language's outputs as planned: the jobs, the problems of planning them, and
+    what its translation noted (nothing for the source)."""
+
+    jobs: list[Job] = dataclasses.field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+    notices: list[Notice] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class BuildPlan:
+    """The source's handbook (its notices and pictures) and each edition asked for,
+    by language (None for the source)."""
+
+    handbook: Handbook
+    editions: dict[str | None, EditionPlan]
+
+
+def planning_task(project: Project, run: Callable[[], Plan]) -> Task:
+    """Reading and templating the project as a task, so that it runs under the limits too."""
+    action = "reading the project and its templates"
+    return Task("the project", "handbook.yaml", run, action=action, suspects=largest(project))
+
+
+def largest(project: Project) -> tuple[str, ...]:
+    """The largest files of handbook.yaml and the content, as the project names them."""
+    sizes = {}
+    for path in [project.settings_file, *project.content_files()]:
+        with contextlib.suppress(OSError):
+            sizes[path.relative_to(project.root).as_posix()] = path.stat().st_size
+    return tuple(sorted(sizes, key=lambda name: -sizes[name])[:SUSPECTS])
+
+
+SUSPECTS = 3  # how many of the largest content files a limit problem names
+
+
+def read_and_plan(
+    project: Project, options: BuildOptions, languages: tuple[str | None, ...]
+) -> BuildPlan:
+    """The handbook read and every output of each edition in ``languages`` planned
+    (in a worker: see :func:`planning_task`)."""
+    from handbook.content.validate import load_handbook
+
+    handbook = load_handbook(project)
+    editions = {
+        language: plan_edition(project, handbook, language, options) for language in languages
+    }
+    return BuildPlan(handbook, editions)
+
+
+def plan_edition(
+    project: Project, handbook: Handbook, language: str | None, options: BuildOptions
+) -> EditionPlan:
+    """The jobs of the source's edition (``language`` None) or of a translation's; a
+    translation that cannot be read is its problems, and no jobs."""
+    notices: list[Notice] = []
+    if language:
+        from handbook.content.translations import translate
+
+        try:
+            translation = translate(project, handbook, language)
+        except HandbookError as exc:
+            return EditionPlan(problems=exc.problems)
+        handbook, notices = translation.handbook, translation.notices
+    jobs, problems = plan(project, handbook, options.format_for(handbook), options)
+    return EditionPlan(jobs, problems, notices)
+
+
+def read_and_plan_checks(project: Project, options: BuildOptions) -> Plan:
+    """The handbook and its translations read, and a layout task planned for each card
+    of every one (a translation's named ``de/kneading``, say), in a worker."""
+    from handbook.content.validate import load_handbook
+
+    handbook = load_handbook(project)
+    found = translations(project, handbook)
+    fmt = options.format_for(handbook)
+    tasks, problems = plan_checks(project, handbook, fmt)
+    for translation in found:
+        more, planned = plan_checks(project, translation.handbook, fmt)
+        problems += planned
+        tasks += [dataclasses.replace(t, name=f"{translation.language}/{t.name}") for t in more]
+    return Plan(handbook, tasks, problems, found)
+
+
+def read_only(project: Project) -> Plan:
+    """The handbook and its translations read and checked, nothing planned (in a worker)."""
+    from handbook.content.validate import load_handbook
+
+    handbook = load_handbook(project)
+    return Plan(handbook, [], [], translations(project, handbook))
+
+
+def translations(project: Project, handbook: Handbook) -> list[Translation]:
+    """Every translation of the project; raises HandbookError with all their problems."""
+    from handbook.content.translations import translate
+
+    found, problems = [], []
+    for language in project.translation_languages():
+        try:
+            found.append(translate(project, handbook, language))
+        except HandbookError as exc:
+            problems += exc.problems
+    if problems:
+        raise HandbookError(problems)
+    return found
+
+
 def planner(project: Project, handbook: Handbook, fmt: Format) -> Planner:
     from handbook.html.render import Renderer
 
-    return Planner(Renderer(project), handbook, fmt, shared_inputs(project, handbook))
+    return Planner(
+        Renderer(project), handbook, fmt, shared_inputs(project, handbook), largest(project)
+    )
 
 
 def plan(
@@ -184,14 +333,14 @@ def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
 
 def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     """The booklet; with bleed or marks, its pages grow around the trim box."""
-    source = jobs_of.renderer.booklet(jobs_of.handbook, jobs_of.fmt)
+    source = bounded(jobs_of.renderer.booklet, jobs_of.handbook, jobs_of.fmt)
     extra = engine.print_shop_css(options.bleed, options.marks)
     source = dataclasses.replace(source, extra_css=source.extra_css + extra)
     date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
     make = partial(makers.make_booklet, date, options.pdf_variant)
     params = (str(date), str(options.pdf_variant))
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
-    return dataclasses.replace(job, files=(makers.PAGE_MAP,))
+    return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)
 
 
 def _card_files(

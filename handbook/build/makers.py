@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from handbook import engine
 from handbook.build.cache import PAGE_MAP
-from handbook.build.output import write_atomic
+from handbook.build.output import read_output, write_output
 from handbook.build.report import Made
 from handbook.errors import HandbookError
 from handbook.html.render import pages_wanted, with_pages
@@ -58,9 +58,9 @@ def make_booklet(date: str | None, variant: str | None, source: PageSource, out_
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
     )
-    write_atomic(out_dir / "handbook.pdf", data)
+    write_output(out_dir, "handbook.pdf", data)
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
-    write_atomic(out_dir / PAGE_MAP, pages)
+    write_output(out_dir, PAGE_MAP, pages)
     return Made(len(document.pages))
 
 
@@ -70,8 +70,8 @@ def make_print(
     """The booklet imposed for saddle stitching, two pages per side of a landscape sheet."""
     from handbook.press import impose
 
-    imposed = impose.impose((out_dir / names[0]).read_bytes(), sheet, info)
-    write_atomic(out_dir / "handbook-print.pdf", imposed.pdf)
+    imposed = impose.impose(read_output(out_dir, names[0]), sheet, info)
+    write_output(out_dir, "handbook-print.pdf", imposed.pdf)
     return Made(imposed.sides, renders=0)
 
 
@@ -81,11 +81,11 @@ def make_card(
     """Fit a card (or its back) on one page; write it trimmed, and with its bleed for sheets."""
     from handbook.press import sheets_pdf
 
-    source = _with_booklet_pages(source, out_dir / PAGE_MAP)
+    source = _with_booklet_pages(source, out_dir)
     fit = _fit(card, fmt, back, origins, source)
     data = engine.to_pdf_bytes(fit.document, source.origin)
-    write_atomic(out_dir / bleed_file(card.id, back), data)
-    write_atomic(out_dir / card_file(card.id, back), sheets_pdf.trimmed(data))
+    write_output(out_dir, bleed_file(card.id, back), data)
+    write_output(out_dir, card_file(card.id, back), sheets_pdf.trimmed(data))
     return Made(1, fit.renders, fit.scale)
 
 
@@ -102,13 +102,15 @@ def fit_card(card: Card, fmt: Format, origins: Origins, source: PageSource) -> M
 _WIDEST_PAGE = 888
 
 
-def _with_booklet_pages(source: PageSource, page_map: Path) -> PageSource:
+def _with_booklet_pages(source: PageSource, out_dir: Path) -> PageSource:
     """The card with the booklet pages it cites filled in (left out if unknown)."""
     if not pages_wanted(source.html):
         return source
     try:
-        pages = json.loads(page_map.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        pages = json.loads(read_output(out_dir, PAGE_MAP))
+    except (HandbookError, ValueError, RecursionError):
+        pages = {}
+    if not isinstance(pages, dict):
         pages = {}
     return dataclasses.replace(source, html=with_pages(source.html, pages.get))
 
@@ -130,8 +132,8 @@ def make_cards_pdf(info: DocumentInfo, names: tuple[str, ...], out_dir: Path) ->
     """All cards in one file, one card per page, from the card files just written."""
     from handbook.press import sheets_pdf
 
-    data = sheets_pdf.combine([(out_dir / name).read_bytes() for name in names], info)
-    write_atomic(out_dir / "cards.pdf", data)
+    data = sheets_pdf.combine([read_output(out_dir, name) for name in names], info)
+    write_output(out_dir, "cards.pdf", data)
     return Made(len(names), renders=0)
 
 
@@ -146,10 +148,10 @@ def make_sheets(
     """The cards n-up with crop marks; with ``duplex``, each sheet's reverse after it."""
     from handbook.press import sheets_pdf
 
-    fronts = [(out_dir / bleed_file(card_id)).read_bytes() for card_id in ids]
-    backs = [(out_dir / bleed_file(i, back=True)).read_bytes() for i in ids if duplex]
+    fronts = [read_output(out_dir, bleed_file(card_id)) for card_id in ids]
+    backs = [read_output(out_dir, bleed_file(i, back=True)) for i in ids if duplex]
     data = sheets_pdf.card_sheets(layout, fronts, backs or None, info)
-    write_atomic(out_dir / "card-sheets.pdf", data)
+    write_output(out_dir, "card-sheets.pdf", data)
     pages = layout.sheets_for(len(fronts)) * (2 if duplex else 1)
     return Made(pages, renders=0)
 
@@ -158,6 +160,6 @@ def make_previews(ids: tuple[str, ...], names: tuple[str, ...], out_dir: Path) -
     """A PNG per card and a contact sheet, drawn from cards.pdf."""
     from handbook.press.preview import preview_pngs
 
-    for name, data in preview_pngs(out_dir / names[0], list(ids), PREVIEW_DPI).items():
-        write_atomic(out_dir / "png" / name, data)
+    for name, data in preview_pngs(read_output(out_dir, names[0]), list(ids), PREVIEW_DPI).items():
+        write_output(out_dir, f"png/{name}", data)
     return Made(1, renders=0)

@@ -8,11 +8,14 @@ folder; it also removes the temporary files a killed build left behind.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from handbook.errors import HandbookError, Problem
 
@@ -28,16 +31,17 @@ def _file_mode() -> int:
     return 0o666 & ~current
 
 
-_TEMP_PREFIX, _TEMP_SUFFIX = ".", ".part"
-
-
 # Where the system has no flock (Windows), the lock is this file in the output folder.
 LOCK_FILE = ".handbook.lock"
 
 
 @contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
-    """Hold the output folder for one build; a second build at once is refused."""
+    """Hold the output folder for one build; a second build at once is refused.
+
+    Temporary files left by a killed build, or by a worker killed mid-write,
+    are removed when it starts and ends.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -45,7 +49,10 @@ def build_lock(out_dir: Path) -> Iterator[None]:
     hold = _flock_folder if fcntl else _lock_file
     with hold(out_dir):
         remove_stale_temporaries(out_dir)
-        yield
+        try:
+            yield
+        finally:  # a worker killed mid-write (past the time limit) leaves its own
+            remove_stale_temporaries(out_dir)
 
 
 @contextmanager
@@ -105,21 +112,113 @@ def _busy(out_dir: Path, hint: str) -> HandbookError:
     )
 
 
+# A temporary file is named after its output and ends in this, so that no file a
+# user made is ever taken for one and deleted.
+_TEMP_PREFIX = "."
+TEMP_SUFFIX = ".handbook-tmp"
+# Opening a link fails rather than opening what it points to (Windows has no such flag,
+# nor links a project could bring without administrator rights); bytes stay as they are.
+_SAFE_OPEN = sum(getattr(os, flag, 0) for flag in ("O_NOFOLLOW", "O_CLOEXEC", "O_BINARY"))
+# How deep below the output folder outputs lie (cards/backs/x.pdf is 2), and so
+# how deep a killed build's temporary files are looked for.
+_OUTPUT_DEPTH = 3
+
+
 def remove_stale_temporaries(out_dir: Path) -> None:
-    """Delete the temporary files of an earlier build that was killed mid-write."""
-    for pattern in (f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}", f"*/{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
-        for stale in out_dir.glob(pattern):
-            if stale.is_file() and not stale.is_symlink():
-                stale.unlink(missing_ok=True)
+    """Delete the temporary files of an earlier build that was killed mid-write.
+
+    Only this tool's own temporary files are deleted, in the output folder
+    and its real subfolders (links are not followed out of it).
+    """
+    for folder, subfolders, files in os.walk(out_dir):
+        depth = len(Path(folder).relative_to(out_dir).parts)
+        if depth >= _OUTPUT_DEPTH:
+            subfolders.clear()
+        for name in files:
+            if name.startswith(_TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+                stale = Path(folder) / name
+                with contextlib.suppress(OSError):  # a file it cannot delete is left
+                    if stat.S_ISREG(stale.lstat().st_mode):
+                        stale.unlink()
+
+
+def write_output(out_dir: Path, name: str, data: bytes) -> None:
+    """Write the output ``name`` (a relative path) into the output folder, atomically.
+
+    Its folders are made as needed; one that is a link is refused, so an
+    output folder that came with a project (``cards`` linking to a user's
+    documents, say) cannot make a build write anywhere else.
+    """
+    write_atomic(_inside(out_dir, name, create=True), data)
+
+
+def read_output(out_dir: Path, name: str, limit: int | None = None) -> bytes:
+    """The bytes of an output written earlier, never read through a link.
+
+    Raises HandbookError if it is missing, a link, not a regular file or
+    (with ``limit``) larger than ``limit`` bytes.
+    """
+    target = out_dir / name
+    try:
+        handle = os.open(
+            _inside(out_dir, name, create=False),
+            os.O_RDONLY | _SAFE_OPEN | getattr(os, "O_NONBLOCK", 0),
+        )
+        with os.fdopen(handle, "rb") as stream:
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
+            if limit is not None and status.st_size > limit:
+                raise OSError(errno.EFBIG, "too large to be the tool's own")
+            return stream.read()
+    except OSError as exc:
+        raise HandbookError(
+            [
+                Problem(
+                    str(target),
+                    0,
+                    0,
+                    f"cannot read the output made before this one: {exc.strerror or exc}",
+                    "build again with --force; if it came with the project, delete "
+                    "the output folder first",
+                )
+            ]
+        ) from None
+
+
+def _inside(out_dir: Path, name: str, create: bool) -> Path:
+    """``out_dir / name``, checking that each folder on the way is a real folder in it."""
+    relative = PurePosixPath(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"an output's name must stay inside the output folder: {name}")
+    if create:  # a translation's folder inside the output folder, made on its first output
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _cannot_write(out_dir / name, exc) from None
+    folder = out_dir
+    for part in relative.parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink():
+            if not create:
+                raise OSError(errno.ELOOP, "a folder on the way is a link", str(folder))
+            raise _linked_folder(out_dir, folder)
+        if create:
+            try:
+                folder.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise _cannot_write(out_dir / name, exc) from None
+    return out_dir / name
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``target``, fsync it, then rename over it."""
+    """Write to a temporary file beside ``target``, fsync it, then rename over it.
+
+    A link at ``target`` is replaced, never written through.
+    """
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(
-            dir=target.parent, prefix=f"{_TEMP_PREFIX}{target.name}.", suffix=_TEMP_SUFFIX
-        )
+        handle, temp = _new_temporary(target)
     except OSError as exc:
         raise _cannot_write(target, exc) from None
     try:
@@ -127,12 +226,36 @@ def write_atomic(target: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp_name, _file_mode())
-        os.replace(temp_name, target)
+        os.chmod(temp, _file_mode())
+        os.replace(temp, target)
     except OSError as exc:
-        Path(temp_name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
         raise _cannot_write(target, exc) from None
     _sync_folder(target.parent)
+
+
+def _new_temporary(target: Path) -> tuple[int, Path]:
+    """A new, empty temporary file beside ``target``, open for writing."""
+    temp = target.parent / f"{_TEMP_PREFIX}{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _SAFE_OPEN
+    return os.open(temp, flags, _file_mode()), temp
+
+
+def _linked_folder(out_dir: Path, folder: Path) -> HandbookError:
+    return HandbookError(
+        [
+            Problem(
+                str(folder),
+                0,
+                0,
+                "this folder in the output folder is a link; outputs are never written "
+                "through links",
+                f"delete the link (it may have come with the project), or build into "
+                f"another folder than {out_dir} with --out",
+            )
+        ]
+    )
 
 
 def _sync_folder(folder: Path) -> None:

@@ -9,12 +9,12 @@ fails does not stop the others.
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from handbook import engine
 from handbook.build.cache import CACHE_FILE, BuildCache
@@ -35,7 +35,14 @@ from handbook.build.report import (
     OutputResult,
     RenderListener,
 )
-from handbook.build.workers import Limits, Outcome, Task, WorkerPool, default_jobs
+from handbook.build.workers import (
+    PLANNING_MODULES,
+    Limits,
+    Outcome,
+    Task,
+    WorkerPool,
+    default_jobs,
+)
 from handbook.errors import HandbookError, Notice, Problem
 from handbook.press.format import Format, resolve_format
 from handbook.project import OUTPUT_DIR, TRANSLATIONS_DIR, Project, open_project
@@ -43,10 +50,12 @@ from handbook.project import OUTPUT_DIR, TRANSLATIONS_DIR, Project, open_project
 # Loading, validating and templating (pydantic, Jinja) are imported when a
 # build needs them, so a build with nothing to do finishes in a blink.
 if TYPE_CHECKING:
-    from handbook.build.jobs import Job
+    from handbook.build.jobs import BuildPlan, EditionPlan, Job
     from handbook.content.pictures import PictureFile
     from handbook.content.translations import Translation
     from handbook.content.validate import Handbook
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,17 +91,22 @@ class CheckReport:
     translations: list[Translation] = field(default_factory=list)
 
 
-def check(project_dir: Path) -> Handbook:
+def check(project_dir: Path, limits: Limits | None = None) -> Handbook:
     """Validate a project without rendering; raises HandbookError listing every problem."""
-    return check_project(project_dir).handbook
+    return check_project(project_dir, limits).handbook
 
 
-def check_project(project_dir: Path) -> CheckReport:
+def check_project(project_dir: Path, limits: Limits | None = None) -> CheckReport:
     """Validate a project and its translations without rendering; raises HandbookError
-    listing every problem. The translations' notices are in the report."""
+    listing every problem. The translations' notices are in the report.
+
+    The project is read in a worker, under the limits of a build.
+    """
+    from handbook.build.jobs import read_only
+
     project = open_project(project_dir)
-    handbook = _read(project)
-    return CheckReport(handbook, translations=_translations(project, handbook))
+    planned = _planned(project, limits or Limits(), partial(read_only, project))
+    return CheckReport(planned.handbook, translations=planned.translations)
 
 
 def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> CheckReport:
@@ -103,17 +117,13 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
     build. Raises HandbookError naming every problem, such as a card too long
     for one page.
     """
+    from handbook.build.jobs import read_and_plan_checks
+
     project = open_project(project_dir)
     with _workers(options) as pool:
-        handbook = _read(project)
-        translations = _translations(project, handbook)
-        from handbook.build.jobs import plan_checks
-
-        tasks, problems = plan_checks(project, handbook, options.format_for(handbook))
-        for translation in translations:
-            more, found = plan_checks(project, translation.handbook, options.format_for(handbook))
-            problems += found
-            tasks += [dataclasses.replace(t, name=f"{translation.language}/{t.name}") for t in more]
+        planned = _planned(project, options.limits, partial(read_and_plan_checks, project, options))
+        handbook, tasks, problems = planned.handbook, planned.tasks, planned.problems
+        translations = planned.translations
         fits = []
         for outcome in pool.run(tasks):
             problems += outcome.problems
@@ -124,21 +134,6 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
     order = {task.name: index for index, task in enumerate(tasks)}
     fits.sort(key=lambda fit: order[fit.id])
     return CheckReport(handbook, fits, translations)
-
-
-def _translations(project: Project, handbook: Handbook) -> list[Translation]:
-    """Every translation of the project; raises HandbookError with all their problems."""
-    from handbook.content.translations import translate
-
-    found, problems = [], []
-    for language in project.translation_languages():
-        try:
-            found.append(translate(project, handbook, language))
-        except HandbookError as exc:
-            problems += exc.problems
-    if problems:
-        raise HandbookError(problems)
-    return found
 
 
 def languages(project_dir: Path) -> list[str]:
@@ -159,7 +154,7 @@ def build(
     Raises HandbookError (after writing what it could) if any output failed.
     """
     project = open_project(project_dir)
-    out_dir = options.out_dir or project.root / OUTPUT_DIR
+    out_dir = options.out_dir or _default_out_dir(project)
     with build_lock(out_dir):
         return _Build(project, out_dir, options, on_output, on_render).run()
 
@@ -205,16 +200,22 @@ class _Build:
             self._forget_removed_translations()
         stale = [edition for edition in editions if not self._nothing_changed(edition)]
         if stale:
+            from handbook.build.jobs import read_and_plan
+
+            for edition in stale:
+                edition.cache.sources = None
             with _workers(self.options) as pool:
-                handbook = _read(self.project)
-                self.report.notices = handbook.notices
+                languages = tuple(edition.language for edition in stale)
+                plan = partial(read_and_plan, self.project, self.options, languages)
+                planned: BuildPlan = _planned(self.project, self.options.limits, plan)
+                self.report.notices = planned.handbook.notices
                 for edition in stale:
-                    self._plan(edition, handbook)
+                    self._plan(edition, planned.editions[edition.language])
                 try:
                     self._render(pool, stale)
                 finally:
                     for edition in stale:
-                        self._record(edition, handbook.pictures)
+                        self._record(edition, planned.handbook.pictures)
         self._sort_outputs(editions)
         self.report.translation_notices = {e.language: e.notices for e in editions if e.language}
         self.report.problems = [problem for e in editions for problem in e.problems]
@@ -227,14 +228,19 @@ class _Build:
         sources = source_stamp(self.project, self.options)
         translated = self.project.translation_languages()
         wanted = self.options.language
-        if wanted not in (None, self.project.source_language, *translated):
+        # Only a --language that names no translation makes this process read the
+        # source's language from handbook.yaml; a build without one never parses it here.
+        source = wanted is None or (
+            wanted not in translated and wanted == self.project.source_language
+        )
+        if not source and wanted not in translated:
             raise HandbookError([_unknown_language(self.project, wanted)])
         editions = []
-        if wanted in (None, self.project.source_language):
+        if source:
             editions.append(_Edition(None, self.out_dir, sources, BuildCache(self.out_dir)))
         for language in translated:
             if wanted in (None, language):
-                out_dir = self.out_dir / language
+                out_dir = _translation_dir(self.out_dir, language)
                 stamp = translation_stamp(self.project, language, sources)
                 cache = BuildCache(out_dir)
                 cache.language = language
@@ -248,7 +254,9 @@ class _Build:
         is touched, and only the files that record lists.
         """
         current = set(self.project.translation_languages())
-        for folder in sorted(p for p in self.out_dir.iterdir() if p.is_dir()):
+        # A link is never a translation's folder: deleting through it could reach anywhere.
+        folders = (p for p in self.out_dir.iterdir() if p.is_dir() and not p.is_symlink())
+        for folder in sorted(folders):
             if folder.name in current or not (folder / CACHE_FILE).is_file():
                 continue
             cache = BuildCache(folder)
@@ -269,23 +277,12 @@ class _Build:
             self._settle(_up_to_date(edition.out_dir / name, cache.pages(name)))
         return True
 
-    def _plan(self, edition: _Edition, handbook: Handbook) -> None:
-        """The edition's jobs; the up-to-date ones are settled, the stale ones kept."""
-        edition.cache.sources = None
-        if edition.language:
-            from handbook.content.translations import translate
-
-            try:
-                translation = translate(self.project, handbook, edition.language)
-            except HandbookError as exc:  # its last good outputs stay as they are
-                edition.problems += exc.problems
-                return
-            handbook, edition.notices = translation.handbook, translation.notices
-        from handbook.build.jobs import plan
-
-        fmt = self.options.format_for(handbook)
-        edition.jobs, problems = plan(self.project, handbook, fmt, self.options)
-        edition.problems += problems
+    def _plan(self, edition: _Edition, planned: EditionPlan) -> None:
+        """Take the edition's jobs as the worker planned them; the up-to-date ones are
+        settled, the stale ones kept. A translation that could not be read has none
+        (its last good outputs stay as they are)."""
+        edition.jobs, edition.notices = planned.jobs, planned.notices
+        edition.problems += planned.problems
         edition.names = [job.name for job in edition.jobs]
         for job in edition.jobs:
             if self.options.force or not edition.cache.is_fresh(job.name, job.key, job.files):
@@ -298,7 +295,13 @@ class _Build:
         """Make the stale jobs of every edition in the workers, recording each as it ends."""
         by_name = {e.task(job.name): (e, job) for e in editions for job in e.stale}
         tasks = [
-            Task(name, job.origin, partial(job.make, e.out_dir), tuple(map(e.task, job.needs)))
+            Task(
+                name,
+                job.origin,
+                partial(job.make, e.out_dir),
+                tuple(map(e.task, job.needs)),
+                suspects=job.suspects,
+            )
             for name, (e, job) in by_name.items()
         ]
         on_start = self._tell_render(tasks, pool, by_name) if self.on_render else None
@@ -352,15 +355,62 @@ def _unknown_language(project: Project, language: str) -> Problem:
     )
 
 
+def _translation_dir(out_dir: Path, language: str) -> Path:
+    """A translation's folder in the output folder, refused if it is a link: its
+    outputs, and the clean-up after it, never reach out of the output folder."""
+    folder = out_dir / language
+    if folder.is_symlink():
+        raise HandbookError(
+            [
+                Problem(
+                    str(folder),
+                    0,
+                    0,
+                    f"the output folder of the '{language}' translation is a link; "
+                    "a build never writes through links",
+                    f"delete the link {folder}",
+                )
+            ]
+        )
+    return folder
+
+
+def _default_out_dir(project: Project) -> Path:
+    """The project's own output folder, refused if it is a link (one that came with the
+    project could point anywhere); a folder given with ``--out`` is the user's choice."""
+    out_dir = project.root / OUTPUT_DIR
+    if out_dir.is_symlink():
+        raise HandbookError(
+            [
+                Problem(
+                    OUTPUT_DIR,
+                    0,
+                    0,
+                    "the output folder is a link; a build never writes through links",
+                    f"delete the link {out_dir}, or choose where to build with --out",
+                )
+            ]
+        )
+    return out_dir
+
+
 def _workers(options: BuildOptions) -> WorkerPool:
     """Workers started now, so they import WeasyPrint while this process reads the project."""
     return WorkerPool(options.jobs or default_jobs(), options.limits, engine.warm_up)
 
 
-def _read(project: Project) -> Handbook:
-    from handbook.content.validate import load_handbook
+def _planned(project: Project, limits: Limits, run: Callable[[], T]) -> T:
+    """What ``run`` reads and plans, in a worker of its own (with what it needs imported,
+    while the rendering workers import WeasyPrint); raises HandbookError if that fails."""
+    from handbook.build.jobs import planning_task
 
-    return load_handbook(project)
+    for module in PLANNING_MODULES:
+        importlib.import_module(module)
+    with WorkerPool(1, limits) as pool:
+        [outcome] = pool.run([planning_task(project, run)])
+    if not outcome.ok:
+        raise HandbookError(outcome.problems)
+    return outcome.value
 
 
 def _up_to_date(path: Path, pages: int) -> OutputResult:

@@ -34,7 +34,11 @@ class SourceFilter(watchfiles.DefaultFilter):
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
-        if changed.is_relative_to(self.out_dir) or not changed.is_relative_to(self.root):
+        if not changed.is_relative_to(self.root):
+            return False
+        # An output folder holding the project (--out .) holds its sources too; what the
+        # build writes there is none of the folders watched below.
+        if changed.is_relative_to(self.out_dir) and not self.root.is_relative_to(self.out_dir):
             return False
         parts = changed.relative_to(self.root).parts
         picture = changed.suffix.lower() in PICTURE_TYPES

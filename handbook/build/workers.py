@@ -30,8 +30,10 @@ import functools
 import gc
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -41,12 +43,22 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from handbook.errors import HandbookError, Problem
+from handbook.errors import HandbookError, OutOfTime, Problem
 
 try:
     import resource
 except ImportError:  # Windows
     resource = None
+
+
+# The widest limits that mean anything: a week, and more memory than any machine has.
+MAX_SECONDS = 7 * 24 * 3600.0
+MIN_MEMORY_MB, MAX_MEMORY_MB = 64, 1 << 30
+# How long the parent waits for workers at most before it looks again.
+_LONGEST_WAIT = 60.0
+# The share of the time limit after which a worker stops its task itself, to say where
+# it was; the rest is for saying it before the parent kills it.
+_ALARM_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,12 @@ class Limits:
     seconds: float = 300.0
     memory_mb: int = 3072
 
+    def __post_init__(self) -> None:
+        if not 0 < self.seconds <= MAX_SECONDS:  # also refuses NaN
+            raise ValueError(f"a time limit must be over 0 and at most {MAX_SECONDS} s")
+        if not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
+            raise ValueError(f"a memory limit must be {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB")
+
 
 @dataclass(frozen=True)
 class Task:
@@ -63,6 +81,15 @@ class Task:
     origin: str  # the project file named when the task fails
     run: Callable[[], Any]
     needs: tuple[str, ...] = ()
+    action: str = ""  # what it does, for messages; default "rendering <name>"
+    # For a task made from many content files (the booklet): the largest, named when
+    # it runs out of time or memory, as the likeliest cause.
+    suspects: tuple[str, ...] = ()
+    alarm: float | None = None  # set by the pool: when the worker stops it itself
+
+    @property
+    def doing(self) -> str:
+        return self.action or f"rendering {self.name}"
 
 
 @dataclass
@@ -131,9 +158,11 @@ class WorkerPool:
     """Worker processes, started at once and then fed tasks.
 
     Starting them before the tasks are known lets ``warm_up`` (importing
-    WeasyPrint) run in the workers while the parent still reads the project.
-    Tasks are pickled to the workers, so they must be module-level functions
-    or partials of them. Workers are killed on :meth:`close`, also on Ctrl-C.
+    WeasyPrint) run in the workers while the parent still reads the project;
+    no more start at once than there are cores, and more (up to ``jobs``)
+    only while tasks wait for one. Tasks are pickled to the workers, so they
+    must be module-level functions or partials of them. Workers are killed
+    on :meth:`close`, also on Ctrl-C.
     """
 
     def __init__(self, jobs: int, limits: Limits, warm_up: Callable[[], Any] | None = None):
@@ -142,7 +171,7 @@ class WorkerPool:
         self.warm_up = warm_up
         if not can_cap_memory():
             _say_memory_is_uncapped()
-        self.workers = [_Worker(limits, warm_up) for _ in range(self.jobs)]
+        self.workers = [_Worker(limits, warm_up) for _ in range(min(self.jobs, default_jobs()))]
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -211,7 +240,7 @@ class WorkerPool:
         for worker in self.workers:
             if worker.task is None:
                 return worker
-        if len(self.workers) < self.jobs:  # one was killed; start a fresh one
+        if len(self.workers) < self.jobs:  # one was killed, or more may start
             self.workers.append(_Worker(self.limits, self.warm_up))
             return self.workers[-1]
         return None
@@ -219,7 +248,8 @@ class WorkerPool:
     def _collect(self) -> list[Outcome]:
         busy = self._busy()
         deadline = min(w.started for w in busy) + self.limits.seconds
-        ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
+        timeout = min(_LONGEST_WAIT, max(0.0, deadline - time.monotonic()))
+        ready = wait([w.conn for w in busy], timeout=timeout)
         outcomes = []
         now = time.monotonic()
         for worker in busy:
@@ -253,8 +283,11 @@ class WorkerPool:
             outcome.problems = [_too_big(task, self.limits)]
         elif kind == "recursion":
             outcome.problems = [_too_deep(task)]
+        elif kind == "slow":  # it stopped itself, maybe in the middle of anything
+            outcome.problems = [_too_slow(task, self.limits, payload)]
+            self._replace(worker)
         else:
-            raise RuntimeError(f"rendering {task.name} failed in a worker process:\n{payload}")
+            raise RuntimeError(f"{task.doing} failed in a worker process:\n{payload}")
         return outcome
 
     def _replace(self, worker: _Worker) -> None:
@@ -271,9 +304,10 @@ class _Worker:
         self.conn, child_conn = context.Pipe()
         memory_mb = limits.memory_mb if can_cap_memory() else None
         parent = None if method == "forkserver" else os.getpid()
+        self.temp_dir = tempfile.mkdtemp(prefix=_TEMP_PREFIX)
         self.process = context.Process(
             target=_worker_main,
-            args=(child_conn, memory_mb, warm_up, parent),
+            args=(child_conn, memory_mb, warm_up, parent, self.temp_dir),
             daemon=True,
         )
         with _ctrl_c_ignored_by_new_workers():
@@ -281,17 +315,23 @@ class _Worker:
         child_conn.close()
         self.task: Task | None = None
         self.started = 0.0
+        self.seconds = limits.seconds
 
     def give(self, task: Task) -> None:
-        self.conn.send(task)
+        self.conn.send(replace(task, alarm=self.seconds * _ALARM_SHARE))
         self.task, self.started = task, time.monotonic()
 
     def stop(self) -> None:
-        """Kill the worker; between tasks it holds nothing worth a graceful end."""
+        """Kill the worker, and delete what it left in its temporary folder.
+
+        Between tasks it holds nothing worth a graceful end; in the middle of
+        one (past the time limit) it gets none.
+        """
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
         self.conn.close()
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -319,14 +359,18 @@ def _worker_main(
     memory_mb: int | None,
     warm_up: Callable[[], Any] | None,
     parent: int | None,
+    temp_dir: str,
 ) -> None:
     """A worker's loop: run each task that arrives, send back what happened.
 
     ``memory_mb`` is None where the system cannot cap memory; ``parent`` is
     the build's process id, None for a worker the fork server made.
+    Temporary files (WeasyPrint's copies of fonts, say) go into ``temp_dir``,
+    which the parent deletes when the worker ends, however it ends.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     _die_with_parent(parent)
+    os.environ["TMPDIR"] = tempfile.tempdir = temp_dir
     if memory_mb is not None:
         _cap_memory(memory_mb)
     out_of_memory = False
@@ -352,7 +396,7 @@ def _worker_main(
 
 
 def _cap_memory(memory_mb: int) -> None:
-    limit = memory_mb * 1024 * 1024
+    limit = min(memory_mb, MAX_MEMORY_MB) * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:  # a limit set outside (ulimit -v) cannot be raised
         limit = min(limit, hard)
@@ -396,36 +440,80 @@ def _attempt(task: Task) -> tuple[str, Any]:
     # afterwards (the first allocation after enable) is cheaper than during.
     gc.disable()
     try:
-        return ("value", task.run())
+        with _alarm(task.alarm):
+            return ("value", task.run())
+    except OutOfTime as exc:
+        return ("slow", exc.where)
     except HandbookError as exc:
         return ("problems", exc.problems)
     except MemoryError:
         return ("memory", None)
     except RecursionError:
         return ("recursion", None)
-    except Exception:
-        # At the memory limit, C code fails in odd ways (a SystemError, say).
-        if _near_memory_limit():
+    except Exception as exc:
+        # At the memory limit, C code fails in odd ways (a SystemError, say), and
+        # libraries wrap a MemoryError in errors of their own.
+        if _near_memory_limit() or _caused_by(exc, MemoryError):
             return ("memory", None)
         return ("crash", traceback.format_exc())
     finally:
         gc.enable()
 
 
+@contextlib.contextmanager
+def _alarm(seconds: float | None) -> Iterator[None]:
+    """Raise OutOfTime in this process after ``seconds``, so that the task can say where
+    it was; the parent still kills it at the limit if it is stuck where Python cannot
+    interrupt it (Windows has no such alarm)."""
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def time_is_up(signum, frame):
+        raise OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, time_is_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``exc`` or an exception it was raised from or while handling is a ``kind``."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_TEMP_PREFIX = "handbook-worker-"
+# What reading and templating a project needs, imported before its worker starts.
+PLANNING_MODULES = ("handbook.build.jobs", "handbook.content.validate", "handbook.html.render")
 # Imported once by the fork server, so the workers it forks start with them loaded.
-FORK_SERVER_PRELOAD = ("handbook.build.workers", "weasyprint")
-_LIMIT_HINT = "shorten this content, or raise the limit with {option} if it is expected"
+FORK_SERVER_PRELOAD = ("handbook.build.workers", *PLANNING_MODULES, "weasyprint")
 
 
-def _too_slow(task: Task, limits: Limits) -> Problem:
-    return Problem(
-        task.origin,
-        0,
-        0,
-        f"rendering {task.name} took longer than the time limit of {limits.seconds:g} s",
-        _LIMIT_HINT.format(option="--time-limit"),
-    )
+def _limit_hint(task: Task, option: str) -> str:
+    content = "this content"
+    if task.suspects:
+        content = f"what it is made from (the largest: {', '.join(task.suspects)})"
+    return f"shorten {content}, or raise the limit with {option} if it is expected"
+
+
+def _too_slow(task: Task, limits: Limits, where: tuple[str, int] | None = None) -> Problem:
+    """``where``: the project file and line the task had reached, if it could tell."""
+    message = f"{task.doing} took longer than the time limit of {limits.seconds:g} s"
+    if where is None:
+        return Problem(task.origin, 0, 0, message, _limit_hint(task, "--time-limit"))
+    hint = "it was here when time ran out: look for a loop that runs too long"
+    return Problem(*where, 1, message, f"{hint}, or raise the limit with --time-limit")
 
 
 def _too_big(task: Task, limits: Limits) -> Problem:
@@ -433,8 +521,8 @@ def _too_big(task: Task, limits: Limits) -> Problem:
         task.origin,
         0,
         0,
-        f"rendering {task.name} needed more than the memory limit of {limits.memory_mb} MB",
-        _LIMIT_HINT.format(option="--memory-limit"),
+        f"{task.doing} needed more than the memory limit of {limits.memory_mb} MB",
+        _limit_hint(task, "--memory-limit"),
     )
 
 
@@ -443,7 +531,7 @@ def _too_deep(task: Task) -> Problem:
         task.origin,
         0,
         0,
-        f"rendering {task.name} failed: the content is nested too deeply to lay out",
+        f"{task.doing} failed: the content is nested too deeply to lay out",
         "use fewer levels of nested lists",
     )
 
@@ -454,7 +542,7 @@ def _died(task: Task, exitcode: int | None, limits: Limits) -> Problem:
         task.origin,
         0,
         0,
-        f"rendering {task.name} stopped unexpectedly ({how}), "
+        f"{task.doing} stopped unexpectedly ({how}), "
         f"most likely at the memory limit of {limits.memory_mb} MB",
-        _LIMIT_HINT.format(option="--memory-limit"),
+        _limit_hint(task, "--memory-limit"),
     )

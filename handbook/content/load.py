@@ -9,7 +9,9 @@ for them, and reports a located error when it cannot.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,21 +119,32 @@ def read_yaml(path: Path, root: Path) -> SourceFile:
 
 
 def _read_text(path: Path, shown: str, root: Path) -> str:
-    if not path.resolve().is_relative_to(root.resolve()):
+    real = Path(os.path.realpath(path))  # a loop of links raises nothing here
+    if not real.is_relative_to(os.path.realpath(root)):
         raise HandbookError(
             [
                 Problem(
                     shown,
                     0,
                     0,
-                    f"refused to read '{path.resolve()}': it is outside the project folder",
+                    f"refused to read '{real}': it is outside the project folder",
                     "copy the file into the project instead of linking to it",
                 )
             ]
         )
     try:
-        if not path.is_file():
-            raise HandbookError([Problem(shown, 0, 0, "not a regular file")])
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise HandbookError(
+                [
+                    Problem(
+                        shown,
+                        0,
+                        0,
+                        "not a regular file (a folder, a device or a pipe)",
+                        "content files are plain YAML files: rename or remove this one",
+                    )
+                ]
+            )
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise HandbookError(

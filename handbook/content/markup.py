@@ -35,10 +35,25 @@ def to_inline_html(text: str, quotes: tuple[str, str, str, str] = ENGLISH_QUOTES
 
 def internal_links(text: str) -> list[str]:
     """The ids that ``[text](#id)`` links in this Markdown point at."""
-    targets = []
+    return [href[1:] for href in links(text) if href.startswith("#")]
+
+
+def links(text: str) -> list[str]:
+    """Where every link in this Markdown points, as written."""
+    hrefs = []
     for token in _parser().parse(text):
         for child in token.children or []:
             href = child.attrGet("href") if child.type == "link_open" else None
-            if isinstance(href, str) and href.startswith("#"):
-                targets.append(href[1:])
-    return targets
+            if isinstance(href, str):
+                hrefs.append(href)
+    return hrefs
+
+
+# What a link in print may point at besides a part of the handbook (#id). A path is
+# not one: the PDF would link to the file on the building machine by its full path.
+WEB_SCHEMES = ("http", "https", "mailto", "tel")
+
+
+def is_web_address(href: str) -> bool:
+    scheme, colon, rest = href.partition(":")
+    return bool(colon) and scheme.lower() in WEB_SCHEMES and bool(rest)

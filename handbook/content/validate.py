@@ -41,7 +41,7 @@ from handbook.content.model import (
 )
 from handbook.content.pictures import PictureFile, check_pictures
 from handbook.design import COLOUR_PATTERN, FONT_FAMILY_PATTERN, Design, ThemeFile, combined
-from handbook.errors import HandbookError, Problem, counted, did_you_mean, relative_path
+from handbook.errors import HandbookError, Problem, counted, did_you_mean, relative_path, shortened
 from handbook.project import BUILTIN_THEMES, DEFAULT_THEME, THEME_FILE, Project
 
 _CONTENT_ADAPTER: TypeAdapter = TypeAdapter(ContentFile)
@@ -189,13 +189,16 @@ def _ids_written_in(path: Path, root: Path) -> set[str]:
         if not path.resolve().is_relative_to(root.resolve()):
             return set()
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links
         return set()
-    with os.fdopen(handle, "rb") as stream:
-        status = os.fstat(stream.fileno())
+    try:
+        status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-            return set()
-        text = stream.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
+            return set()  # a folder cannot even be wrapped in a file object
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            text = stream.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    finally:
+        os.close(handle)
     return set(_ID_LINE.findall(text))
 
 
@@ -623,6 +626,9 @@ def _check_links(handbook: Handbook) -> list[Problem]:
     for item in items:
         origin = handbook.origins[item.id]
         for location, text in _texts(item):
+            for href in markup.links(text):
+                if not href.startswith("#") and not markup.is_web_address(href):
+                    problems.append(origin.problem(location, *_not_a_link_in_print(href)))
             for target in markup.internal_links(text):
                 if target not in targets:
                     problems.append(
@@ -636,10 +642,20 @@ def _check_links(handbook: Handbook) -> list[Problem]:
     return problems
 
 
+def _not_a_link_in_print(href: str) -> tuple[str, str]:
+    """A link a PDF cannot carry: a path would become the file's full path on the building
+    machine (and differ from one checkout to the next)."""
+    what = "is not a web address" if ":" in href else "points at a file"
+    return (
+        f"the link '{shortened(href)}' {what}, which a printed handbook cannot link to",
+        "link to a part of the handbook ('#id') or to a web address ('https://...')",
+    )
+
+
 def _texts(value: object, location: Location = ()) -> list[tuple[Location, str]]:
     """Every string in an item, with where it stands (links may be in any prose field)."""
     if isinstance(value, str):
-        return [(location, value)] if "](#" in value else []
+        return [(location, value)] if "]" in value or "<" in value else []  # could link
     if isinstance(value, list | tuple):
         return [found for i, v in enumerate(value) for found in _texts(v, (*location, i))]
     if isinstance(value, BaseModel):

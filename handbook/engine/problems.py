@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handbook.engine.resources import Asker, Refused, needle, shorten, shown
-from handbook.errors import HandbookError, Problem, did_you_mean
+from handbook.engine.resources import Asker, Refused, needle, shown
+from handbook.errors import HandbookError, Problem, did_you_mean, shortened
 
 # Notices about the machine, not the project: without libharfbuzz-subset,
 # WeasyPrint subsets fonts with fontTools instead, and the output is the same.
@@ -26,6 +26,11 @@ _ENVIRONMENT_NOTICES = ("Using fontTools instead of HarfBuzz-Subset",)
 # WeasyPrint 70 writes "Ignored `colr: red` at 2:3, unknown property."
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
 _UNKNOWN_PROPERTY = re.compile(r"^Ignored `([\w-]+):.*, unknown property\.$")
+_FONT_FAILURE = re.compile(r"Font-face .* cannot be loaded")
+# The font faces each stylesheet declares that could not be loaded, in this process.
+# WeasyPrint tries a face once per process and is silent when the next document
+# declares it again, which would then render without it.
+_BROKEN_FACES: dict[str | None, list[str]] = {}
 _IMAGE_FAILURE = re.compile(r"Failed to (?:load|render SVG) image (?:at )?'?([^' ]+)")
 
 
@@ -48,6 +53,12 @@ class _CollectWarnings(logging.Handler):
             refusal = Refused(f"the image '{name}' cannot be loaded (damaged or not an image)")
             self.problems.append(self.asker.problem(needle(image[1]), refusal))
             return
+        if _FONT_FAILURE.match(message):
+            if self.reading:
+                message += f" (declared in {self.reading})"
+            _BROKEN_FACES.setdefault(self.reading, []).append(message)
+            self.problems.append(Problem(self.origin, 0, 0, f"rendering problem: {message}"))
+            return
         position = _CSS_POSITION.search(message) if self.reading else None
         if self.reading and position:
             line, column = int(position[1]), int(position[2])
@@ -57,11 +68,16 @@ class _CollectWarnings(logging.Handler):
 
     @contextmanager
     def reading_stylesheet(self, name: str) -> Iterator[None]:
+        """Inside, warnings are the stylesheet ``name``'s; so are font faces it declared
+        that could not be loaded in an earlier render of this process."""
         self.reading = name
+        known = list(_BROKEN_FACES.get(name, ()))
         try:
             yield
         finally:
             self.reading = None
+        for message in known:
+            self.problems.append(Problem(self.origin, 0, 0, f"rendering problem: {message}"))
 
 
 def _css_problem(message: str) -> tuple[str, str]:
@@ -87,7 +103,7 @@ def _shown_url(url: str, root: Path) -> str:
     if parts.scheme == "file":
         path = Path(unquote(parts.path))
         return shown(path, root) if path.is_relative_to(root) else str(path)
-    return shorten(url)
+    return shortened(url)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ logs fails the build (``problems``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime
 import os
 from dataclasses import dataclass, field
@@ -158,8 +159,9 @@ def _font_epoch(date: str | None) -> int:
     builds are byte-identical with either font subsetter.
     """
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
-        return int(epoch)
+    if epoch.isascii() and epoch.isdigit():  # "²" is a digit too, but no number
+        with contextlib.suppress(ValueError):  # more digits than Python converts
+            return int(epoch)
     try:
         day = datetime.date.fromisoformat((date or "")[:10])
     except ValueError:

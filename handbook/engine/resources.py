@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handbook.errors import Problem, relative_path
+from handbook.errors import Problem, relative_path, shortened
 from handbook.images import MAX_DATA_URL_CHARS, MAX_IMAGE_BYTES, ImageProblem, check_raster
 
 MAX_RESOURCE_BYTES = MAX_IMAGE_BYTES  # stylesheets and fonts get the images' limit
@@ -66,10 +66,6 @@ def needle(url: str) -> str:
     return segments[-1] if segments else parts.netloc
 
 
-def shorten(url: str) -> str:
-    return url if len(url) <= 80 else url[:77] + "..."
-
-
 def shown(path: Path, root: Path) -> str:
     """A path as the user wrote it: relative to the project, links not followed."""
     try:
@@ -82,11 +78,11 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
     """The bytes of a ``file:`` URL that names a regular file inside an allowed root."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
-        raise Refused(f"refused to read '{shorten(url)}': files on other hosts are not read")
+        raise Refused(f"refused to read '{shortened(url)}': files on other hosts are not read")
     try:
         path = Path(os.path.realpath(unquote(parts.path)))
     except ValueError:
-        raise Refused(f"refused to read '{shorten(url)}': not a valid file name") from None
+        raise Refused(f"refused to read '{shortened(url)}': not a valid file name") from None
     roots = [Path(os.path.realpath(root)) for root in allowed_roots]
     inside = next((root for root in roots if path.is_relative_to(root)), None)
     if inside is None:
@@ -115,9 +111,15 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
                 f"refused to read '{name}': {status.st_size // 1024 // 1024} MiB is over "
                 f"the {MAX_RESOURCE_BYTES // 1024 // 1024} MiB limit for one file"
             )
-        data = stream.read(MAX_RESOURCE_BYTES + 1)
+        # As much as it holds (and a byte more, should it grow), never a buffer of the limit.
+        data = stream.read(status.st_size + 1)
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return data, content_type, str(name)
+
+
+def read_allowed(path: Path, allowed_roots: tuple[Path, ...]) -> bytes:
+    """The bytes of a file as a render would read them; raises Refused as it would refuse."""
+    return _read_file(path.absolute().as_uri(), allowed_roots)[0]
 
 
 @cache
@@ -151,7 +153,7 @@ def fetcher_class():
                 return _read_file(url, self.allowed_roots)
             if scheme != "data":
                 raise Refused(
-                    f"refused to fetch '{shorten(url)}': nothing is read from the network",
+                    f"refused to fetch '{shortened(url)}': nothing is read from the network",
                     "copy the file into the project folder and use a relative path",
                 )
             if len(url) > MAX_DATA_URL_CHARS:
@@ -163,7 +165,7 @@ def fetcher_class():
             try:
                 response = super().fetch(url, headers)
             except ValueError as exc:
-                raise Refused(f"the data: URL '{shorten(url)}' is not valid ({exc})") from None
+                raise Refused(f"the data: URL '{shortened(url)}' is not valid ({exc})") from None
             content_type = response.headers.get_content_type()
             return response.read(), content_type, f"data:{content_type}"
 

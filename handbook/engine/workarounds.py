@@ -191,6 +191,9 @@ def fonts_dated(epoch: int) -> AbstractContextManager[None]:
     return _patched(FONT_TIMESTAMPS, lambda original: _dated_font_class(original, epoch))
 
 
+_LATEST_FONT_DATE = 0xFFFFFFFF
+
+
 def _dated_font_class(original: type, epoch: int) -> type:
     from fontTools.misc.timeTools import timestampSinceEpoch
     from fontTools.ttLib import TTFont
@@ -199,7 +202,9 @@ def _dated_font_class(original: type, epoch: int) -> type:
         raise OutdatedWorkaround(FONT_TIMESTAMPS, "WeasyPrint's TTFont is not fontTools'")
     if "recalcTimestamp" not in inspect.signature(TTFont).parameters:
         raise OutdatedWorkaround(FONT_TIMESTAMPS, "fontTools' TTFont has no recalcTimestamp")
-    modified = timestampSinceEpoch(epoch)
+    # A font's dates count seconds from 1904 in 32 bits, and fontTools reads one before
+    # 1970 as seconds since 1970: a date outside 1970 to 2040 is stamped as the nearest.
+    modified = min(max(timestampSinceEpoch(epoch), timestampSinceEpoch(0)), _LATEST_FONT_DATE)
 
     class DatedTTFont(TTFont):
         def __init__(self, *args, **kwargs) -> None:

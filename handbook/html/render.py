@@ -11,6 +11,7 @@ template fails with the template's file and line.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import re
@@ -29,7 +30,7 @@ from handbook.content import markup, pictures
 from handbook.content.validate import Handbook
 from handbook.design import Design, resolved, root_rule
 from handbook.engine import PageSource
-from handbook.errors import HandbookError, Problem, relative_path
+from handbook.errors import HandbookError, OutOfTime, Problem, relative_path
 from handbook.html import diagrams, language
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
@@ -120,7 +121,7 @@ class Renderer:
             stylesheets=tuple(self.project.find("styles", name) for name in styles),
             extra_css=f"{root_rule(design)}@page {{ size: {css_size(size)}; }}",
             origin=origin,
-            allowed_roots=(self.project.root, defaults_root(), BUILTIN_THEMES),
+            allowed_roots=self.project.allowed_roots,
             template_files=(Path(self.env.get_template(template).filename), *own_templates),
             fonts=self.fonts,
         )
@@ -181,8 +182,12 @@ class Renderer:
             raise HandbookError(
                 [Problem(path, line, 1 if line else 0, f"template '{exc.name}' not found")]
             ) from None
+        except OutOfTime as exc:  # the time limit is near: say which template line ran
+            path, line = self._template_frame(name, compiled=True)
+            exc.where = (path, line) if line else None
+            raise
         except _TemplateRefused as exc:
-            raise HandbookError([exc.problem]) from None
+            raise HandbookError([self._at_include(exc.problem, name)]) from None
         except (jinja2.UndefinedError, SecurityError) as exc:
             path, line = self._template_frame(name)
             raise HandbookError(
@@ -200,19 +205,40 @@ class Renderer:
         finally:
             _LANGUAGE.reset(speaking)
 
-    def _template_frame(self, fallback: str) -> tuple[str, int]:
-        """The innermost template file and line in the current traceback."""
+    def _template_frame(self, fallback: str, compiled: bool = False) -> tuple[str, int]:
+        """The innermost template file and line in the current traceback.
+
+        Jinja rewrites the traceback of an Exception to name template lines; one that
+        is ``compiled`` (not rewritten) names lines of the Python Jinja made, mapped back.
+        """
         tb = sys.exc_info()[2]
         found = (f"templates/{fallback}", 0)
         while tb is not None:
             filename = tb.tb_frame.f_code.co_filename
             if filename.endswith(".j2"):
-                found = (self._shown(filename), tb.tb_lineno)
+                line = tb.tb_lineno
+                template = tb.tb_frame.f_globals.get("__jinja_template__")
+                if compiled and template is not None:
+                    line = template.get_corresponding_lineno(line)
+                found = (self._shown(filename), line)
             tb = tb.tb_next
         return found
 
+    def _at_include(self, problem: Problem, name: str) -> Problem:
+        """A refused template's problem, saying which line includes it, if any."""
+        path, line = self._template_frame(name)
+        if not line or problem.line:
+            return problem
+        message = f"{problem.message} (included at {path}:{line})"
+        return dataclasses.replace(problem, message=message)
+
     def _shown(self, filename: str) -> str:
-        return relative_path(Path(filename), self.project.root)
+        """A template as the user knows it: relative to the project, or as a built-in one."""
+        path = Path(filename)
+        for builtin in (defaults_root(), BUILTIN_THEMES.parent):
+            if path.is_relative_to(builtin) and not path.is_relative_to(self.project.root):
+                return f"built-in {path.relative_to(builtin).as_posix()}"
+        return relative_path(path, self.project.root)
 
 
 _INTERNAL_LINK = re.compile(r'<a\b[^>]*?\bhref="#([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
@@ -273,6 +299,24 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+_PLAIN_FILE = "a template must be a plain file in the templates folder"
+
+
+def _not_utf8(shown: str, exc: UnicodeDecodeError) -> Problem:
+    """Where in a template the byte that is not UTF-8 is."""
+    before = exc.object[: exc.start]
+    line = before.count(b"\n") + 1
+    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    byte = exc.object[exc.start]
+    return Problem(
+        shown,
+        line,
+        column,
+        f"the template is not valid UTF-8 (byte 0x{byte:02x})",
+        "save the file with UTF-8 encoding",
+    )
+
+
 class _TemplateRefused(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.message)
@@ -301,9 +345,12 @@ class _ContainedLoader(jinja2.FileSystemLoader):
                     )
                 )
             if not real.is_file():
-                raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file"))
+                raise _TemplateRefused(Problem(shown, 0, 0, "not a regular file", _PLAIN_FILE))
             break
-        return super().get_source(environment, template)
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            raise _TemplateRefused(_not_utf8(f"templates/{template}", exc)) from None
 
 
 @jinja2.pass_context

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 CONTACT_COLUMNS = 4
 _GAP_PX = 16
@@ -17,8 +16,8 @@ _FRAME = (150, 150, 150)
 _BACKGROUND = (235, 235, 235)
 
 
-def card_images(cards_pdf: Path, dpi: int) -> list:
-    """Each page of ``cards.pdf`` as a PIL image at ``dpi``."""
+def card_images(cards_pdf: bytes, dpi: int) -> list:
+    """Each page of ``cards.pdf`` (its bytes) as a PIL image at ``dpi``."""
     import pypdfium2
 
     document = pypdfium2.PdfDocument(cards_pdf)
@@ -50,7 +49,7 @@ def contact_sheet(images: list, columns: int = CONTACT_COLUMNS):
     return sheet
 
 
-def preview_pngs(cards_pdf: Path, card_ids: list[str], dpi: int) -> dict[str, bytes]:
+def preview_pngs(cards_pdf: bytes, card_ids: list[str], dpi: int) -> dict[str, bytes]:
     """PNG bytes by file name: ``<id>.png`` for each card and ``contact-sheet.png``."""
     images = card_images(cards_pdf, dpi)
     pngs = {f"{card_id}.png": _png(image) for card_id, image in zip(card_ids, images, strict=True)}
