@@ -175,13 +175,16 @@ class Project:
         """
         found: dict[str, Path] = {}
         for folder in self.search_dirs("fonts"):
-            owner = folder.parent.resolve()
-            for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            owner = os.path.realpath(folder.parent)
+            if not Path(os.path.realpath(folder)).is_relative_to(owner):
+                continue  # a fonts/ that links out of its owner (to / say) is not walked
+            files = sorted(path for path, is_folder in entries_under(folder) if not is_folder)
+            for path in files:
                 name = path.relative_to(folder).as_posix()
                 if (
                     path.suffix.lower() in FONT_SUFFIXES
                     and not any(part.startswith(".") for part in name.split("/"))
-                    and path.resolve().is_relative_to(owner)
+                    and Path(os.path.realpath(path)).is_relative_to(owner)  # a loop raises nothing
                     and path.is_file()
                 ):
                     found.setdefault(name, path)

@@ -18,6 +18,7 @@ from handbook.build import BuildOptions, build, makers
 from handbook.build.cache import CACHE_FILE, BuildCache
 from handbook.build.output import build_lock, read_output
 from handbook.errors import HandbookError
+from handbook.press.metadata import DocumentInfo
 from tests.hostile import mini_project, sentinel_tree, tree_state
 
 
@@ -163,7 +164,8 @@ def test_outputs_read_back_are_never_read_through_links(tmp_path, user_files):
         assert problem.path == str(out / name)
         assert problem.message.startswith("cannot read the output made before this one: ")
     with pytest.raises(HandbookError):
-        makers.make_print((595.0, 842.0), ("handbook.pdf",), out)
+        info = DocumentInfo("Handbook", (), "en")
+        makers.make_print((595.0, 842.0), info, ("handbook.pdf",), out)
 
 
 def test_an_old_output_that_cannot_be_deleted_stays(tmp_path, monkeypatch):

@@ -452,8 +452,12 @@ def test_a_broken_font_fails_every_output_that_uses_it_whatever_the_jobs(tmp_pat
     project = mini_project(tmp_path / "mini")
     shutil.copytree(REPO / "fonts", project / "fonts")
     (project / "styles").mkdir()
-    shutil.copy(REPO / "styles" / "base.css", project / "styles" / "base.css")
-    (project / "fonts" / "Lato-Bold.ttf").write_bytes(b"\0\1\0\0" + b"not a font" * 100)
+    # A face only the stylesheet names (not a font of fonts/, which the content check
+    # reads first): the render is the first to find it broken.
+    css = (REPO / "styles" / "base.css").read_text(encoding="utf-8")
+    css = css.replace("Lato-Bold.ttf", "Lato-Bold.face")
+    (project / "styles" / "base.css").write_text(css, encoding="utf-8")
+    (project / "fonts" / "Lato-Bold.face").write_bytes(b"\0\1\0\0" + b"not a font" * 100)
     out = project / "build"
     for name in ("handbook.pdf", "cards/gliding.pdf", "cards/backs/gliding.pdf"):
         (out / name).parent.mkdir(parents=True, exist_ok=True)
