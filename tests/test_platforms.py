@@ -82,6 +82,19 @@ def test_a_fork_server_makes_the_workers_while_another_thread_runs(another_threa
     assert run_one_task(engine.warm_up) == 49
 
 
+def test_a_fork_server_worker_sees_the_date_the_build_sees_now(another_thread, monkeypatch):
+    """The fork server keeps the environment it started with; the date a build stamps
+    must still be the SOURCE_DATE_EPOCH set when the build runs."""
+    assert run_one_task() == 49  # the server runs, started without the variable
+    read = Task("date", "handbook.yaml", partial(os.getenv, "SOURCE_DATE_EPOCH"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    with WorkerPool(1, Limits(seconds=60)) as pool:
+        assert [outcome.value for outcome in pool.run([read])] == ["1700000000"]
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    with WorkerPool(1, Limits(seconds=60)) as pool:
+        assert [outcome.value for outcome in pool.run([read])] == [None]
+
+
 def test_without_a_memory_cap_renders_run_and_the_build_says_so_once(no_rlimit_as, capsys):
     assert run_one_task() == 49
     assert run_one_task() == 49

@@ -59,6 +59,9 @@ _LONGEST_WAIT = 60.0
 # The share of the time limit after which a worker stops its task itself, to say where
 # it was; the rest is for saying it before the parent kills it.
 _ALARM_SHARE = 0.9
+# What tasks read from the environment, passed on with each one: a worker the fork
+# server makes has the environment the server started with, not the build's now.
+_PASSED_ON = ("SOURCE_DATE_EPOCH",)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Task:
     # it runs out of time or memory, as the likeliest cause.
     suspects: tuple[str, ...] = ()
     alarm: float | None = None  # set by the pool: when the worker stops it itself
+    environment: tuple[tuple[str, str | None], ...] = ()  # set by the pool: see _PASSED_ON
 
     @property
     def doing(self) -> str:
@@ -318,7 +322,8 @@ class _Worker:
         self.seconds = limits.seconds
 
     def give(self, task: Task) -> None:
-        self.conn.send(replace(task, alarm=self.seconds * _ALARM_SHARE))
+        environment = tuple((name, os.environ.get(name)) for name in _PASSED_ON)
+        self.conn.send(replace(task, alarm=self.seconds * _ALARM_SHARE, environment=environment))
         self.task, self.started = task, time.monotonic()
 
     def stop(self) -> None:
@@ -439,6 +444,11 @@ def _attempt(task: Task) -> tuple[str, Any]:
     # A render makes millions of objects and few cycles; collecting once
     # afterwards (the first allocation after enable) is cheaper than during.
     gc.disable()
+    for name, value in task.environment:
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         with _alarm(task.alarm):
             return ("value", task.run())
