@@ -348,3 +348,23 @@ def test_pictures_words_translate_by_place_and_the_file_stays(tmp_path):
     assert "Hände flach auf dem Rücken" in pdf_text(out / "de/cards/gliding.pdf")
     assert "Hände flach auf dem Rücken" in pdf_text(out / "de/handbook.pdf")
     assert "Hands flat on the back" in pdf_text(out / "cards/gliding.pdf")
+
+
+def test_a_translation_folder_that_is_a_link_is_refused_and_nothing_written_through_it(
+    german_built, tmp_path
+):
+    project, out = german_built
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "handbook.pdf").write_bytes(b"mine")
+    shutil.rmtree(out / "de")
+    (out / "de").symlink_to(documents)
+    with pytest.raises(HandbookError) as caught:
+        build(project, BuildOptions(out_dir=out, force=True))
+    [problem] = caught.value.problems
+    assert problem.path == str(out / "de")
+    assert problem.message == (
+        "the output folder of the 'de' translation is a link; a build never writes through links"
+    )
+    assert sorted(p.name for p in documents.iterdir()) == ["handbook.pdf"]
+    assert (documents / "handbook.pdf").read_bytes() == b"mine"
