@@ -5,6 +5,11 @@ the stale ones render in worker processes (:mod:`handbook.build.workers`), in
 parallel and under a time and memory limit. Everything is checked before
 anything is written; each output is written atomically, and an output that
 fails does not stop the others.
+
+Reading the YAML and planning (templating, hashing) run in a worker of their
+own too (:func:`_planned`), for every stale edition at once: the source's and
+each translation's. This process only stamps the sources, keeps each
+edition's record and hands the jobs to the rendering workers.
 """
 
 from __future__ import annotations
