@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -16,6 +17,7 @@ def rendered(report, out: Path) -> set[str]:
     return {o.path.relative_to(out).as_posix() for o in report.with_status(RENDERED)}
 
 
+@pytest.mark.slow
 def test_duplex_backs_are_outputs_of_their_own_rebuilt_only_when_their_card_changes(
     tiny_copy, tmp_path
 ):

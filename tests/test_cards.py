@@ -122,6 +122,7 @@ def _project_with(tiny_copy: Path, name: str, text: str) -> Path:
     return tiny_copy
 
 
+@pytest.mark.slow
 def test_a_card_a_little_too_long_is_shrunk_to_one_page(tiny_built):
     project, out = tiny_built
     _project_with(project, "kneading", A_LITTLE_TOO_LONG)

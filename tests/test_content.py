@@ -104,7 +104,10 @@ def test_every_technique_and_safety_card_with_zones_shows_its_map(default_build)
     handbook = default_handbook()
     for technique in handbook.techniques:
         text = pdf_text(out / "cards" / f"{technique.id}.pdf")
-        assert "Keep off" in text and "Direction" in text, technique.id
+        directions = {stroke.direction for stroke in technique.strokes}
+        assert "Keep off" in text, technique.id
+        assert ("Direction" in text) == bool(directions - {"into"}), technique.id  # arrows
+        assert ("Press in" in text) == ("into" in directions), technique.id  # markers
     for topic in handbook.safety:
         text = pdf_text(out / "cards" / f"{topic.id}.pdf")
         for zone_id in topic.zones:

@@ -73,6 +73,7 @@ def test_the_bicycle_example_is_bundled_and_says_nothing_of_massage():
     assert "does **not replace a professional mechanic**" in everything
 
 
+@pytest.mark.slow
 def test_a_job_of_the_bicycle_example_prints_in_workshop_words(tmp_path):
     project = part_of_the_bicycle_example(tmp_path / "bike")
     out = tmp_path / "out"

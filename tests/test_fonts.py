@@ -78,6 +78,7 @@ def test_a_failed_check_leaves_the_last_outputs(tiny_built):
     assert (out / "handbook.pdf").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_with_a_project_font_cjk_and_code_print_in_bundled_and_project_fonts_only(tiny_copy):
     set_step(tiny_copy, f"{CJK_STEP} Then `rest` a moment.")
     shutil.copytree(FIXTURE_FONTS, tiny_copy / "fonts")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from handbook.build import RENDERED, UP_TO_DATE, BuildOptions, build
@@ -69,6 +70,7 @@ def test_nothing_changed_renders_nothing_and_force_renders_the_same_bytes(tiny_b
     assert pdf_bytes(out) == built
 
 
+@pytest.mark.slow
 def test_style_settings_and_deleted_outputs_are_inputs_too(tiny_built):
     tiny_copy, out = tiny_built
     options = BuildOptions(out_dir=out)
@@ -100,6 +102,7 @@ def test_a_removed_routine_takes_its_card_along(tiny_built):
     assert len(PdfReader(out / "cards.pdf").pages) == len(list((out / "cards").glob("*.pdf")))
 
 
+@pytest.mark.slow
 def test_a_damaged_or_hostile_cache_record_only_means_a_full_build(tiny_built, tmp_path):
     tiny_copy, out = tiny_built
     first = build(tiny_copy, BuildOptions(out_dir=out))

@@ -18,6 +18,7 @@ def page_texts(pdf: Path) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
 
 
+@pytest.mark.slow
 def test_the_never_line_prints_in_the_booklet_on_its_technique_page(tiny_copy, tmp_path):
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out))
@@ -39,6 +40,7 @@ safety: [gentle]
 """
 
 
+@pytest.mark.slow
 def test_links_print_as_text_with_their_booklet_page_on_cards_and_as_references_in_the_booklet(
     tiny_copy, tmp_path
 ):
@@ -110,6 +112,7 @@ def test_a_link_to_a_zone_is_refused_since_the_booklet_has_no_place_for_it(tiny_
     assert "the link '#upper' points at no chapter" in raised.value.problems[0].message
 
 
+@pytest.mark.slow
 def test_tone_and_severity_print_as_words_in_the_handbook_language(tiny_copy, tmp_path):
     intro = tiny_copy / "content/intro.yaml"
     intro.write_text(intro.read_text() + "    tone: caution\n", encoding="utf-8")

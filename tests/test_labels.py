@@ -63,6 +63,7 @@ NOTE = (
 )
 
 
+@pytest.mark.slow
 def test_a_language_without_a_catalogue_prints_english_with_one_note(tiny_copy, tmp_path):
     set_language(tiny_copy, "tlh")
     assert [n.format() for n in check(tiny_copy).notices] == [NOTE]

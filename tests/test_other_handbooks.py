@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build
@@ -156,6 +157,7 @@ def printed_as_word(word: str, text: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in (word, word.upper()))
 
 
+@pytest.mark.slow
 def test_a_german_handbook_prints_only_german_words_and_no_card_overflows(tmp_path):
     project = german_project(tmp_path / "kueche")
     out = tmp_path / "out"

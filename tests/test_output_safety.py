@@ -190,6 +190,7 @@ build(Path(sys.argv[1]), BuildOptions(out_dir=Path(sys.argv[2])))
 """
 
 
+@pytest.mark.slow
 def test_kill_9_mid_build_keeps_earlier_outputs_and_next_build_cleans_up(
     project, tiny_build, tmp_path
 ):

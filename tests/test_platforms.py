@@ -131,6 +131,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_real_build_without_any_linux_only_api(tiny_copy: Path):
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(SIMULATED_PLATFORM), str(tiny_copy)],
@@ -167,6 +168,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_spawned_worker_ignores_ctrl_c_from_its_first_instruction(tiny_copy: Path):
     """A terminal's Ctrl-C reaches the workers too, also one still importing."""
     build = subprocess.Popen(

@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from handbook.cli import cli
 
 
+@pytest.mark.slow
 def test_a_line_per_rendered_output_then_a_summary(tiny_copy, tmp_path):
     runner = CliRunner()
     out = tmp_path / "out"
@@ -66,6 +68,7 @@ def test_colour_on_a_terminal_unless_no_color(tiny_built):
     assert "up to date" in plain and "\x1b[" not in plain
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_plan_a_live_bar_and_each_output(tiny_copy, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env |= {"TERM": "xterm", "COLUMNS": "200"}  # room to name what is rendering
@@ -81,6 +84,7 @@ def test_on_a_terminal_the_plan_a_live_bar_and_each_output(tiny_copy, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_no_live_bar_on_a_dumb_terminal_or_when_quiet(tiny_copy, tmp_path):
     env = dict(os.environ) | {"TERM": "dumb"}
     out = tmp_path / "out"

@@ -85,6 +85,7 @@ def test_an_unknown_label_lists_every_label(tiny_copy):
     assert all(name in problem.hint for name in Labels.model_fields)
 
 
+@pytest.mark.slow
 def test_the_card_back_and_the_safety_map_have_labels_of_their_own(tiny_copy, tmp_path):
     settings(
         tiny_copy,

@@ -273,6 +273,7 @@ def test_init_maps_the_project_files_to_their_schemas_for_editors(tmp_path):
     assert ".vscode/settings.json" in (root / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_build_rewrites_schemas_an_older_version_wrote(tiny_copy, monkeypatch, tmp_path):
     from handbook.content.schema import schema_texts
 

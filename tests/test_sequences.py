@@ -29,6 +29,7 @@ steps:
 """
 
 
+@pytest.mark.slow
 def test_an_untimed_routine_prints_as_a_numbered_checklist_without_timeline_or_total(
     tiny_copy, tmp_path
 ):
@@ -55,6 +56,7 @@ def test_durations_are_read_as_text(written, seconds):
     assert RoutineStep(title="Rest", duration=written).seconds == seconds
 
 
+@pytest.mark.slow
 def test_a_timed_routine_in_seconds_prints_its_times_and_total(tiny_copy, tmp_path):
     write(
         tiny_copy / "content/short.yaml",
@@ -115,6 +117,7 @@ def test_a_wrong_step_is_a_located_problem(tiny_copy, step, column, message):
     assert problem.startswith(f"content/survey.yaml:11:{column}: {message}")
 
 
+@pytest.mark.slow
 def test_a_long_timeline_gives_every_item_its_own_swatch_and_no_two_tick_labels_meet(
     tiny_copy, tmp_path
 ):

@@ -134,6 +134,7 @@ def test_handbook_yaml_changes_single_design_values(tiny_copy):
     )
 
 
+@pytest.mark.slow
 def test_the_theme_bleed_reaches_the_cards_and_the_card_sheets(tiny_copy):
     set_theme(tiny_copy, "wide-bleed")
     out = tiny_copy / "build"
@@ -186,6 +187,7 @@ def share(pixels: list[tuple[int, int, int]], colour: tuple[int, int, int]) -> f
     return near / len(pixels)
 
 
+@pytest.mark.slow
 def test_diagram_stylesheets_restyle_the_maps_project_over_theme(tiny_copy):
     """The theme's styles/diagrams.css colours the maps; the project's wins over it."""
     default_css = (defaults_root() / "styles" / "diagrams.css").read_text()

@@ -136,6 +136,7 @@ def test_an_edited_source_step_makes_the_german_entry_stale_until_marked_current
     assert mark_current(project, "de", "gliding")[1] is False
 
 
+@pytest.mark.slow
 def test_an_item_without_an_entry_prints_in_the_source_language_with_a_notice(german_built):
     project, out = german_built
     (project / "translations/de/pressing.yaml").unlink()
@@ -199,6 +200,7 @@ def test_language_builds_one_edition_and_an_unknown_one_is_a_usage_error(german_
     ) in result.output
 
 
+@pytest.mark.slow
 def test_cleaning_up_one_language_never_touches_another(german_built):
     project, out = german_built
     (project / "content/short.yaml").unlink()
@@ -325,6 +327,7 @@ PICTURE = (
 )
 
 
+@pytest.mark.slow
 def test_pictures_words_translate_by_place_and_the_file_stays(tmp_path):
     project = tmp_path / "tiny"
     shutil.copytree(TINY, project)

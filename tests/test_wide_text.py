@@ -20,6 +20,7 @@ def german(project: Path, name: str) -> None:
     technique.write_text(technique.read_text().replace("name: Gliding", f"name: {name}"))
 
 
+@pytest.mark.slow
 def test_a_long_compound_in_a_card_title_hyphenates_in_the_handbook_language(tiny_copy, tmp_path):
     german(tiny_copy, COMPOUND)
     out = tmp_path / "out"
@@ -32,6 +33,7 @@ def test_a_long_compound_in_a_card_title_hyphenates_in_the_handbook_language(tin
     assert "1Arbeits" not in routine.replace("\n", "")  # the step number stands apart
 
 
+@pytest.mark.slow
 def test_a_word_that_cannot_break_is_a_located_problem(tiny_copy):
     german(tiny_copy, "X" * 60)
     with pytest.raises(HandbookError) as raised:
