@@ -36,9 +36,9 @@ def pdf_bytes(out: Path) -> dict[str, bytes]:
 
 
 def make_pathological(project: Path) -> None:
-    """Forty long steps of one unbreakable word each: a slow card to lay out."""
+    """A hundred long steps of one unbreakable word each: a slow card to lay out."""
     path = project / TECHNIQUE
-    steps = "".join(f"  - {'Knead' * 400}{n}\n" for n in range(40))
+    steps = "".join(f"  - {'Knead' * 400}{n}\n" for n in range(100))
     text = path.read_text(encoding="utf-8")
     head, _, rest = text.partition("steps:\n")
     rest = rest[rest.index("never:") :]

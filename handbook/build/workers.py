@@ -56,9 +56,12 @@ MAX_SECONDS = 7 * 24 * 3600.0
 MIN_MEMORY_MB, MAX_MEMORY_MB = 64, 1 << 30
 # How long the parent waits for workers at most before it looks again.
 _LONGEST_WAIT = 60.0
-# The share of the time limit after which a worker stops its task itself, to say where
-# it was; the rest is for saying it before the parent kills it.
-_ALARM_SHARE = 0.9
+# A worker stops its task itself at the time limit, to say where it was; the parent
+# kills it if it has not said so this many seconds later (stuck in C code, say).
+_GRACE_SECONDS = 2.0
+# How long a new worker may take to start up before the clock of its first task runs:
+# starting is the tool's own work, not the project's.
+_STARTING_SECONDS = 60.0
 # What tasks read from the environment, passed on with each one: a worker the fork
 # server makes has the environment the server started with, not the build's now.
 _PASSED_ON = ("SOURCE_DATE_EPOCH",)
@@ -251,7 +254,7 @@ class WorkerPool:
 
     def _collect(self) -> list[Outcome]:
         busy = self._busy()
-        deadline = min(w.started for w in busy) + self.limits.seconds
+        deadline = min(w.deadline for w in busy)
         timeout = min(_LONGEST_WAIT, max(0.0, deadline - time.monotonic()))
         ready = wait([w.conn for w in busy], timeout=timeout)
         outcomes = []
@@ -261,7 +264,9 @@ class WorkerPool:
             assert task is not None
             if worker.conn in ready:
                 outcome = self._receive(worker, task)
-            elif now - worker.started >= self.limits.seconds:
+                if outcome is None:  # it has begun the task
+                    continue
+            elif now >= worker.deadline:
                 problem = _too_slow(task, self.limits)
                 outcome = Outcome(task, problems=[problem], seconds=now - worker.started)
                 self._replace(worker)
@@ -271,13 +276,17 @@ class WorkerPool:
             outcomes.append(outcome)
         return outcomes
 
-    def _receive(self, worker: _Worker, task: Task) -> Outcome:
+    def _receive(self, worker: _Worker, task: Task) -> Outcome | None:
+        """The task's outcome, or None if the worker only says it has begun it."""
         try:
             kind, payload, seconds = worker.conn.recv()
         except (EOFError, ConnectionResetError):
             self._replace(worker)
             problem = _died(task, worker.process.exitcode, self.limits)
             return Outcome(task, problems=[problem], seconds=time.monotonic() - worker.started)
+        if kind == "began":
+            worker.begin()
+            return None
         outcome = Outcome(task, seconds=seconds)
         if kind == "value":
             outcome.value = payload
@@ -319,12 +328,19 @@ class _Worker:
         child_conn.close()
         self.task: Task | None = None
         self.started = 0.0
+        self.deadline = 0.0  # when the parent kills it, if the task has not ended
         self.seconds = limits.seconds
 
     def give(self, task: Task) -> None:
         environment = tuple((name, os.environ.get(name)) for name in _PASSED_ON)
-        self.conn.send(replace(task, alarm=self.seconds * _ALARM_SHARE, environment=environment))
+        self.conn.send(replace(task, alarm=self.seconds, environment=environment))
         self.task, self.started = task, time.monotonic()
+        self.deadline = self.started + _STARTING_SECONDS + self.seconds + _GRACE_SECONDS
+
+    def begin(self) -> None:
+        """The worker has begun its task: from now on the time limit counts."""
+        self.started = time.monotonic()
+        self.deadline = self.started + self.seconds + _GRACE_SECONDS
 
     def stop(self) -> None:
         """Kill the worker, and delete what it left in its temporary folder.
@@ -390,7 +406,8 @@ def _worker_main(
     while True:
         try:
             task = conn.recv()
-        except EOFError:
+            conn.send(("began", None, 0.0))
+        except (EOFError, BrokenPipeError, ConnectionResetError):
             return
         started = time.perf_counter()
         kind, payload = ("memory", None) if out_of_memory else _attempt(task)
