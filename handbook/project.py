@@ -109,26 +109,18 @@ class Project:
     def theme(self) -> str:
         """The theme named in ``handbook.yaml``, read on its own so that finding files
         needs no full validation; the validation reports a wrong one."""
-        from handbook.content.load import read_yaml
-
-        try:
-            data = read_yaml(self.settings_file, self.root).data
-        except HandbookError:
-            return DEFAULT_THEME
-        chosen = data.get("theme") if isinstance(data, dict) else None
-        return chosen if isinstance(chosen, str) else DEFAULT_THEME
+        return self._settings_texts.get("theme", DEFAULT_THEME)
 
     @cached_property
     def source_language(self) -> str:
         """The language ``handbook.yaml`` names, read on its own like :attr:`theme`."""
-        from handbook.content.load import read_yaml
+        return self._settings_texts.get("language", DEFAULT_LANGUAGE)
 
-        try:
-            data = read_yaml(self.settings_file, self.root).data
-        except HandbookError:
-            return DEFAULT_LANGUAGE
-        chosen = data.get("language") if isinstance(data, dict) else None
-        return chosen if isinstance(chosen, str) else DEFAULT_LANGUAGE
+    @cached_property
+    def _settings_texts(self) -> dict[str, str]:
+        from handbook.content.load import top_level_texts
+
+        return top_level_texts(self.settings_file, self.root)
 
     def settings_files(self) -> list[Path]:
         """The files that set how the handbook looks: handbook.yaml and the theme.yaml

@@ -4,6 +4,7 @@ through a link a project came with, and reading for it is bounded and limited.""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,20 @@ def test_a_schema_file_linked_to_an_endless_device_is_not_read_whole(mini):
     assert built.exit_code == 1
     assert f"{SCHEMA_DIR}/content.schema.json: {LINKED}" in built.output
     assert (mini / SCHEMA_DIR / "content.schema.json").is_symlink()
+
+
+def test_a_huge_settings_file_is_read_under_the_limits_even_with_language(mini):
+    """The build's own process finds the theme and language without composing the
+    file; composing it (tens of seconds for this one) happens in a worker."""
+    numbers = ",".join(["1"] * 300_000)
+    (mini / "handbook.yaml").write_text(
+        f"title: Mini\noutline: [techniques]\nlabels: {{x: [{numbers}]}}\nlanguage: en\n"
+    )
+    started = time.monotonic()
+    result = _run("build", "--project", str(mini), "--language", "en", "--time-limit", "2")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "handbook.yaml: reading the project and its templates took longer than the time "
+        "limit of 2 s\n"
+    )
+    assert time.monotonic() - started < 20

@@ -186,6 +186,43 @@ def _read_text(path: Path, shown: str, root: Path) -> str:
         ) from None
 
 
+def top_level_texts(path: Path, root: Path) -> dict[str, str]:
+    """The text values of a file's top-level keys (``theme: ocean``), found without
+    composing the file: the build's own process reads them to find its way, so a
+    large file costs it the time of libyaml's scan, not of PyYAML's composing.
+
+    A file that cannot be read or parsed has none; reading it fully reports why.
+    """
+    resolver = yaml.resolver.Resolver()
+    found: dict[str, str] = {}
+    depth, key = 0, None
+    try:
+        text = _read_text(path, path.name, root)
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, yaml.SequenceStartEvent) and depth == 0:
+                return {}  # not settings at all
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth, key = depth + 1, None
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth, key = depth - 1, None
+            elif isinstance(event, yaml.ScalarEvent) and depth == 1:
+                if key is None:
+                    key = event.value
+                    continue
+                tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag == resolver.DEFAULT_SCALAR_TAG:
+                    found[key] = event.value
+                key = None
+            elif isinstance(event, yaml.AliasEvent):  # refused when the file is read
+                return {}
+    except (HandbookError, yaml.YAMLError):
+        return {}
+    return found
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where installed
+
+
 def _compose(text: str) -> yaml.Node | None:
     loader = _NodeLoader(text)
     try:
