@@ -127,6 +127,9 @@ class Labels(Strict):
     caution: Text = Field(description="The word that marks a caution box or topic.")
     stop: Text = Field(description="The word that marks a stop box or topic.")
     note: Text = Field(description="The word that marks a note topic.")
+    notes: Text = Field(
+        description="The heading of a page left for notes (with 'blank_pages: notes')."
+    )
 
 
 # A translation's own ``labels``: any single words of :class:`Labels`, each optional.
@@ -166,6 +169,17 @@ class Settings(Strict):
     )
     paper: PaperSize = Field(default="a5", description="The booklet's page size.")
     card_size: CardSize = Field(default="a6", description="The size of each card.")
+    chapter_start: Literal["right", "any"] = Field(
+        default="right",
+        description="Where each chapter of the booklet starts: 'right' on a right-hand page "
+        "(leaving the page before it empty if need be), 'any' on the next page, which "
+        "saves paper.",
+    )
+    blank_pages: Literal["blank", "notes"] = Field(
+        default="blank",
+        description="What the pages the booklet leaves empty show: 'blank' nothing, "
+        "'notes' a heading and ruled lines for the reader's notes.",
+    )
     outline: list[Id] | None = Field(
         default=None,
         description="The booklet's parts in order, by id: chapters, and 'techniques', "

@@ -32,6 +32,7 @@ from handbook.design import Design, resolved, root_rule
 from handbook.engine import PageSource
 from handbook.errors import HandbookError, OutOfTime, Problem, relative_path
 from handbook.html import diagrams, language
+from handbook.html.notes import ruled_lines
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
@@ -69,6 +70,9 @@ class Renderer:
             glossary=glossary(handbook),
             labels=handbook.settings.labels,
             paper=fmt.paper,
+            notes_lines=ruled_lines(fmt.page_mm, handbook.design)
+            if handbook.settings.blank_pages == "notes"
+            else "",
         )
         return self._page(
             html,
