@@ -1,0 +1,266 @@
+"""``handbook serve``: the preview page, its pictures and state, what it refuses, and a
+real browser watching a save reach the page."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from handbook.build import BuildOptions, check
+from handbook.build.output import TEMP_SUFFIX
+from handbook.errors import HandbookError
+from handbook.serve import PreviewState, serve, start_server
+from handbook.serve.pictures import Pictures
+
+PNG = b"\x89PNG\r\n\x1a\n"
+TECHNIQUE = "content/gliding.yaml"
+
+
+def fetch(url: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """GET ``path`` exactly as written (no client-side normalising): status and body."""
+    address = url.removeprefix("http://").rstrip("/")
+    host, port = address.rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.putrequest("GET", path, skip_host=bool(headers and "Host" in headers))
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def state_of(url: str, since: int | None = None) -> dict:
+    status, body = fetch(url, "/state" if since is None else f"/state?since={since}")
+    assert status == 200
+    return json.loads(body)
+
+
+def _preview(built: Path, out: Path):
+    """A server over a copy of a build, its pictures drawn; stopped when the test ends."""
+    shutil.copytree(built, out)
+    state = PreviewState(Pictures(out))
+    state.built([], None)
+    server = start_server(state, port=0, title="Tiny <preview>")
+    yield server, state, out
+    state.close()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(tiny_build, tmp_path_factory):
+    """A preview of the tiny project's session build, for tests that only read it."""
+    yield from _preview(tiny_build[0], tmp_path_factory.mktemp("served") / "out")
+
+
+@pytest.fixture
+def preview(tiny_build, tmp_path):
+    """A preview of a copy of the session build of its own, for tests that change it."""
+    yield from _preview(tiny_build[0], tmp_path / "out")
+
+
+def test_the_page_shows_every_booklet_page_and_card_as_a_picture(served):
+    server, _state, out = served
+    assert server.url.startswith("http://127.0.0.1:")
+    status, page = fetch(server.url, "/")
+    assert status == 200
+    assert b"<title>Tiny &lt;preview&gt;</title>" in page  # autoescaped
+    assert b'src="/assets/serve.js"' in page and b"http" not in page.split(b"<body>")[1]
+    shown = state_of(server.url)
+    assert len(shown["pages"]) == len(PdfReader(out / "handbook.pdf").pages)
+    assert [card["id"] for card in shown["cards"]] == sorted(
+        path.stem for path in (out / "cards").glob("*.pdf")
+    )
+    gliding = next(card for card in shown["cards"] if card["id"] == "gliding")
+    assert gliding["title"] == "Gliding"
+    [heading] = [h for h in shown["contents"] if h["title"] == "Gliding"]
+    assert heading["level"] == 2 and f"page-{heading['page']}" in {
+        p["name"] for p in shown["pages"]
+    }
+    status, png = fetch(server.url, gliding["src"])
+    assert status == 200 and png.startswith(PNG)
+    for asset in ("/assets/serve.js", "/assets/serve.css"):
+        assert fetch(server.url, asset)[0] == 200
+
+
+REFUSED = [
+    "/../handbook.pdf",
+    "/pictures/../handbook.pdf",
+    "/%2e%2e/handbook.pdf",
+    "/pictures/%2E%2E/%2e%2e/etc/passwd",
+    "/pictures/..%2fhandbook.pdf",
+    "/assets/%2e%2e/index.html.j2",
+    "/assets/..%5cindex.html.j2",
+    "//etc/passwd",
+    "/etc/passwd",
+    "http://127.0.0.1/etc/passwd",
+    "/handbook.pdf",
+    "/cards/gliding.pdf",
+    "/.handbook-cache.json",
+    "/assets/index.html.j2",
+    "/pictures/gliding.pdf",
+]
+
+
+def test_nothing_but_the_page_its_assets_and_pictures_is_served(served):
+    server, _state, _out = served
+    for path in REFUSED:
+        status, body = fetch(server.url, path)
+        assert status in (400, 404), path
+        assert not body.startswith((b"%PDF", b"root:", b"{", b"<!DOCTYPE")), path
+
+
+def test_a_request_for_another_host_name_is_refused(preview):
+    """A page elsewhere that points its own name at 127.0.0.1 learns nothing."""
+    server, _state, _out = preview
+    status, _body = fetch(server.url, "/state", {"Host": "attacker.example:80"})
+    assert status == 421
+
+
+def test_a_content_error_is_shown_over_the_last_pictures_and_cleared_when_fixed(preview, tiny_copy):
+    server, state, _out = preview
+    good = state_of(server.url)
+    technique = tiny_copy / TECHNIQUE
+    text = technique.read_text(encoding="utf-8")
+    technique.write_text(text.replace("level: 1", "level: 9"), encoding="utf-8")
+    with pytest.raises(HandbookError) as raised:
+        check(tiny_copy)
+    state.built(raised.value.problems, None)
+    failed = state_of(server.url, since=good["version"])
+    line = text.splitlines().index("level: 1") + 1
+    [problem] = [p for p in failed["problems"] if p["where"].startswith(TECHNIQUE)]
+    assert problem["where"] == f"{TECHNIQUE}:{line}:8"
+    assert problem["message"] and problem["hint"]
+    assert failed["pages"] == good["pages"] and failed["cards"] == good["cards"]
+    state.built([], None)
+    assert state_of(server.url, since=failed["version"])["problems"] == []
+
+
+def test_a_waiting_page_hears_of_a_save_at_once(preview):
+    server, state, _out = preview
+    version = state_of(server.url)["version"]
+    answers: queue.Queue = queue.Queue()
+    waiting = threading.Thread(target=lambda: answers.put(state_of(server.url, since=version)))
+    waiting.start()
+    time.sleep(0.2)
+    assert answers.empty()  # still waiting: nothing is new
+    state.saving(time.time())
+    news = answers.get(timeout=5)
+    assert news["building"] is True and news["version"] == version + 1
+    waiting.join()
+
+
+def test_only_the_pdfs_that_changed_are_drawn_again(preview):
+    _server, state, out = preview
+    before = state.snapshot()
+    pictures = state.pictures
+    assert not pictures.refresh()  # nothing changed
+    shutil.copy(out / "cards" / "pressing.pdf", out / "cards" / "gliding.pdf")
+    state.built([], None)
+    after = state.snapshot()
+    changed = {c["id"] for c, old in zip(after.cards, before.cards, strict=True) if c != old}
+    assert changed == {"gliding"}
+    assert after.pages == before.pages
+
+
+def test_a_port_in_use_is_a_problem_with_a_hint(served):
+    server, state, _out = served
+    port = server.server_address[1]
+    with pytest.raises(HandbookError) as raised:
+        start_server(state, port=port)
+    [problem] = raised.value.problems
+    assert problem.message == f"port {port} on 127.0.0.1 is in use"
+    assert "--port" in problem.hint
+
+
+@pytest.mark.slow
+def test_a_save_rebuilds_and_reaches_the_state_an_error_shows_then_clears(tiny_copy):
+    urls: queue.Queue = queue.Queue()
+    builds: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    server = threading.Thread(
+        target=serve,
+        args=(tiny_copy, BuildOptions()),
+        kwargs={
+            "on_ready": urls.put,
+            "on_build": builds.put,
+            "stop_event": stop,
+            "debounce_ms": 100,
+        },
+    )
+    server.start()
+    try:
+        url = urls.get(timeout=30)
+        builds.get(timeout=120)
+        first = state_of(url)
+        technique = tiny_copy / TECHNIQUE
+        text = technique.read_text(encoding="utf-8")
+        # Saved as editors do: a new file renamed over the old one.
+        edited = technique.with_suffix(".tmp")
+        edited.write_text(text.replace("Glide slowly", "Glide very slowly"), encoding="utf-8")
+        edited.rename(technique)
+        builds.get(timeout=120)
+        second = state_of(url)
+        changed = {
+            c["id"] for c, old in zip(second["cards"], first["cards"], strict=True) if c != old
+        }
+        assert "gliding" in changed and "pressing" not in changed
+        assert second["seconds"] is not None and second["seconds"] > 0
+
+        technique.write_text(text.replace("level: 1", "level: 9"), encoding="utf-8")
+        assert isinstance(builds.get(timeout=120), HandbookError)
+        failed = state_of(url)
+        line = text.splitlines().index("level: 1") + 1
+        assert any(p["where"] == f"{TECHNIQUE}:{line}:8" for p in failed["problems"])
+        assert failed["cards"] == second["cards"]
+        technique.write_text(text, encoding="utf-8")
+        builds.get(timeout=120)
+        assert state_of(url)["problems"] == []
+    finally:
+        stop.set()
+        server.join(timeout=30)
+    assert not server.is_alive()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_serving_cleanly(tiny_copy):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handbook", "serve", "--no-open", "--project", str(tiny_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert process.stdout is not None
+    url = ""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if "serving the preview at" in line:
+            url = line.split(" at ")[1].split()[0]
+        if " rendered in " in line:
+            break
+    assert url and state_of(url)["building"] is False
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "Traceback" not in err and "stopped serving" in out
+    with pytest.raises(OSError):
+        fetch(url, "/state")
+    leftovers = [p for p in (tiny_copy / "build").rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+    assert leftovers == []
