@@ -57,7 +57,7 @@ class Pictures:
 
     def refresh(self, card_order: list[str] | None = None) -> bool:
         """Draw the PDFs that changed; True if any picture did. ``card_order`` lists the
-        cards' ids as the build ordered them (else they are shown by file name)."""
+        cards' ids as the build ordered them (without it, the order stays as it was)."""
         changed = self._refresh_booklet()
         changed |= self._refresh_cards(card_order)
         return changed
@@ -94,8 +94,10 @@ class Pictures:
     def _refresh_cards(self, card_order: list[str] | None) -> bool:
         folder = self.out_dir / CARDS_DIR
         files = {path.stem: path for path in folder.glob("*.pdf")} if folder.is_dir() else {}
-        order = [i for i in card_order if i in files] if card_order else sorted(files)
         known = {card.id: card for card in self.cards}
+        if card_order is None:  # a failed build: the order shown so far, new cards after it
+            card_order = [i for i in known if i in files] + sorted(set(files) - set(known))
+        order = [i for i in card_order if i in files]
         cards, changed = [], False
         for card_id in order:
             data = self._changed(files[card_id])
