@@ -124,6 +124,11 @@ def build_options(command):
             "--png", is_flag=True, help="Also write build/png/: each card and a contact sheet."
         ),
         click.option(
+            "--html",
+            is_flag=True,
+            help="Also write build/html/: the handbook as a web page, for phones and screens.",
+        ),
+        click.option(
             "--bleed",
             type=BleedLength(),
             metavar="LENGTH",
