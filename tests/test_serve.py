@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -264,3 +265,61 @@ def test_ctrl_c_stops_serving_cleanly(tiny_copy):
         fetch(url, "/state")
     leftovers = [p for p in (tiny_copy / "build").rglob("*") if p.name.endswith(TEMP_SUFFIX)]
     assert leftovers == []
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by .ci/install test
+
+
+@pytest.mark.slow
+def test_in_a_browser_a_save_updates_its_card_in_place_and_an_error_comes_and_goes(tiny_copy):
+    from playwright.sync_api import expect, sync_playwright
+
+    urls: queue.Queue = queue.Queue()
+    builds: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    options = BuildOptions(html=True)
+    kwargs = {"on_ready": urls.put, "on_build": builds.put, "stop_event": stop}
+    server = threading.Thread(target=serve, args=(tiny_copy, options), kwargs=kwargs)
+    server.start()
+    technique = tiny_copy / TECHNIQUE
+    text = technique.read_text(encoding="utf-8")
+    try:
+        url = urls.get(timeout=30)
+        builds.get(timeout=120)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1200, "height": 700})
+            page.goto(url)
+            card = page.locator("#card-gliding img")
+            expect(card).to_have_attribute("src", re.compile(r"/pictures/card-gliding\.png\?v="))
+            before = card.get_attribute("src")
+            page.locator("#card-pressing").scroll_into_view_if_needed()
+            scrolled = page.evaluate("window.scrollY")
+            assert scrolled > 0
+
+            technique.write_text(text.replace("Glide slowly", "Glide very slowly"))
+            expect(card).not_to_have_attribute("src", before, timeout=120_000)
+            assert page.evaluate("window.scrollY") == scrolled
+            expect(page.locator("#status")).to_have_text(re.compile(r"Updated \d+\.\d\d s after"))
+
+            technique.write_text(text.replace("level: 1", "level: 9"))
+            line = text.splitlines().index("level: 1") + 1
+            problems = page.locator("#problems")
+            expect(problems).to_be_visible(timeout=120_000)
+            expect(problems).to_contain_text(f"{TECHNIQUE}:{line}:8")
+            expect(card).to_be_visible()  # the last good pictures stay under it
+            technique.write_text(text)
+            expect(problems).to_be_hidden(timeout=120_000)
+
+            # The HTML edition, in the same browser: its contents are links within the page.
+            page.goto((tiny_copy / "build" / "html" / "index.html").as_uri())
+            page.locator("nav.toc a[href='#gentle']").click()
+            assert page.evaluate("location.hash") == "#gentle"
+            expect(page.locator("#gentle h3")).to_be_in_viewport()
+            page.go_back()
+            page.locator("nav.toc a[href='#gliding']").click()
+            expect(page.locator("#gliding h3")).to_be_in_viewport()
+            browser.close()
+    finally:
+        stop.set()
+        server.join(timeout=30)
