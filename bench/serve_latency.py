@@ -9,7 +9,7 @@ times each from the moment the file is written to the moment a page waiting
 on the server's state endpoint has the new state and has fetched the changed
 picture:
 
-- one card: a technique's purpose (its card and its booklet page change);
+- one card: a step of a technique (its card changes, and its booklet page);
 - booklet text: a chapter's summary (the booklet's pages change).
 
 Prints the median and the range of the runs, and what each build rendered.
@@ -35,7 +35,7 @@ from handbook.serve import serve
 
 EDITS = {
     # name: (file, text to change, the picture that must change)
-    "one card": ("content/techniques/kneading.yaml", "in large folds", "card-kneading"),
+    "one card": ("content/techniques/kneading.yaml", "like soft dough", "card-kneading"),
     "booklet text": ("content/chapters/welcome.yaml", "calm, comfortable", None),
 }
 
@@ -85,7 +85,8 @@ def copy_default(root: Path) -> Path:
 
 
 def save_and_wait(root: Path, url: str, builds: queue.Queue, edit, run: int):
-    """Write the edit, then wait as the page does: for the built state, then the picture."""
+    """Write the edit, then wait as the page does: for the state that shows the picture
+    changed (cards and pages are shown as each is written), then fetch that picture."""
     file, text, picture = edit
     path = root / file
     before = state(url)
@@ -94,19 +95,18 @@ def save_and_wait(root: Path, url: str, builds: queue.Queue, edit, run: int):
     assert old in source, (file, old)
     saved = time.perf_counter()
     path.write_text(source.replace(old, f"{text} {run + 1}"), encoding="utf-8")
-    version = before["version"]
-    while True:
+    version, wanted = before["version"], None
+    while wanted is None:
         now = state(url, since=version)
         version = now["version"]
-        if not now["building"] and version > before["version"] + 1:
-            break
-    changed = changed_pictures(before, now)
-    wanted = picture if picture in changed else min(changed, default=None)
-    assert wanted, f"no picture changed after editing {file}"
+        changed = changed_pictures(before, now)
+        wanted = picture if picture in changed else None
+        if picture is None and changed:
+            wanted = min(changed)
     source_of = {p["name"]: p["src"] for p in [*now["pages"], *now["cards"]]}
     urllib.request.urlopen(url.rstrip("/") + source_of[wanted]).read()
     seconds = time.perf_counter() - saved
-    report = builds.get(timeout=60)
+    report = builds.get(timeout=600)
     assert isinstance(report, BuildReport), report
     rendered = [r.path.relative_to(root / "build").as_posix() for r in report.with_status(RENDERED)]
     return seconds, rendered

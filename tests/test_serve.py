@@ -323,3 +323,16 @@ def test_in_a_browser_a_save_updates_its_card_in_place_and_an_error_comes_and_go
     finally:
         stop.set()
         server.join(timeout=30)
+
+
+def test_a_card_written_mid_build_is_shown_before_the_build_ends(preview):
+    """A card renders in a moment; the booklet takes longer: the page needs not wait."""
+    server, state, out = preview
+    state.saving(time.time())
+    building = state_of(server.url)
+    shutil.copy(out / "cards" / "pressing.pdf", out / "cards" / "gliding.pdf")
+    state.rendered()
+    shown = state_of(server.url, since=building["version"])
+    assert shown["building"] is True
+    old = {c["id"]: c["src"] for c in building["cards"]}
+    assert [c["id"] for c in shown["cards"] if c["src"] != old[c["id"]]] == ["gliding"]

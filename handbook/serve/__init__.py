@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from handbook.build import BuildOptions, BuildReport, OutputResult
+from handbook.build import RENDERED, BuildOptions, BuildReport, OutputResult
 from handbook.build.watch import watch
 from handbook.errors import HandbookError, Problem
 from handbook.project import OUTPUT_DIR, open_project
@@ -68,6 +68,12 @@ def serve(
         if on_build:
             on_build(result)
 
+    def output(result: OutputResult) -> None:
+        if result.status == RENDERED:
+            state.rendered()
+        if on_output:
+            on_output(result)
+
     def changed(paths: set[Path]) -> None:
         state.saving(_saved_at(paths))
         if on_change:
@@ -80,7 +86,7 @@ def serve(
             root,
             options,
             built,
-            on_output=on_output,
+            on_output=output,
             on_change=changed,
             stop_event=stop_event,
             debounce_ms=debounce_ms,

@@ -37,7 +37,7 @@ class PreviewState:
     def __init__(self, pictures: Pictures):
         self.pictures = pictures
         self._snapshot = Snapshot()
-        self._changed = threading.Condition()
+        self._changed = threading.Condition(threading.RLock())
         self._closed = False
 
     def snapshot(self, newer_than: int | None = None, wait: float = POLL_SECONDS) -> Snapshot:
@@ -57,22 +57,31 @@ class PreviewState:
         """Files were saved at ``saved_at``: a build is on its way."""
         self._update(building=True, saved_at=saved_at, seconds=None)
 
+    def rendered(self) -> None:
+        """An output of the build under way was written: show it at once if it is a
+        picture (a card is ready long before the booklet)."""
+        with self._changed:  # the pictures change under the lock the server reads them with
+            if self.pictures.refresh():
+                self._update(**self._pictures())
+
     def built(self, problems: list[Problem], card_order: list[str] | None) -> None:
         """A build ended with these problems (none when it succeeded): draw what changed."""
-        with self._changed:  # the pictures change under the lock the server reads them with
+        with self._changed:
             self.pictures.refresh(card_order)
-        saved_at = self._snapshot.saved_at
-        seconds = None if saved_at is None else max(0.0, time.time() - saved_at)
-        self._update(
-            building=False,
-            problems=[_problem(p) for p in problems],
-            pages=[_picture(p) for p in self.pictures.pages],
-            contents=[asdict(h) for h in self.pictures.contents],
-            cards=[
-                {"id": c.id, "title": c.title, **_picture(c.picture)} for c in self.pictures.cards
+            saved_at = self._snapshot.saved_at
+            seconds = None if saved_at is None else max(0.0, time.time() - saved_at)
+            shown = [_problem(p) for p in problems]
+            self._update(building=False, problems=shown, seconds=seconds, **self._pictures())
+
+    def _pictures(self) -> dict:
+        pictures = self.pictures
+        return {
+            "pages": [_picture(p) for p in pictures.pages],
+            "contents": [asdict(h) for h in pictures.contents],
+            "cards": [
+                {"id": c.id, "title": c.title, **_picture(c.picture)} for c in pictures.cards
             ],
-            seconds=seconds,
-        )
+        }
 
     def close(self) -> None:
         """Wake every waiting page: the server is stopping."""

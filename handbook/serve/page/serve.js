@@ -88,12 +88,13 @@ function apply(state) {
   version = state.version;
   const status = document.getElementById("status");
   if (state.building) {
+    // Pictures arrive as their outputs are written; problems and timing when it ends.
+    if (state.saved_at) savedAt = state.saved_at;
     status.textContent = "Building…";
     status.className = "status building";
-    savedAt = state.saved_at;
-    return;
+  } else {
+    showProblems(state.problems);
   }
-  showProblems(state.problems);
   const loads = [];
   const pages = state.pages.map((page, index) => {
     const made = figure(page, "Page " + (index + 1), page.name);
@@ -109,7 +110,14 @@ function apply(state) {
   place(document.getElementById("cards"), cards);
   links(document.getElementById("contents"), state.contents.map((h) => [h.title, "page-" + h.page, h.level]));
   links(document.getElementById("card-links"), state.cards.map((c) => [c.title, c.name, 0]));
-  Promise.all(loads).then(() => {
+  Promise.all(loads).then((changed) => {
+    if (state.building) {
+      if (savedAt && changed.some(Boolean)) {
+        const seconds = Math.max(0, Date.now() / 1000 - savedAt);
+        status.textContent = "Updated " + seconds.toFixed(2) + " s after the save; building the rest…";
+      }
+      return;
+    }
     const saved = savedAt;
     savedAt = null;
     if (state.problems.length) {
