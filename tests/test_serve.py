@@ -10,6 +10,7 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -336,3 +337,20 @@ def test_a_card_written_mid_build_is_shown_before_the_build_ends(preview):
     assert shown["building"] is True
     old = {c["id"]: c["src"] for c in building["cards"]}
     assert [c["id"] for c in shown["cards"] if c["src"] != old[c["id"]]] == ["gliding"]
+
+
+def test_a_page_that_goes_away_while_it_waits_leaves_no_traceback(preview, capsys):
+    server, state, _out = preview
+    version = state_of(server.url)["version"]
+    host, port = server.server_address[:2]
+    for _ in range(3):
+        with socket.create_connection((host, port)) as client:
+            client.sendall(f"GET /state?since={version} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        time.sleep(0.1)  # the server is waiting on it when it closes
+    state.saving(time.time())  # the answers go to closed connections
+    time.sleep(0.5)
+    try:
+        raise BrokenPipeError(32, "Broken pipe")
+    except BrokenPipeError:
+        server.handle_error(None, (host, port))
+    assert "Traceback" not in capsys.readouterr().err

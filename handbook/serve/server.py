@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import sys
 from dataclasses import asdict
 from functools import cache
 from http import HTTPStatus
@@ -40,6 +41,12 @@ class PreviewServer(ThreadingHTTPServer):
     def __init__(self, state: PreviewState, host: str, port: int, title: str):
         self.state, self.title = state, title
         super().__init__((host, port), PreviewHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        """A page closed (or reloaded) while its request waited: nothing to report."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
