@@ -77,7 +77,7 @@ def make_edition(
             raise HandbookError([Problem(name, 0, 0, refusal.message, refusal.hint)]) from None
         write_output(out_dir, f"{EDITION_DIR}/{name}", data)
     write_output(out_dir, EDITION_PAGE, html.encode())
-    return Made(1, renders=0)
+    return Made(0, renders=0)  # a web page has no pages to count
 
 
 def make_print(
