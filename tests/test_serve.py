@@ -239,6 +239,24 @@ def test_a_save_rebuilds_and_reaches_the_state_an_error_shows_then_clears(tiny_c
     assert not server.is_alive()
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid`` and by them, from /proc (Linux)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting to be reaped does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_serving_cleanly(tiny_copy):
     process = subprocess.Popen(
@@ -258,10 +276,17 @@ def test_ctrl_c_stops_serving_cleanly(tiny_copy):
         if " rendered in " in line:
             break
     assert url and state_of(url)["building"] is False
+    workers = descendants(process.pid)
+    assert workers  # the file watcher's build workers, or the fork server that makes them
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0
     assert "Traceback" not in err and "stopped serving" in out
+    # The fork server and resource tracker end when they see their parent gone.
+    deadline = time.monotonic() + 10
+    while any(map(alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in workers if alive(pid)] == []
     with pytest.raises(OSError):
         fetch(url, "/state")
     leftovers = [p for p in (tiny_copy / "build").rglob("*") if p.name.endswith(TEMP_SUFFIX)]

@@ -55,8 +55,11 @@ def serve(
     debounce_ms: int = 300,
 ) -> None:
     """Serve the preview until ``stop_event`` is set (or Ctrl-C); ``on_ready`` hears its URL."""
-    root = open_project(project_dir).root
+    project = open_project(project_dir)
+    root = project.root
     out_dir = options.out_dir or root / OUTPUT_DIR
+    if options.language in project.translation_languages():  # shown: the one built
+        out_dir = out_dir / options.language
     state = PreviewState(Pictures(out_dir))
     server = start_server(state, host, port, f"{root.name}: handbook preview")
 
