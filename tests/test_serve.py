@@ -379,3 +379,11 @@ def test_a_page_that_goes_away_while_it_waits_leaves_no_traceback(preview, capsy
     except BrokenPipeError:
         server.handle_error(None, (host, port))
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_page_from_before_a_restart_gets_the_state_at_once(served):
+    server, _state, _out = served
+    current = state_of(server.url)["version"]
+    started = time.monotonic()
+    assert state_of(server.url, since=current + 40)["version"] == current
+    assert time.monotonic() - started < 2

@@ -41,11 +41,13 @@ class PreviewState:
         self._closed = False
 
     def snapshot(self, newer_than: int | None = None, wait: float = POLL_SECONDS) -> Snapshot:
-        """The current snapshot; with ``newer_than``, wait up to ``wait`` s for a newer one."""
+        """The current snapshot; with ``newer_than`` (the version a page has), wait up to
+        ``wait`` s for another one. A page that has a version this server never made (it
+        was started again) gets the current one at once."""
         with self._changed:
             if newer_than is not None:
                 self._changed.wait_for(
-                    lambda: self._closed or self._snapshot.version > newer_than, wait
+                    lambda: self._closed or self._snapshot.version != newer_than, wait
                 )
             return self._snapshot
 
