@@ -84,6 +84,7 @@ def test_the_page_shows_every_booklet_page_and_card_as_a_picture(served):
     assert b"<title>Tiny &lt;preview&gt;</title>" in page  # autoescaped
     assert b'src="/assets/serve.js"' in page and b"http" not in page.split(b"<body>")[1]
     shown = state_of(server.url)
+    assert shown["title"] == "Tiny handbook"
     assert len(shown["pages"]) == len(PdfReader(out / "handbook.pdf").pages)
     assert [card["id"] for card in shown["cards"]] == sorted(
         path.stem for path in (out / "cards").glob("*.pdf")

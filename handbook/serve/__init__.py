@@ -61,7 +61,7 @@ def serve(
     if options.language in project.translation_languages():  # shown: the one built
         out_dir = out_dir / options.language
     state = PreviewState(Pictures(out_dir))
-    server = start_server(state, host, port, f"{root.name}: handbook preview")
+    server = start_server(state, host, port, f"{root.name}: preview")
 
     def built(result: BuildReport | HandbookError) -> None:
         if isinstance(result, HandbookError):

@@ -53,6 +53,7 @@ class Pictures:
     pages: list[Picture] = field(default_factory=list)
     contents: list[Heading] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
+    title: str = ""  # the booklet's, from its PDF
     _seen: dict[str, str] = field(default_factory=dict)  # PDF -> hash of its bytes
 
     def refresh(self, card_order: list[str] | None = None) -> bool:
@@ -85,6 +86,7 @@ class Pictures:
                 for index, page in enumerate(document)
             ]
             contents = [_heading(bookmark) for bookmark in document.get_toc()]
+            self.title = document.get_metadata_dict().get("Title", "")
         finally:
             document.close()
         changed = [p.version for p in pages] != [p.version for p in self.pages]

@@ -22,6 +22,7 @@ class Snapshot:
     """The state as the page receives it (JSON)."""
 
     version: int = 0
+    title: str = ""  # the booklet's title, once it is built
     building: bool = True
     problems: list[dict] = field(default_factory=list)
     pages: list[dict] = field(default_factory=list)
@@ -78,6 +79,7 @@ class PreviewState:
     def _pictures(self) -> dict:
         pictures = self.pictures
         return {
+            "title": pictures.title,
             "pages": [_picture(p) for p in pictures.pages],
             "contents": [asdict(h) for h in pictures.contents],
             "cards": [

@@ -86,6 +86,10 @@ function links(list, entries) {
 
 function apply(state) {
   version = state.version;
+  if (state.title) {
+    document.getElementById("title").textContent = state.title;
+    document.title = state.title + " · preview";
+  }
   const status = document.getElementById("status");
   if (state.building) {
     // Pictures arrive as their outputs are written; problems and timing when it ends.
