@@ -124,6 +124,11 @@ def build_options(command):
             "--png", is_flag=True, help="Also write build/png/: each card and a contact sheet."
         ),
         click.option(
+            "--html",
+            is_flag=True,
+            help="Also write build/html/: the handbook as a web page, for phones and screens.",
+        ),
+        click.option(
             "--bleed",
             type=BleedLength(),
             metavar="LENGTH",
@@ -572,6 +577,70 @@ def watch(project_dir: Path, quiet: bool, verbose: bool, **options) -> None:
         )
     if not quiet:
         click.echo("stopped watching")
+
+
+@cli.command()
+@project_option
+@build_options
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Port to listen on [default: a free one].",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but this machine's own lets others see the preview.",
+)
+@click.option("--no-open", is_flag=True, help="Do not open the preview in a browser.")
+@reports_problems
+def serve(
+    project_dir: Path, quiet: bool, verbose: bool, port: int, host: str, no_open: bool, **options
+) -> None:
+    """Build, then show the booklet's pages and the cards in a browser, updated on every save.
+
+    The page updates in place after each save, keeping its place; a failed build
+    shows its problems over the last good pictures. Stop with Ctrl-C.
+    """
+    import ipaddress
+    import webbrowser
+
+    from handbook.serve import serve as run_serve
+
+    with contextlib.suppress(ValueError):
+        if not ipaddress.ip_address(host).is_loopback:
+            click.echo(f"note: serving on {host}: other machines can see the preview", err=True)
+    progress = Progress(quiet, verbose)
+
+    def on_ready(url: str) -> None:
+        click.echo(f"serving the preview at {url} (Ctrl-C to stop)")
+        if not no_open:
+            webbrowser.open(url)
+
+    def on_build(result) -> None:
+        if isinstance(result, HandbookError):
+            _print_problems(result)
+        progress.summary()
+
+    def on_change(paths) -> None:
+        progress.restart()
+        if not quiet:
+            click.echo(f"changed: {', '.join(sorted(_shown(p) for p in paths))}")
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_serve(
+            project_dir,
+            _options(**options),
+            host=host,
+            port=port,
+            on_ready=on_ready,
+            on_build=on_build,
+            on_output=progress.output,
+            on_change=on_change,
+        )
+    click.echo("stopped serving")
 
 
 @cli.command()

@@ -288,6 +288,8 @@ def plan(
 
     jobs_of = planner(project, handbook, fmt)
     jobs = _booklet_jobs(jobs_of, options) if outline(handbook) else []  # none for cards only
+    if options.html and outline(handbook):
+        jobs += [job for job in [jobs_of.attempt(partial(_edition_job, jobs_of))] if job]
     all_cards = cards(handbook)
     fronts = [jobs_of.card_job(card) for card in all_cards]
     jobs += [job for job in fronts if job]
@@ -341,6 +343,20 @@ def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     params = (str(date), str(options.pdf_variant))
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
     return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)
+
+
+def _edition_job(jobs_of: Planner) -> Job:
+    """The HTML edition: its page, and the pictures and fonts it names copied beside it."""
+    from handbook.html.edition import EDITION_DIR, EDITION_PAGE, edition
+
+    made = edition(jobs_of.renderer, jobs_of.handbook)
+    pictures = pictures_shown(made.html, jobs_of.handbook.pictures)
+    key = digest(jobs_of.shared, EDITION_PAGE, made.html, *pictures)
+    files = tuple(sorted(made.files.items()))
+    roots = jobs_of.renderer.project.allowed_roots
+    make = partial(makers.make_edition, made.html, files, roots)
+    names = tuple(f"{EDITION_DIR}/{name}" for name, _ in files)
+    return Job(EDITION_PAGE, "handbook.yaml", key, make, files=names)
 
 
 def _card_files(

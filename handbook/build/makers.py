@@ -17,7 +17,7 @@ from handbook import engine
 from handbook.build.cache import PAGE_MAP
 from handbook.build.output import read_output, write_output
 from handbook.build.report import Made
-from handbook.errors import HandbookError
+from handbook.errors import HandbookError, Problem
 from handbook.html.render import pages_wanted, with_pages
 
 if TYPE_CHECKING:
@@ -62,6 +62,22 @@ def make_booklet(date: str | None, variant: str | None, source: PageSource, out_
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
     write_output(out_dir, PAGE_MAP, pages)
     return Made(len(document.pages))
+
+
+def make_edition(
+    html: str, files: tuple[tuple[str, Path], ...], roots: tuple[Path, ...], out_dir: Path
+) -> Made:
+    """The HTML edition's page, with the pictures and fonts it names copied beside it."""
+    from handbook.html.edition import EDITION_DIR, EDITION_PAGE
+
+    for name, source in files:
+        try:
+            data = engine.read_allowed(source, roots)
+        except engine.Refused as refusal:
+            raise HandbookError([Problem(name, 0, 0, refusal.message, refusal.hint)]) from None
+        write_output(out_dir, f"{EDITION_DIR}/{name}", data)
+    write_output(out_dir, EDITION_PAGE, html.encode())
+    return Made(0, renders=0)  # a web page has no pages to count
 
 
 def make_print(

@@ -71,6 +71,7 @@ class BuildOptions:
     sheet: str | None = None  # card sheets on "a4" or "letter"; default: from the paper
     duplex: bool = False  # card sheets with each card's back on the reverse
     png: bool = False  # also write build/png/: a PNG per card and a contact sheet
+    html: bool = False  # also write build/html/: the HTML edition, for screens
     bleed: str | None = None  # e.g. "3mm" around the booklet's pages, for a print shop
     marks: bool = False  # crop marks on the booklet's pages
     pdf_variant: str | None = None  # one of engine.PDF_VARIANTS, such as "pdf/a-3b"

@@ -83,6 +83,19 @@ class Renderer:
             handbook.design,
         )
 
+    def edition_html(self, handbook: Handbook, styles: Markup) -> str:
+        """The HTML edition's page: the booklet's parts for screens (see html/edition.py)."""
+        parts = outline(handbook)
+        return self._render(
+            "edition.html.j2",
+            anchors(parts),
+            handbook=handbook,
+            parts=parts,
+            glossary=glossary(handbook),
+            labels=handbook.settings.labels,
+            styles=styles,
+        )
+
     def card(self, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
         return self._card_page(f"card-{card.kind}.html.j2", handbook, card, fmt)
 
