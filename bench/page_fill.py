@@ -28,7 +28,7 @@ def page_fills(pdf: Path, top_mm: float, bottom_mm: float) -> list[float]:
             boxes = [b[:4] for b in page.get_text("blocks")]
             boxes += [tuple(d["rect"]) for d in page.get_drawings()]
             boxes += [tuple(info["bbox"]) for info in page.get_image_info()]
-            for x0, y0, x1, y1 in boxes:
+            for _, y0, _, y1 in boxes:
                 if y0 >= top - 1 and y1 <= bottom + 1 and y1 > lowest:
                     lowest = y1
             fills.append((lowest - top) / (bottom - top))
