@@ -332,13 +332,17 @@ def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
 
 
 def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
-    """The booklet; with bleed or marks, its pages grow around the trim box."""
+    """The booklet; with bleed or marks, its pages grow around the trim box.
+
+    WeasyPrint renders the bleed; the marks are drawn afterwards, in a slug
+    around the bleed (:mod:`handbook.press.marks`), as on the card sheets.
+    """
     source = bounded(jobs_of.renderer.booklet, jobs_of.handbook, jobs_of.fmt)
-    extra = engine.print_shop_css(options.bleed, options.marks)
+    extra = engine.print_shop_css(options.bleed, marks=False)
     source = dataclasses.replace(source, extra_css=source.extra_css + extra)
     date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
-    make = partial(makers.make_booklet, date, options.pdf_variant)
-    params = (str(date), str(options.pdf_variant))
+    make = partial(makers.make_booklet, date, options.pdf_variant, options.marks)
+    params = (str(date), str(options.pdf_variant), f"marks={options.marks}")
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
     return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)
 

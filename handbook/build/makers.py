@@ -52,12 +52,18 @@ def bleed_file(card_id: str, back: bool = False) -> str:
     return f"{BLEED_DIR}/backs/{card_id}.pdf" if back else f"{BLEED_DIR}/{card_id}.pdf"
 
 
-def make_booklet(date: str | None, variant: str | None, source: PageSource, out_dir: Path) -> Made:
-    """The tagged booklet."""
+def make_booklet(
+    date: str | None, variant: str | None, marks: bool, source: PageSource, out_dir: Path
+) -> Made:
+    """The tagged booklet; with ``marks``, crop marks in a slug around its bleed."""
     document = engine.render(source)
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
     )
+    if marks:
+        from handbook.press.marks import with_marks
+
+        data = with_marks(data)
     write_output(out_dir, "handbook.pdf", data)
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
     write_output(out_dir, PAGE_MAP, pages)

@@ -15,6 +15,9 @@ from handbook.press.sheets import Placement, Segment, SheetLayout
 from handbook.press.sizes import MM_PER_POINT
 
 MARK_WIDTH_PT = 0.3
+# Crop marks print on every plate (registration). The files are DeviceRGB, where
+# that is black: a print shop's RGB-to-CMYK conversion makes it rich black.
+REGISTRATION = "0 0 0 RG"
 
 
 def trimmed(card_pdf: bytes) -> bytes:
@@ -28,7 +31,7 @@ def trimmed(card_pdf: bytes) -> bytes:
             for box in ("/BleedBox", "/TrimBox", "/CropBox", "/ArtBox"):
                 if box in page.obj:
                     del page.obj[box]
-        return _save(pdf)
+        return save(pdf)
 
 
 def combine(pdfs: list[bytes], info: DocumentInfo) -> bytes:
@@ -40,7 +43,7 @@ def combine(pdfs: list[bytes], info: DocumentInfo) -> bytes:
         with pikepdf.Pdf.open(io.BytesIO(data)) as part:
             combined.pages.extend(part.pages)
     stamp(combined, info)
-    return _save(combined)
+    return save(combined)
 
 
 def card_sheets(
@@ -58,13 +61,13 @@ def card_sheets(
         if backs is not None:
             _add_sheet(out, layout.sheet, layout.backs(), backs[chunk])
     stamp(out, info)
-    return _save(out)
+    return save(out)
 
 
 def _add_sheet(out, sheet, placements: tuple[Placement, ...], cards: list[bytes]) -> None:
     import pikepdf
 
-    size = [_pt(sheet[0]), _pt(sheet[1])]
+    size = [pt(sheet[0]), pt(sheet[1])]
     page = out.add_blank_page(page_size=size)
     xobjects = pikepdf.Dictionary()
     ops = []
@@ -74,13 +77,11 @@ def _add_sheet(out, sheet, placements: tuple[Placement, ...], cards: list[bytes]
         bleed = placement.bleed()
         a, b, c, d, e, f = placement.matrix()
         ops.append(
-            f"q {_pt(bleed.x):.3f} {_pt(bleed.y):.3f} {_pt(bleed.width):.3f} "
-            f"{_pt(bleed.height):.3f} re W n "
-            f"{a} {b} {c} {d} {_pt(e):.3f} {_pt(f):.3f} cm {name} Do Q"
+            f"q {pt(bleed.x):.3f} {pt(bleed.y):.3f} {pt(bleed.width):.3f} "
+            f"{pt(bleed.height):.3f} re W n "
+            f"{a} {b} {c} {d} {pt(e):.3f} {pt(f):.3f} cm {name} Do Q"
         )
-    ops.append(f"q 0 G {MARK_WIDTH_PT} w")
-    ops.extend(_line(mark) for p in placements[: len(cards)] for mark in p.crop_marks())
-    ops.append("Q")
+    ops.extend(mark_drawing([mark for p in placements[: len(cards)] for mark in p.crop_marks()]))
     page.obj.Resources = pikepdf.Dictionary(XObject=xobjects)
     page.obj.Contents = out.make_stream("\n".join(ops).encode())
 
@@ -96,15 +97,28 @@ def _form(out, data: bytes):
         return out.copy_foreign(form)
 
 
+def mark_drawing(marks: list[Segment]) -> list[str]:
+    """The content-stream operators that draw crop marks (millimetres, PDF-style).
+
+    Marked as a page artifact (a production aid, not content), so that
+    tagged files keep them out of their reading order.
+    """
+    return [
+        f"/Artifact <</Type /Page>> BDC q {REGISTRATION} {MARK_WIDTH_PT} w",
+        *(_line(mark) for mark in marks),
+        "Q EMC",
+    ]
+
+
 def _line(mark: Segment) -> str:
-    return f"{_pt(mark.x1):.3f} {_pt(mark.y1):.3f} m {_pt(mark.x2):.3f} {_pt(mark.y2):.3f} l S"
+    return f"{pt(mark.x1):.3f} {pt(mark.y1):.3f} m {pt(mark.x2):.3f} {pt(mark.y2):.3f} l S"
 
 
-def _pt(mm: float) -> float:
+def pt(mm: float) -> float:
     return mm / MM_PER_POINT
 
 
-def _save(pdf) -> bytes:
+def save(pdf) -> bytes:
     buffer = io.BytesIO()
     pdf.save(buffer, deterministic_id=True)
     return buffer.getvalue()
