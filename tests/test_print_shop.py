@@ -7,11 +7,15 @@ from pathlib import Path
 import pikepdf
 import pymupdf
 import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build
+from handbook.cli import cli
+from handbook.press.format import READABLE_PT
 from handbook.press.sheets import SLUG
-from handbook.press.sizes import MM_PER_POINT
-from tests.conftest import write
+from handbook.press.sizes import MM_PER_POINT, PAPER_SIZES, points
+from tests.conftest import REPO, assert_size, write
 
 BLEED_MM = 3.0
 EPSILON = 0.01  # points
@@ -99,3 +103,50 @@ def test_booklet_crop_marks_lie_in_the_slug_and_point_at_the_trim(marked_booklet
                 assert mark.x1 < bleed.x0 or mark.x0 > bleed.x1
         colours = {colour for line, colour in lines if not bleed.contains(line)}
         assert colours == {(0.0, 0.0, 0.0)}  # registration black
+
+
+def text_sizes(pdf: Path) -> list[float]:
+    """The size of every span of text as printed, its page's transformation included."""
+    sizes = [
+        span["size"]
+        for page in pymupdf.open(pdf)
+        for block in page.get_text("dict")["blocks"]
+        for line in block.get("lines", [])
+        for span in line["spans"]
+        if span["text"].strip()
+    ]
+    assert sizes
+    return sizes
+
+
+def test_letter_booklets_print_at_true_size_on_letter_sheets(tmp_path):
+    root = one_chapter_project(tmp_path / "project")
+    out = tmp_path / "out"
+    build(root, BuildOptions(out_dir=out, paper="letter"))
+    assert_size(PdfReader(out / "handbook.pdf").pages[0], points(PAPER_SIZES["letter"]))
+    letter_width, letter_height = points(PAPER_SIZES["letter"])
+    for sheet in PdfReader(out / "handbook-print.pdf").pages:
+        assert_size(sheet, (letter_height, letter_width))  # landscape Letter
+    sizes = text_sizes(out / "handbook-print.pdf")
+    assert min(sizes) >= READABLE_PT
+    body = max(set(sizes), key=sizes.count)
+    assert body == pytest.approx(10, abs=0.01)  # the theme's body text, at true size
+
+
+def test_pages_that_would_print_too_small_are_refused_and_the_print_file_kept(tmp_path):
+    root = one_chapter_project(tmp_path / "project")
+    out = tmp_path / "out"
+    build(root, BuildOptions(out_dir=out))
+    before = (out / "handbook-print.pdf").read_bytes()
+    css = (REPO / "styles" / "booklet.css").read_text()
+    write(root / "styles" / "booklet.css", css + "\n@page { size: 210mm 297mm; }\n")
+    result = CliRunner().invoke(cli, ["build", "--project", str(root), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "handbook.yaml: the booklet's 210 x 297 mm pages would print at 71% on the A4 sheets "
+        "of handbook-print.pdf, its 10 pt body text at 7.1 pt, below the 8 pt a reader can "
+        "read on paper"
+    ) in result.output
+    assert "hint: give the booklet pages half the size of a sheet" in result.output
+    assert "Traceback" not in result.output
+    assert (out / "handbook-print.pdf").read_bytes() == before

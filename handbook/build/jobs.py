@@ -27,6 +27,7 @@ from handbook.build.workers import Task
 from handbook.errors import HandbookError, Notice, Problem
 from handbook.html.render import pages_wanted
 from handbook.press.metadata import DocumentInfo
+from handbook.press.sizes import sheet_for_paper
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -325,10 +326,28 @@ def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
     if booklet is None:
         return []
     jobs_of.booklet = booklet
-    sheet, info = jobs_of.fmt.print_sheet_pt, document_info(jobs_of.handbook)
-    make = partial(makers.make_print, sheet, info)
-    imposed = derived_job("handbook-print.pdf", [booklet], make, repr(sheet), repr(info))
-    return [booklet, imposed]
+    fmt, info = jobs_of.fmt, document_info(jobs_of.handbook)
+    sheet_name = sheet_for_paper(fmt.paper).capitalize()
+    body_pt = jobs_of.handbook.design.booklet_text_pt
+    sheet = makers.PrintSheet(fmt.print_sheet_pt, sheet_name, body_pt)
+    if fmt.print_paper == fmt.paper:
+        make = partial(makers.make_print, sheet, info)
+        imposed = derived_job("handbook-print.pdf", [booklet], make, repr(sheet), repr(info))
+        return [booklet, imposed]
+    edition = jobs_of.attempt(partial(_print_edition_job, jobs_of, sheet, info))
+    return [booklet, edition] if edition else [booklet]
+
+
+def _print_edition_job(jobs_of: Planner, sheet: makers.PrintSheet, info: DocumentInfo) -> Job:
+    """handbook-print.pdf of an A4 or Letter booklet: laid out at half the sheet
+    (A5, half-letter), so that it is imposed at true size."""
+    fmt = dataclasses.replace(jobs_of.fmt, paper=jobs_of.fmt.print_paper)
+    source = bounded(jobs_of.renderer.booklet, jobs_of.handbook, fmt)
+    date = document_date(jobs_of.handbook.settings.date, None)
+    make = partial(makers.make_print_edition, sheet, info, date)
+    params = (repr(sheet), repr(info), str(date))
+    job = jobs_of.rendered_job("handbook-print.pdf", source.origin, source, make, *params)
+    return dataclasses.replace(job, suspects=jobs_of.suspects)
 
 
 def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:

@@ -70,13 +70,37 @@ def make_booklet(
     return Made(len(document.pages))
 
 
+@dataclass(frozen=True)
+class PrintSheet:
+    """The sheet handbook-print.pdf is imposed on, and the body text its pages must keep."""
+
+    size: tuple[float, float]  # landscape, in points
+    name: str  # as a reader knows it: A4, Letter
+    body_pt: float  # the booklet's body text size, before any scaling
+
+
 def make_print(
-    sheet: tuple[float, float], info: DocumentInfo, names: tuple[str, ...], out_dir: Path
+    sheet: PrintSheet, info: DocumentInfo, names: tuple[str, ...], out_dir: Path
 ) -> Made:
     """The booklet imposed for saddle stitching, two pages per side of a landscape sheet."""
+    return _impose(read_output(out_dir, names[0]), sheet, info, out_dir)
+
+
+def make_print_edition(
+    sheet: PrintSheet, info: DocumentInfo, date: str | None, source: PageSource, out_dir: Path
+) -> Made:
+    """The booklet laid out again at half the sheet, then imposed: for A4 and Letter
+    booklets, whose own pages would have to shrink to fit half a sheet."""
+    document = engine.render(source)
+    made = _impose(engine.to_pdf_bytes(document, source.origin, date=date), sheet, info, out_dir)
+    return Made(made.pages)
+
+
+def _impose(booklet: bytes, sheet: PrintSheet, info: DocumentInfo, out_dir: Path) -> Made:
     from handbook.press import impose
 
-    imposed = impose.impose(read_output(out_dir, names[0]), sheet, info)
+    impose.check_readable(booklet, sheet.size, sheet.name, sheet.body_pt)
+    imposed = impose.impose(booklet, sheet.size, info)
     write_output(out_dir, "handbook-print.pdf", imposed.pdf)
     return Made(imposed.sides, renders=0)
 
