@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pikepdf
@@ -150,3 +151,75 @@ def test_pages_that_would_print_too_small_are_refused_and_the_print_file_kept(tm
     assert "hint: give the booklet pages half the size of a sheet" in result.output
     assert "Traceback" not in result.output
     assert (out / "handbook-print.pdf").read_bytes() == before
+
+
+def font_programs(pdf: Path) -> list[str]:
+    """The font name (with its subset tag) of each embedded font program of the file."""
+    with pikepdf.open(pdf) as document:
+        return [
+            str(obj.FontName).lstrip("/")
+            for obj in document.objects
+            if isinstance(obj, pikepdf.Dictionary)
+            and obj.get("/Type") == "/FontDescriptor"
+            and any(key in obj for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+        ]
+
+
+def faces_used(pdf: Path) -> set[str]:
+    """The fonts the pages show text in, without their subset tags."""
+    return {
+        font[3].split("+")[-1] for page in pymupdf.open(pdf) for font in page.get_fonts(full=True)
+    }
+
+
+def check_problems(pdf: Path) -> list[str]:
+    """What qpdf's check (``qpdf --check``, through pikepdf) finds wrong with the file."""
+    with pikepdf.open(pdf) as document:
+        return document.check_pdf_syntax()
+
+
+@pytest.mark.parametrize("name", ["cards.pdf", "card-sheets.pdf"])
+def test_combined_card_files_embed_one_font_program_per_face(tiny_build, name):
+    out, _ = tiny_build
+    programs = font_programs(out / name)
+    assert len(programs) == len(faces_used(out / name)) >= 2
+    assert len(set(programs)) == len(programs)  # each subset has its own tag
+    assert all(re.fullmatch(r"[A-Z]{6}\+\S+", program) for program in programs)
+    assert check_problems(out / name) == []
+
+
+def test_cards_pdf_is_the_cards_at_their_fitted_sizes_in_less_space(tiny_build):
+    out, _ = tiny_build
+    singles = sorted((out / "cards").glob("*.pdf"))
+    combined = pymupdf.open(out / "cards.pdf")
+    assert len(combined) == len(singles)
+    by_text = {page.get_text(): page for page in combined}
+    for single in singles:
+        page = pymupdf.open(single)[0]
+        assert page.get_text() in by_text, single.name
+        assert span_sizes(by_text[page.get_text()]) == span_sizes(page)
+        assert by_text[page.get_text()].rect == page.rect  # trimmed to the card
+        assert len(font_programs(single)) == len(faces_used(single))  # self-contained
+    # The single cards put together carry a set of fonts each (what cards.pdf was).
+    assert (out / "cards.pdf").stat().st_size < 0.75 * sum(s.stat().st_size for s in singles)
+    with pikepdf.open(out / "cards.pdf") as document:
+        streams = [o for o in document.objects if isinstance(o, pikepdf.Stream)]
+        assert any(o.get("/Type") == "/ObjStm" for o in streams)  # compressed object streams
+
+
+def span_sizes(page: pymupdf.Page) -> list[float]:
+    return [
+        round(span["size"], 2)
+        for block in page.get_text("dict")["blocks"]
+        for line in block.get("lines", [])
+        for span in line["spans"]
+    ]
+
+
+@pytest.mark.slow
+def test_duplex_sheets_share_the_fonts_of_fronts_and_backs(tiny_copy, tmp_path):
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out, duplex=True))
+    programs = font_programs(out / "card-sheets.pdf")
+    assert len(programs) == len(set(programs)) == len(faces_used(out / "card-sheets.pdf"))
+    assert check_problems(out / "card-sheets.pdf") == []

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from handbook.errors import HandbookError, Problem
 from handbook.press.format import READABLE_PT
 from handbook.press.metadata import DocumentInfo, stamp
+from handbook.press.sheets_pdf import save
 from handbook.press.sizes import MM_PER_POINT
 
 Side = tuple[int | None, int | None]
@@ -114,15 +115,13 @@ def impose(booklet: bytes, sheet_size: tuple[float, float], info: DocumentInfo) 
     import pikepdf
 
     out = pikepdf.Pdf.new()
-    with pikepdf.Pdf.open(io.BytesIO(booklet)) as source:
+    with pikepdf.Pdf.open(io.BytesIO(booklet)) as source:  # open until saved
         forms = [out.copy_foreign(page.as_form_xobject()) for page in source.pages]
         for sheet in saddle_order(len(forms)):
             for side in sheet:
                 _add_side(out, forms, side, sheet_size)
-    stamp(out, info)
-    buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True)
-    return Imposition(buffer.getvalue(), len(out.pages))
+        stamp(out, info)
+        return Imposition(save(out), len(out.pages))
 
 
 def _add_side(out, forms: list, side: Side, sheet_size: tuple[float, float]) -> None:

@@ -27,7 +27,7 @@ def with_marks(pdf_bytes: bytes) -> bytes:
     with pikepdf.Pdf.open(io.BytesIO(pdf_bytes)) as pdf:
         for page in pdf.pages:
             _mark(pdf, page)
-        return save(pdf)
+        return save(pdf, object_streams=pdf.pdf_version >= "1.5")
 
 
 def _mark(pdf, page) -> None:
