@@ -16,7 +16,7 @@ from handbook.cli import cli
 from handbook.press.format import READABLE_PT
 from handbook.press.sheets import SLUG
 from handbook.press.sizes import MM_PER_POINT, PAPER_SIZES, points
-from tests.conftest import REPO, assert_size, write
+from tests.conftest import REPO, TINY, assert_size, write
 
 BLEED_MM = 3.0
 EPSILON = 0.01  # points
@@ -223,3 +223,35 @@ def test_duplex_sheets_share_the_fonts_of_fronts_and_backs(tiny_copy, tmp_path):
     programs = font_programs(out / "card-sheets.pdf")
     assert len(programs) == len(set(programs)) == len(faces_used(out / "card-sheets.pdf"))
     assert check_problems(out / "card-sheets.pdf") == []
+    for back in (out / "cards" / "backs").glob("*.pdf"):
+        assert nearest_text_to_the_cut_mm(back) >= safe_margin_mm()
+
+
+def safe_margin_mm() -> float:
+    from handbook.content.validate import load_handbook
+    from handbook.project import open_project
+
+    return load_handbook(open_project(TINY)).design.card_safe_margin_mm
+
+
+def nearest_text_to_the_cut_mm(pdf: Path) -> float:
+    """How near any text of the file's (trimmed) pages comes to their edges."""
+    distances = [
+        min(x0 - page.rect.x0, y0 - page.rect.y0, page.rect.x1 - x1, page.rect.y1 - y1)
+        for page in pymupdf.open(pdf)
+        for block in page.get_text("dict")["blocks"]
+        for line in block.get("lines", [])
+        for span in line["spans"]
+        if span["text"].strip()
+        for x0, y0, x1, y1 in [span["bbox"]]
+    ]
+    assert distances
+    return min(distances) * MM_PER_POINT
+
+
+def test_no_card_text_comes_nearer_the_cut_than_the_safe_margin(tiny_build):
+    out, _ = tiny_build
+    assert safe_margin_mm() == 3
+    assert nearest_text_to_the_cut_mm(out / "cards.pdf") >= safe_margin_mm()
+    footer = pymupdf.open(out / "cards.pdf")[0].search_for("Tiny handbook")[-1]
+    assert footer.y1 > pymupdf.open(out / "cards.pdf")[0].rect.y1 - 8 / MM_PER_POINT  # still low
