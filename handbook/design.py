@@ -96,6 +96,9 @@ class Design(BaseModel):
     )
     card_margin_mm: Millimetres = Field(description="top and sides of an A6 card")
     card_margin_bottom_mm: Millimetres = Field(description="bottom of an A6 card (its footer)")
+    card_safe_margin_mm: Annotated[float, Field(ge=0, le=10)] = Field(
+        description="the least space between a card's text and its cut, on any card size"
+    )
     booklet_picture_height_mm: PictureHeight = Field(
         description="the tallest a picture prints in the booklet"
     )

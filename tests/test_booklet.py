@@ -14,6 +14,7 @@ from handbook import engine
 from handbook.build import BuildOptions, build
 from handbook.cli import cli
 from handbook.engine import PDF_VARIANTS
+from handbook.press.sheets import SLUG
 from handbook.press.sizes import PAPER_SIZES, points, print_sheet
 from tests.conftest import REPO, assert_size, design_css, write
 
@@ -78,10 +79,10 @@ def test_bleed_and_crop_marks_for_a_print_shop(tmp_path):
     assert result.exit_code == 0, result.output
     page = PdfReader(out / "handbook.pdf").pages[0]
     assert_size(page, points(PAPER_SIZES["a5"]), box="trimbox")
-    trim, media = page.trimbox, page.mediabox
-    bleed = points((3, 3))[0]
-    assert float(media.width) == pytest.approx(float(trim.width) + 2 * bleed, abs=0.5)
-    assert float(trim.left) - float(media.left) == pytest.approx(bleed, abs=0.1)
+    trim, bleed_box, media = page.trimbox, page.bleedbox, page.mediabox
+    bleed, slug = points((3, SLUG))
+    assert float(bleed_box.width) == pytest.approx(float(trim.width) + 2 * bleed, abs=0.5)
+    assert float(trim.left) - float(media.left) == pytest.approx(bleed + slug, abs=0.1)
     # The imposed sheets hold the trimmed pages: still A4 landscape.
     for sheet in PdfReader(out / "handbook-print.pdf").pages:
         assert_size(sheet, print_sheet("a5"))

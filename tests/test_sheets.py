@@ -6,6 +6,7 @@ import itertools
 import math
 from io import BytesIO
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
@@ -113,8 +114,11 @@ def test_card_sheets_pdf_has_one_page_per_sheet(tiny_build):
 @pytest.mark.parametrize("count", [1, 4, 5])
 def test_duplex_doubles_the_pages(tiny_build, count):
     out, _ = tiny_build
-    card = (out / "cards" / "gliding.pdf").read_bytes()
     grid = _layout("letter", "3.5x5")
-    data = sheets_pdf.card_sheets(grid, [card] * count, [card] * count, INFO)
+    with pikepdf.open(out / "cards" / "gliding.pdf") as card, pikepdf.new() as cards:
+        cards.pages.extend([card.pages[0]] * (2 * count))  # the fronts, then the backs
+        buffer = BytesIO()
+        cards.save(buffer)
+    data = sheets_pdf.card_sheets(grid, buffer.getvalue(), count, True, INFO)
     reader = PdfReader(BytesIO(data))
     assert len(reader.pages) == 2 * math.ceil(count / grid.per_sheet)

@@ -19,6 +19,7 @@ from handbook.errors import HandbookError
 from handbook.html.render import Renderer
 from handbook.html.views import cards
 from handbook.press.fit import fit_card
+from handbook.press.sheets import MARK_OFFSET
 from handbook.press.sizes import MM_PER_POINT
 from handbook.project import defaults_root, open_project
 
@@ -141,10 +142,12 @@ def test_the_theme_bleed_reaches_the_cards_and_the_card_sheets(tiny_copy):
     for bleed in (3.5, 2.5):  # the second build also sees that the theme.yaml changed
         write(tiny_copy / "themes" / "wide-bleed" / "theme.yaml", f"design:\n  bleed_mm: {bleed}\n")
         build(tiny_copy, BuildOptions(out_dir=out))
-        with pymupdf.open(out / ".bleed" / "gliding.pdf") as card:  # CSS: @page { bleed }
-            page = card[0]
-            assert (page.trimbox.x0 - page.mediabox.x0) * MM_PER_POINT == pytest.approx(bleed)
-        assert mark_offsets(out / "card-sheets.pdf") == {bleed}  # Python: where marks start
+        with pymupdf.open(out / ".bleed" / "cards.pdf") as every_card:  # CSS: @page { bleed }
+            for page in every_card:
+                offset = (page.trimbox.x0 - page.mediabox.x0) * MM_PER_POINT
+                assert offset == pytest.approx(bleed)
+        # Python: where marks start, a little clear of the bleed
+        assert mark_offsets(out / "card-sheets.pdf") == {bleed + MARK_OFFSET}
 
 
 def mark_offsets(sheet_pdf: Path) -> set[float]:

@@ -97,15 +97,16 @@ class BuildCache:
     def prune(self, names: set[str]) -> list[Path]:
         """Delete outputs this cache recorded that the project no longer makes.
 
-        Only PDF and PNG files inside the output folder are deleted, whatever
-        the record says (it could have been shipped with a project).
+        Only PDF, PNG and JSON files (how a card was fitted) inside the output
+        folder are deleted, whatever the record says (it could have been shipped
+        with a project).
         """
         removed = []
         for name in sorted(set(self.entries) - names):
             entry = self.entries.pop(name)
             for file in [name, *entry.get("files", [])]:
                 target = self.out_dir / file
-                if target.suffix in (".pdf", ".png") and self._inside(target):
+                if target.suffix in (".pdf", ".png", ".json") and self._inside(target):
                     with contextlib.suppress(OSError):  # one it cannot delete stays
                         target.unlink()
                         removed.append(target)

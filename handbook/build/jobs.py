@@ -27,6 +27,7 @@ from handbook.build.workers import Task
 from handbook.errors import HandbookError, Notice, Problem
 from handbook.html.render import pages_wanted
 from handbook.press.metadata import DocumentInfo
+from handbook.press.sizes import sheet_for_paper
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
@@ -62,6 +63,8 @@ class Planner:
     suspects: tuple[str, ...] = ()  # the largest content files
     problems: list[Problem] = dataclasses.field(default_factory=list)
     booklet: Job | None = None  # once planned: cards that cite its pages wait for it
+    # Each card's page (front or back) as planned, by job name, for cards.pdf.
+    card_pages: dict[str, makers.CardPage] = dataclasses.field(default_factory=dict)
 
     def attempt(self, make: Callable[[], T]) -> T | None:
         """``make()``, or None with its problems recorded (a template error, say)."""
@@ -86,14 +89,16 @@ class Planner:
         return Job(name, origin, key, partial(make, source))
 
     def card_job(self, card: Card, back: bool = False) -> Job | None:
-        """A card (or its back) fitted on one page, written trimmed and with its bleed."""
+        """A card (or its back) fitted on one page, written trimmed, and how it was fitted."""
         page = self.renderer.card_back if back else self.renderer.card
         source = self.attempt(partial(bounded, page, self.handbook, card, self.fmt))
         if source is None:
             return None
         make = partial(makers.make_card, card, self.fmt, back, self.origins([card]))
-        job = self.rendered_job(makers.card_file(card.id, back), card.source_path, source, make)
-        job = dataclasses.replace(job, files=(makers.bleed_file(card.id, back),))
+        name = makers.card_file(card.id, back)
+        self.card_pages[name] = makers.CardPage(card.id, back, source)
+        job = self.rendered_job(name, card.source_path, source, make)
+        job = dataclasses.replace(job, files=(makers.fit_file(card.id, back),))
         if self.booklet is None or not pages_wanted(source.html):
             return job
         # It prints the pages its links have in the booklet: made after it, and again
@@ -327,20 +332,42 @@ def _booklet_jobs(jobs_of: Planner, options: BuildOptions) -> list[Job]:
     if booklet is None:
         return []
     jobs_of.booklet = booklet
-    sheet, info = jobs_of.fmt.print_sheet_pt, document_info(jobs_of.handbook)
-    make = partial(makers.make_print, sheet, info)
-    imposed = derived_job("handbook-print.pdf", [booklet], make, repr(sheet), repr(info))
-    return [booklet, imposed]
+    fmt, info = jobs_of.fmt, document_info(jobs_of.handbook)
+    sheet_name = sheet_for_paper(fmt.paper).capitalize()
+    body_pt = jobs_of.handbook.design.booklet_text_pt
+    sheet = makers.PrintSheet(fmt.print_sheet_pt, sheet_name, body_pt)
+    if fmt.print_paper == fmt.paper:
+        make = partial(makers.make_print, sheet, info)
+        imposed = derived_job("handbook-print.pdf", [booklet], make, repr(sheet), repr(info))
+        return [booklet, imposed]
+    edition = jobs_of.attempt(partial(_print_edition_job, jobs_of, sheet, info))
+    return [booklet, edition] if edition else [booklet]
+
+
+def _print_edition_job(jobs_of: Planner, sheet: makers.PrintSheet, info: DocumentInfo) -> Job:
+    """handbook-print.pdf of an A4 or Letter booklet: laid out at half the sheet
+    (A5, half-letter), so that it is imposed at true size."""
+    fmt = dataclasses.replace(jobs_of.fmt, paper=jobs_of.fmt.print_paper)
+    source = bounded(jobs_of.renderer.booklet, jobs_of.handbook, fmt)
+    date = document_date(jobs_of.handbook.settings.date, None)
+    make = partial(makers.make_print_edition, sheet, info, date)
+    params = (repr(sheet), repr(info), str(date))
+    job = jobs_of.rendered_job("handbook-print.pdf", source.origin, source, make, *params)
+    return dataclasses.replace(job, suspects=jobs_of.suspects)
 
 
 def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
-    """The booklet; with bleed or marks, its pages grow around the trim box."""
+    """The booklet; with bleed or marks, its pages grow around the trim box.
+
+    WeasyPrint renders the bleed; the marks are drawn afterwards, in a slug
+    around the bleed (:mod:`handbook.press.marks`), as on the card sheets.
+    """
     source = bounded(jobs_of.renderer.booklet, jobs_of.handbook, jobs_of.fmt)
-    extra = engine.print_shop_css(options.bleed, options.marks)
+    extra = engine.print_shop_css(options.bleed, marks=False)
     source = dataclasses.replace(source, extra_css=source.extra_css + extra)
     date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
-    make = partial(makers.make_booklet, date, options.pdf_variant)
-    params = (str(date), str(options.pdf_variant))
+    make = partial(makers.make_booklet, date, options.pdf_variant, options.marks)
+    params = (str(date), str(options.pdf_variant), f"marks={options.marks}")
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
     return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)
 
@@ -366,18 +393,27 @@ def _card_files(
     backs: list[Job | None],
     options: BuildOptions,
 ) -> list[Job]:
-    """cards.pdf, card-sheets.pdf and the PNG previews, made from the card files."""
+    """cards.pdf, card-sheets.pdf and the PNG previews, made from the card files.
+
+    cards.pdf lays every card out again in one document, as its job fitted it
+    (with the backs for duplex sheets), so that all share one set of fonts;
+    card-sheets.pdf is imposed from that document.
+    """
     from handbook.press import sheets
 
     fmt, info = jobs_of.fmt, document_info(jobs_of.handbook)
-    combined = derived_job("cards.pdf", fronts, partial(makers.make_cards_pdf, info), repr(info))
+    sheets_planned = all(backs)
+    inputs = [*fronts, *(job for job in backs if job and sheets_planned)]
+    pages = tuple(jobs_of.card_pages[job.name] for job in inputs)
+    make_cards = partial(makers.make_cards_pdf, info, fmt, pages)
+    combined = derived_job("cards.pdf", inputs, make_cards, repr(info), repr(fmt))
+    combined = dataclasses.replace(combined, files=(makers.BLEED_CARDS,))
     jobs = [combined]
-    if all(backs):
+    if sheets_planned:
         layout = sheets.layout(fmt.sheet_mm, fmt.card_mm, fmt.pouch_mm, fmt.bleed_mm)
-        make_sheets = partial(makers.make_sheets, layout, ids, options.duplex, info)
-        inputs = [*fronts, *(job for job in backs if job)]
-        params = (repr(layout), repr(info))
-        jobs.append(derived_job("card-sheets.pdf", inputs, make_sheets, *params))
+        make_sheets = partial(makers.make_sheets, layout, len(fronts), options.duplex, info)
+        params = (repr(layout), repr(info), f"duplex={options.duplex}")
+        jobs.append(derived_job("card-sheets.pdf", [combined], make_sheets, *params))
     if options.png:
         previews = derived_job(
             "png/contact-sheet.png", [combined], partial(makers.make_previews, ids), *ids

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from handbook.press.metadata import DocumentInfo
     from handbook.press.sheets import SheetLayout
 
-BLEED_DIR = ".bleed"  # each card with its bleed, for card-sheets.pdf
+# What card-sheets.pdf is made from: how each card was fitted (``fit_file``), and
+# all cards laid out again in one document with their bleed (``BLEED_CARDS``).
+BLEED_DIR = ".bleed"
+BLEED_CARDS = f"{BLEED_DIR}/cards.pdf"
 PREVIEW_DPI = 150
 
 
@@ -47,17 +50,32 @@ def card_file(card_id: str, back: bool = False) -> str:
     return f"cards/backs/{card_id}.pdf" if back else f"cards/{card_id}.pdf"
 
 
-def bleed_file(card_id: str, back: bool = False) -> str:
-    """A card's file with its bleed, which card-sheets.pdf is made from."""
-    return f"{BLEED_DIR}/backs/{card_id}.pdf" if back else f"{BLEED_DIR}/{card_id}.pdf"
+def fit_file(card_id: str, back: bool = False) -> str:
+    """How far a card (or its back) was shrunk to fit: what lays it out again as it was."""
+    return f"{BLEED_DIR}/backs/{card_id}.json" if back else f"{BLEED_DIR}/{card_id}.json"
 
 
-def make_booklet(date: str | None, variant: str | None, source: PageSource, out_dir: Path) -> Made:
-    """The tagged booklet."""
+@dataclass(frozen=True)
+class CardPage:
+    """One page of the combined cards: a card's front or back, and its page source."""
+
+    card_id: str
+    back: bool
+    source: PageSource
+
+
+def make_booklet(
+    date: str | None, variant: str | None, marks: bool, source: PageSource, out_dir: Path
+) -> Made:
+    """The tagged booklet; with ``marks``, crop marks in a slug around its bleed."""
     document = engine.render(source)
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
     )
+    if marks:
+        from handbook.press.marks import with_marks
+
+        data = with_marks(data)
     write_output(out_dir, "handbook.pdf", data)
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
     write_output(out_dir, PAGE_MAP, pages)
@@ -80,13 +98,37 @@ def make_edition(
     return Made(0, renders=0)  # a web page has no pages to count
 
 
+@dataclass(frozen=True)
+class PrintSheet:
+    """The sheet handbook-print.pdf is imposed on, and the body text its pages must keep."""
+
+    size: tuple[float, float]  # landscape, in points
+    name: str  # as a reader knows it: A4, Letter
+    body_pt: float  # the booklet's body text size, before any scaling
+
+
 def make_print(
-    sheet: tuple[float, float], info: DocumentInfo, names: tuple[str, ...], out_dir: Path
+    sheet: PrintSheet, info: DocumentInfo, names: tuple[str, ...], out_dir: Path
 ) -> Made:
     """The booklet imposed for saddle stitching, two pages per side of a landscape sheet."""
+    return _impose(read_output(out_dir, names[0]), sheet, info, out_dir)
+
+
+def make_print_edition(
+    sheet: PrintSheet, info: DocumentInfo, date: str | None, source: PageSource, out_dir: Path
+) -> Made:
+    """The booklet laid out again at half the sheet, then imposed: for A4 and Letter
+    booklets, whose own pages would have to shrink to fit half a sheet."""
+    document = engine.render(source)
+    made = _impose(engine.to_pdf_bytes(document, source.origin, date=date), sheet, info, out_dir)
+    return Made(made.pages)
+
+
+def _impose(booklet: bytes, sheet: PrintSheet, info: DocumentInfo, out_dir: Path) -> Made:
     from handbook.press import impose
 
-    imposed = impose.impose(read_output(out_dir, names[0]), sheet, info)
+    impose.check_readable(booklet, sheet.size, sheet.name, sheet.body_pt)
+    imposed = impose.impose(booklet, sheet.size, info)
     write_output(out_dir, "handbook-print.pdf", imposed.pdf)
     return Made(imposed.sides, renders=0)
 
@@ -94,13 +136,14 @@ def make_print(
 def make_card(
     card: Card, fmt: Format, back: bool, origins: Origins, source: PageSource, out_dir: Path
 ) -> Made:
-    """Fit a card (or its back) on one page; write it trimmed, and with its bleed for sheets."""
+    """Fit a card (or its back) on one page; write it trimmed, and how it was fitted."""
     from handbook.press import sheets_pdf
 
     source = _with_booklet_pages(source, out_dir)
     fit = _fit(card, fmt, back, origins, source)
     data = engine.to_pdf_bytes(fit.document, source.origin)
-    write_output(out_dir, bleed_file(card.id, back), data)
+    fitted = {"scale": fit.scale, "picture_cap_mm": fit.picture_cap_mm}
+    write_output(out_dir, fit_file(card.id, back), json.dumps(fitted, sort_keys=True).encode())
     write_output(out_dir, card_file(card.id, back), sheets_pdf.trimmed(data))
     return Made(1, fit.renders, fit.scale)
 
@@ -144,18 +187,42 @@ def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSour
     return fit
 
 
-def make_cards_pdf(info: DocumentInfo, names: tuple[str, ...], out_dir: Path) -> Made:
-    """All cards in one file, one card per page, from the card files just written."""
-    from handbook.press import sheets_pdf
+def make_cards_pdf(
+    info: DocumentInfo,
+    fmt: Format,
+    pages: tuple[CardPage, ...],
+    names: tuple[str, ...],
+    out_dir: Path,
+) -> Made:
+    """All cards in one file, one card per page, sharing one set of fonts.
 
-    data = sheets_pdf.combine([read_output(out_dir, name) for name in names], info)
-    write_output(out_dir, "cards.pdf", data)
-    return Made(len(names), renders=0)
+    Each card is laid out again as its own job fitted it, and all of them
+    written as one PDF: with its bleed for card-sheets.pdf (fronts, then any
+    backs), and the fronts trimmed as cards.pdf.
+    """
+    from handbook.press import sheets_pdf
+    from handbook.press.fit import scaled_source
+
+    documents = []
+    for page in pages:
+        fitted = json.loads(read_output(out_dir, fit_file(page.card_id, page.back)))
+        source = scaled_source(
+            _with_booklet_pages(page.source, out_dir),
+            fmt,
+            fitted["scale"],
+            fitted["picture_cap_mm"],
+        )
+        documents.append(engine.render(source))
+    data = engine.to_pdf_bytes(engine.joined(documents), pages[0].source.origin)
+    write_output(out_dir, BLEED_CARDS, data)
+    fronts = sum(not page.back for page in pages)
+    write_output(out_dir, "cards.pdf", sheets_pdf.trimmed_cards(data, fronts, info))
+    return Made(fronts, renders=len(documents))
 
 
 def make_sheets(
     layout: SheetLayout,
-    ids: tuple[str, ...],
+    fronts: int,
     duplex: bool,
     info: DocumentInfo,
     names: tuple[str, ...],
@@ -164,11 +231,11 @@ def make_sheets(
     """The cards n-up with crop marks; with ``duplex``, each sheet's reverse after it."""
     from handbook.press import sheets_pdf
 
-    fronts = [read_output(out_dir, bleed_file(card_id)) for card_id in ids]
-    backs = [read_output(out_dir, bleed_file(i, back=True)) for i in ids if duplex]
-    data = sheets_pdf.card_sheets(layout, fronts, backs or None, info)
-    write_output(out_dir, "card-sheets.pdf", data)
-    pages = layout.sheets_for(len(fronts)) * (2 if duplex else 1)
+    cards = read_output(out_dir, BLEED_CARDS)
+    write_output(
+        out_dir, "card-sheets.pdf", sheets_pdf.card_sheets(layout, cards, fronts, duplex, info)
+    )
+    pages = layout.sheets_for(fronts) * (2 if duplex else 1)
     return Made(pages, renders=0)
 
 

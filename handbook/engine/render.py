@@ -130,6 +130,15 @@ def _refuse_attachments(document, fetcher) -> None:
         fetcher.refusals.append(fetcher.asker.problem("attachment", refusal))
 
 
+def joined(documents: list):
+    """One document with the pages of all of them, in order (at least one).
+
+    WeasyPrint's documented way to put documents together: written as one
+    PDF, each font is subset and embedded once for all the pages.
+    """
+    return documents[0].copy([page for document in documents for page in document.pages])
+
+
 def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> bytes:
     """Write a rendered document as PDF bytes (fonts subset and embedded).
 

@@ -62,6 +62,7 @@ class Fit:
     line_mm: float  # body line height of the document, in millimetres
     pictures_mm: tuple[float, ...] = ()  # the height of each picture on the card
     width_mm: float = 0.0  # the width of the card's text column
+    picture_cap_mm: float | None = None  # the cap the pictures were rendered with, if any
 
 
 def scaled_source(
@@ -83,7 +84,7 @@ def fit_card(source: PageSource, fmt: Format) -> Fit:
 
     document, picture_mm, renders = shrink_pictures(render, fmt.picture_floor_mm)
     fit = search(lambda scale: render(scale, picture_mm), fmt.floor_pt, rendered=document)
-    return replace(fit, renders=fit.renders + renders - 1)
+    return replace(fit, renders=fit.renders + renders - 1, picture_cap_mm=picture_mm)
 
 
 def shrink_pictures(

@@ -15,11 +15,13 @@ from handbook.press.sizes import (
     PAPER_SIZES,
     card_scale,
     pouch_margin,
+    print_paper,
     print_sheet,
     sheet_for_paper,
 )
 
-FLOOR_PT = 8.0  # smallest body text on an A6 card; scaled with the card size
+READABLE_PT = 8.0  # the smallest body text a reader holding the paper should get
+FLOOR_PT = READABLE_PT  # smallest body text on an A6 card; scaled with the card size
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ class Format:
     def pouch_mm(self) -> float:
         """The seal margin a laminating pouch of this card size leaves around it."""
         return pouch_margin(self.card)
+
+    @property
+    def print_paper(self) -> str:
+        """The page size the print file's booklet is laid out at (half its sheet)."""
+        return print_paper(self.paper)
 
     @property
     def print_sheet_pt(self) -> tuple[float, float]:

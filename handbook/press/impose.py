@@ -10,7 +10,11 @@ from __future__ import annotations
 import io
 from typing import NamedTuple
 
+from handbook.errors import HandbookError, Problem
+from handbook.press.format import READABLE_PT
 from handbook.press.metadata import DocumentInfo, stamp
+from handbook.press.sheets_pdf import save
+from handbook.press.sizes import MM_PER_POINT
 
 Side = tuple[int | None, int | None]
 """The booklet pages (0-based) on the left and right half of one side; None is blank."""
@@ -58,26 +62,66 @@ def saddle_order(n_pages: int) -> list[Sheet]:
     ]
 
 
+def fit_scale(page: tuple[float, float], sheet_size: tuple[float, float]) -> float:
+    """How much a page of this (width, height) shrinks to fit half the landscape sheet;
+    1 when it fits as it is (pages are never enlarged)."""
+    width, height = sheet_size
+    return min(1.0, width / 2 / page[0], height / page[1])
+
+
+def check_readable(
+    booklet: bytes, sheet_size: tuple[float, float], sheet_name: str, body_pt: float
+) -> None:
+    """Refuse to impose pages that would have to shrink body text below ``READABLE_PT``."""
+    import pikepdf
+
+    with pikepdf.Pdf.open(io.BytesIO(booklet)) as source:
+        sizes = [_size(page.trimbox) for page in source.pages]
+    page = min(sizes, key=lambda size: fit_scale(size, sheet_size))
+    scale = fit_scale(page, sheet_size)
+    if body_pt * scale >= READABLE_PT:
+        return
+    width, height = (round(v * MM_PER_POINT) for v in page)
+    raise HandbookError(
+        [
+            Problem(
+                "handbook.yaml",
+                0,
+                0,
+                f"the booklet's {width} x {height} mm pages would print at {scale:.0%} on "
+                f"the {sheet_name} sheets of handbook-print.pdf, its {body_pt:g} pt body "
+                f"text at {body_pt * scale:.1f} pt, below the {READABLE_PT:g} pt a reader "
+                "can read on paper",
+                "give the booklet pages half the size of a sheet (paper: a5 for A4 sheets, "
+                "half-letter for Letter) or remove the page size your styles set",
+            )
+        ]
+    )
+
+
+def _size(box) -> tuple[float, float]:
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return (abs(x1 - x0), abs(y1 - y0))
+
+
 def impose(booklet: bytes, sheet_size: tuple[float, float], info: DocumentInfo) -> Imposition:
     """Lay out a booklet PDF for saddle stitching, in a file that says ``info`` about itself.
 
     ``sheet_size`` is the landscape sheet's (width, height) in points. Each page
     becomes a form XObject clipped to its trim box (so bleed and crop marks
-    do not reach the neighbour page), scaled to fit half the sheet if its size
-    differs and set against the fold.
+    do not reach the neighbour page), scaled down if it is larger than half the
+    sheet (:func:`check_readable` says whether it may be) and set against the fold.
     """
     import pikepdf
 
     out = pikepdf.Pdf.new()
-    with pikepdf.Pdf.open(io.BytesIO(booklet)) as source:
+    with pikepdf.Pdf.open(io.BytesIO(booklet)) as source:  # open until saved
         forms = [out.copy_foreign(page.as_form_xobject()) for page in source.pages]
         for sheet in saddle_order(len(forms)):
             for side in sheet:
                 _add_side(out, forms, side, sheet_size)
-    stamp(out, info)
-    buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True)
-    return Imposition(buffer.getvalue(), len(out.pages))
+        stamp(out, info)
+        return Imposition(save(out), len(out.pages))
 
 
 def _add_side(out, forms: list, side: Side, sheet_size: tuple[float, float]) -> None:
@@ -92,7 +136,7 @@ def _add_side(out, forms: list, side: Side, sheet_size: tuple[float, float]) -> 
             continue
         form = forms[index]
         x0, y0, x1, y1 = (float(v) for v in form.BBox)
-        scale = min(half / (x1 - x0), height / (y1 - y0))
+        scale = fit_scale((x1 - x0, y1 - y0), sheet_size)
         # Left pages touch the fold with their right edge, right pages with their left.
         left = half - scale * (x1 - x0) if slot == 0 else half
         bottom = (height - scale * (y1 - y0)) / 2

@@ -7,7 +7,8 @@ Each card is printed with a bleed (its background runs past the cut, as far
 as the theme's ``bleed_mm`` says; the card PDFs are rendered with the same
 value) and
 gets crop marks at all four corners: short lines on the extension of its
-edges, starting just outside its bleed. Cards are spaced so that the marks
+edges, starting a little outside its bleed (:func:`crop_marks`, which the
+booklet's print-shop pages use too). Cards are spaced so that the marks
 of one card never reach into another card's bleed, and at least a
 laminating pouch's seal margin stays clear around every card, so each cut
 card has room in a standard pouch and the sheet offcuts keep the marks.
@@ -23,7 +24,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-MARK_LENGTH = 4.0
+MARK_LENGTH = 3.0
+MARK_OFFSET = 1.0  # between the bleed's edge and where a crop mark starts
+MARK_REACH = MARK_OFFSET + MARK_LENGTH  # how far crop marks reach past the bleed
+# The paper kept around the bleed for the marks (a print shop's slug): the
+# marks with as much space beyond their ends as before their starts.
+SLUG = MARK_REACH + MARK_OFFSET
 MARK_CLEARANCE = 1.0  # between one card's marks and the next card's bleed
 PRINTER_MARGIN = 5.0  # most desktop printers cannot print closer to the edge
 
@@ -155,7 +161,7 @@ def mirrored(placement: Placement, sheet_width: float) -> Placement:
 
 def card_gap(pouch_margin: float, bleed: float) -> float:
     """Space between neighbouring cards: room for marks and a pouch's seal margin each."""
-    return max(2 * pouch_margin, 2 * bleed + MARK_LENGTH + MARK_CLEARANCE)
+    return max(2 * pouch_margin, 2 * bleed + MARK_REACH + MARK_CLEARANCE)
 
 
 def layout(
@@ -165,7 +171,7 @@ def layout(
     ``bleed`` is how far each card's background runs past its cut, in millimetres."""
     printable = Rect(0, 0, *sheet).grown(-PRINTER_MARGIN)
     gap = card_gap(pouch_margin, bleed)
-    reach = bleed + MARK_LENGTH  # how far marks stick out past a card's edge
+    reach = bleed + MARK_REACH  # how far marks stick out past a card's edge
     options = []
     for rotation, (width, height) in ((0, card), (90, (card[1], card[0]))):
         columns = _how_many(printable.width, width, gap, reach)
@@ -196,8 +202,13 @@ def _how_many(space: float, size: float, gap: float, reach: float) -> int:
 
 
 def crop_marks(trim: Rect, bleed: float) -> tuple[Segment, ...]:
-    """Two marks per corner on the extension of the card's edges, outside its bleed."""
-    near, far = bleed, bleed + MARK_LENGTH
+    """Two marks per corner on the extension of the trim's edges, outside its bleed.
+
+    Each points at a trim line and stays clear of the bleed by ``MARK_OFFSET``,
+    so a cut that wanders a little never shows a mark on the trimmed piece.
+    """
+    near = bleed + MARK_OFFSET
+    far = near + MARK_LENGTH
     marks = []
     for x, sx in ((trim.x, -1), (trim.right, 1)):
         for y, sy in ((trim.y, -1), (trim.top, 1)):

@@ -1,9 +1,12 @@
 """Writing card PDFs with pikepdf: cards trimmed to size, and n-up card sheets.
 
-A card is rendered once, with its bleed (WeasyPrint's ``@page { bleed }``:
-the media box is larger than the trim box). The single-card PDFs are cut
-down to the trim box; the sheets place the full bleed version as a form
-XObject at the positions :mod:`handbook.press.sheets` computed.
+A card is rendered with its bleed (WeasyPrint's ``@page { bleed }``: the
+media box is larger than the trim box). A single card's PDF is cut down to
+its trim box. All cards are also rendered as one document, so that its
+fonts are embedded once for every card: cards.pdf is its fronts cut down to
+their trim boxes, and the sheets place its pages, bleed included, as form
+XObjects at the positions :mod:`handbook.press.sheets` computed, sharing
+that one set of fonts.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from handbook.press.sheets import Placement, Segment, SheetLayout
 from handbook.press.sizes import MM_PER_POINT
 
 MARK_WIDTH_PT = 0.3
+# Crop marks print on every plate (registration). The files are DeviceRGB, where
+# that is black: a print shop's RGB-to-CMYK conversion makes it rich black.
+REGISTRATION = "0 0 0 RG"
 
 
 def trimmed(card_pdf: bytes) -> bytes:
@@ -23,88 +29,121 @@ def trimmed(card_pdf: bytes) -> bytes:
 
     with pikepdf.Pdf.open(io.BytesIO(card_pdf)) as pdf:
         for page in pdf.pages:
-            trim = page.obj.get("/TrimBox", page.mediabox)
-            page.obj.MediaBox = trim
-            for box in ("/BleedBox", "/TrimBox", "/CropBox", "/ArtBox"):
-                if box in page.obj:
-                    del page.obj[box]
-        return _save(pdf)
+            _trim(page)
+        return save(pdf)
 
 
-def combine(pdfs: list[bytes], info: DocumentInfo) -> bytes:
-    """One file with the pages of every PDF, in order, saying ``info`` about itself."""
+def trimmed_cards(cards_pdf: bytes, fronts: int, info: DocumentInfo) -> bytes:
+    """The first ``fronts`` pages (the cards' fronts) trimmed, in a file saying ``info``."""
     import pikepdf
 
-    combined = pikepdf.Pdf.new()
-    for data in pdfs:
-        with pikepdf.Pdf.open(io.BytesIO(data)) as part:
-            combined.pages.extend(part.pages)
-    stamp(combined, info)
-    return _save(combined)
+    with pikepdf.Pdf.open(io.BytesIO(cards_pdf)) as pdf:
+        del pdf.pages[fronts:]
+        for page in pdf.pages:
+            _trim(page)
+        stamp(pdf, info)
+        return save(pdf)
+
+
+def _trim(page) -> None:
+    page.obj.MediaBox = page.obj.get("/TrimBox", page.mediabox)
+    for box in ("/BleedBox", "/TrimBox", "/CropBox", "/ArtBox"):
+        if box in page.obj:
+            del page.obj[box]
 
 
 def card_sheets(
-    layout: SheetLayout, fronts: list[bytes], backs: list[bytes] | None, info: DocumentInfo
+    layout: SheetLayout, cards_pdf: bytes, fronts: int, duplex: bool, info: DocumentInfo
 ) -> bytes:
-    """The cards n-up with crop marks; with ``backs``, each sheet is followed by its reverse.
+    """The cards n-up with crop marks, from the PDF of all cards with their bleed (fronts,
+    then as many backs with ``duplex``); each sheet followed by its reverse with ``duplex``.
     The file says ``info`` about itself."""
     import pikepdf
 
     out = pikepdf.Pdf.new()
-    per_sheet = layout.per_sheet
-    for start in range(0, len(fronts), per_sheet):
-        chunk = slice(start, start + per_sheet)
-        _add_sheet(out, layout.sheet, layout.placements, fronts[chunk])
-        if backs is not None:
-            _add_sheet(out, layout.sheet, layout.backs(), backs[chunk])
-    stamp(out, info)
-    return _save(out)
+    with pikepdf.Pdf.open(io.BytesIO(cards_pdf)) as cards:  # open until saved: see _form
+        forms = [_form(out, page) for page in cards.pages]
+        per_sheet = layout.per_sheet
+        for start in range(0, fronts, per_sheet):
+            end = min(start + per_sheet, fronts)
+            _add_sheet(out, layout.sheet, layout.placements, forms[start:end])
+            if duplex:
+                _add_sheet(out, layout.sheet, layout.backs(), forms[fronts + start : fronts + end])
+        stamp(out, info)
+        return save(out)
 
 
-def _add_sheet(out, sheet, placements: tuple[Placement, ...], cards: list[bytes]) -> None:
+def _add_sheet(out, sheet, placements: tuple[Placement, ...], forms: list) -> None:
     import pikepdf
 
-    size = [_pt(sheet[0]), _pt(sheet[1])]
+    size = [pt(sheet[0]), pt(sheet[1])]
     page = out.add_blank_page(page_size=size)
     xobjects = pikepdf.Dictionary()
     ops = []
-    for index, (placement, data) in enumerate(zip(placements, cards, strict=False)):
+    for index, (placement, form) in enumerate(zip(placements, forms, strict=False)):
         name = f"/Card{index}"
-        xobjects[name] = _form(out, data)
+        xobjects[name] = form
         bleed = placement.bleed()
         a, b, c, d, e, f = placement.matrix()
         ops.append(
-            f"q {_pt(bleed.x):.3f} {_pt(bleed.y):.3f} {_pt(bleed.width):.3f} "
-            f"{_pt(bleed.height):.3f} re W n "
-            f"{a} {b} {c} {d} {_pt(e):.3f} {_pt(f):.3f} cm {name} Do Q"
+            f"q {pt(bleed.x):.3f} {pt(bleed.y):.3f} {pt(bleed.width):.3f} "
+            f"{pt(bleed.height):.3f} re W n "
+            f"{a} {b} {c} {d} {pt(e):.3f} {pt(f):.3f} cm {name} Do Q"
         )
-    ops.append(f"q 0 G {MARK_WIDTH_PT} w")
-    ops.extend(_line(mark) for p in placements[: len(cards)] for mark in p.crop_marks())
-    ops.append("Q")
+    ops.extend(mark_drawing([mark for p in placements[: len(forms)] for mark in p.crop_marks()]))
     page.obj.Resources = pikepdf.Dictionary(XObject=xobjects)
     page.obj.Contents = out.make_stream("\n".join(ops).encode())
 
 
-def _form(out, data: bytes):
-    """The card's page, bleed included, as a form XObject copied into ``out``."""
-    import pikepdf
+def _form(out, page):
+    """A card's page, bleed included, as a form XObject copied into ``out``.
 
-    with pikepdf.Pdf.open(io.BytesIO(data)) as card:
-        page = card.pages[0]
-        form = page.as_form_xobject()
-        form.BBox = page.mediabox
-        return out.copy_foreign(form)
+    Forms copied from one file share the fonts and images they use; their
+    streams are read from it when ``out`` is saved, so it stays open till then.
+    """
+    form = page.as_form_xobject()
+    form.BBox = page.mediabox
+    return out.copy_foreign(form)
+
+
+def mark_drawing(marks: list[Segment]) -> list[str]:
+    """The content-stream operators that draw crop marks (millimetres, PDF-style).
+
+    Marked as a page artifact (a production aid, not content), so that
+    tagged files keep them out of their reading order.
+    """
+    return [
+        f"/Artifact <</Type /Page>> BDC q {REGISTRATION} {MARK_WIDTH_PT} w",
+        *(_line(mark) for mark in marks),
+        "Q EMC",
+    ]
 
 
 def _line(mark: Segment) -> str:
-    return f"{_pt(mark.x1):.3f} {_pt(mark.y1):.3f} m {_pt(mark.x2):.3f} {_pt(mark.y2):.3f} l S"
+    return f"{pt(mark.x1):.3f} {pt(mark.y1):.3f} m {pt(mark.x2):.3f} {pt(mark.y2):.3f} l S"
 
 
-def _pt(mm: float) -> float:
+def pt(mm: float) -> float:
     return mm / MM_PER_POINT
 
 
-def _save(pdf) -> bytes:
+def save(pdf, *, object_streams: bool = True) -> bytes:
+    """The PDF as bytes, the same for the same content (its ID made from it).
+
+    With ``object_streams`` (the default), objects are packed in compressed
+    object streams, which PDF 1.5 allows: smaller files. Without them, the PDF's
+    own version is kept (PDF/A-1 is PDF 1.4, which has none).
+    """
+    import pikepdf
+
     buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True)
+    if object_streams:
+        pdf.save(
+            buffer,
+            deterministic_id=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            min_version="1.5",
+        )
+    else:
+        pdf.save(buffer, deterministic_id=True)
     return buffer.getvalue()

@@ -70,6 +70,19 @@ def sheet_for_paper(paper: str) -> str:
     return "letter" if paper in LETTER_FAMILY else "a4"
 
 
+# A booklet folded from sheets of this paper has pages of that paper.
+FOLDED: dict[str, str] = {"a4": "a5", "letter": "half-letter"}
+
+
+def print_paper(paper: str) -> str:
+    """The page size of the print file of a booklet of this paper: half its sheet.
+
+    A5 and half-letter booklets already are; A4 and Letter ones are laid out
+    again at half their sheet, so the print file is imposed at true size.
+    """
+    return FOLDED.get(paper, paper)
+
+
 def print_sheet(paper: str) -> tuple[float, float]:
     """The landscape sheet, in points, that a booklet of this paper is imposed on."""
     width, height = points(PAPER_SIZES[sheet_for_paper(paper)])
