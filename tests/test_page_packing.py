@@ -79,3 +79,14 @@ def _horizontal_lines(page: pymupdf.Page) -> list[float]:
             if flat and abs(item[2].x - item[1].x) > page.rect.width / 2:
                 heights.append(item[1].y)
     return heights
+
+
+def test_notes_pages_complete_the_last_sheet_so_the_print_file_has_no_blank_side(tiny_copy):
+    pages = _pages(tiny_copy, "chapter_start: any\nblank_pages: notes\n")
+    assert len(pages) % 4 == 0
+    texts = [page.get_text().strip() for page in pages]
+    assert "Tiny handbook" in texts[-1]  # the back cover stays last
+    assert not [n for n, text in enumerate(texts, 1) if not text]
+    printed = pymupdf.open(tiny_copy / "build" / "handbook-print.pdf")
+    assert len(printed) * 2 == len(pages)  # two pages a side: nothing added
+    assert all(_horizontal_lines(page) for page in pages if page.get_text().strip() == "Notes")

@@ -366,8 +366,10 @@ def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     extra = engine.print_shop_css(options.bleed, marks=False)
     source = dataclasses.replace(source, extra_css=source.extra_css + extra)
     date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
-    make = partial(makers.make_booklet, date, options.pdf_variant, options.marks)
-    params = (str(date), str(options.pdf_variant), f"marks={options.marks}")
+    notes = jobs_of.renderer.notes_pages(jobs_of.handbook, jobs_of.fmt)
+    make = partial(makers.make_booklet, date, options.pdf_variant, options.marks, notes)
+    notes_html = notes.html if notes else ""
+    params = (str(date), str(options.pdf_variant), f"marks={options.marks}", notes_html)
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
     return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)
 

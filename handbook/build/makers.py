@@ -65,10 +65,18 @@ class CardPage:
 
 
 def make_booklet(
-    date: str | None, variant: str | None, marks: bool, source: PageSource, out_dir: Path
+    date: str | None,
+    variant: str | None,
+    marks: bool,
+    notes: PageSource | None,
+    source: PageSource,
+    out_dir: Path,
 ) -> Made:
-    """The tagged booklet; with ``marks``, crop marks in a slug around its bleed."""
+    """The tagged booklet; with ``marks``, crop marks in a slug around its bleed; with
+    ``notes``, the pages that complete its last sheet are notes pages."""
     document = engine.render(source)
+    if notes is not None:
+        document = engine.completed_sheets(document, engine.render(notes))
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
     )

@@ -13,7 +13,14 @@ Importing this package does not import WeasyPrint; rendering does, or ``warm_up`
 
 from handbook.engine.layout import Measure, anchor_pages, measure, too_wide
 from handbook.engine.pdf_options import PDF_VARIANTS, print_shop_css
-from handbook.engine.render import PageSource, joined, render, to_pdf_bytes, warm_up
+from handbook.engine.render import (
+    PageSource,
+    completed_sheets,
+    joined,
+    render,
+    to_pdf_bytes,
+    warm_up,
+)
 from handbook.engine.resources import Refused, read_allowed
 
 __all__ = [
@@ -22,6 +29,7 @@ __all__ = [
     "PageSource",
     "Refused",
     "anchor_pages",
+    "completed_sheets",
     "joined",
     "measure",
     "print_shop_css",

@@ -139,6 +139,23 @@ def joined(documents: list):
     return documents[0].copy([page for document in documents for page in document.pages])
 
 
+PAGES_PER_SHEET = 4  # a folded sheet of a saddle-stitched booklet
+
+
+def completed_sheets(booklet, notes):
+    """The booklet with pages of ``notes`` (a first page, then a left and a right notes
+    page) put before its back cover, until its pages fill whole folded sheets.
+
+    The back cover is a left-hand page, so the pages before it end on a right
+    one, and the notes pages go in as left, right, left ...
+    """
+    pages = list(booklet.pages)
+    missing = -len(pages) % PAGES_PER_SHEET
+    left, right = notes.pages[1:3]
+    filler = [left if n % 2 == 0 else right for n in range(missing)]
+    return booklet.copy([*pages[:-1], *filler, pages[-1]])
+
+
 def to_pdf_bytes(document, origin: str, date: str | None = None, **options) -> bytes:
     """Write a rendered document as PDF bytes (fonts subset and embedded).
 

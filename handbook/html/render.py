@@ -70,9 +70,7 @@ class Renderer:
             glossary=glossary(handbook),
             labels=handbook.settings.labels,
             paper=fmt.paper,
-            notes_lines=ruled_lines(fmt.page_mm, handbook.design)
-            if handbook.settings.blank_pages == "notes"
-            else "",
+            notes_lines=_notes_lines(handbook, fmt),
         )
         return self._page(
             html,
@@ -94,6 +92,25 @@ class Renderer:
             glossary=glossary(handbook),
             labels=handbook.settings.labels,
             styles=styles,
+        )
+
+    def notes_pages(self, handbook: Handbook, fmt: Format) -> PageSource | None:
+        """A left and a right notes page (after a first page to leave out) that complete
+        the booklet's last sheet; None unless the handbook asks for notes pages."""
+        lines = _notes_lines(handbook, fmt)
+        if not lines:
+            return None
+        html = self._render(
+            "booklet-notes.html.j2",
+            frozenset(),
+            handbook=handbook,
+            labels=handbook.settings.labels,
+            paper=fmt.paper,
+            notes_lines=lines,
+        )
+        styles = ("base.css", "booklet.css")
+        return self._page(
+            html, "booklet-notes.html.j2", styles, fmt.page_mm, "handbook.yaml", handbook.design
         )
 
     def card(self, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
@@ -301,6 +318,13 @@ def with_pages(html: str, page_of: Callable[[str], int | None]) -> str:
         return "" if page is None else f'<span class="page-of">{match[1]}{page}{match[3]}</span>'
 
     return _PAGE_OF.sub(fill, html)
+
+
+def _notes_lines(handbook: Handbook, fmt: Format) -> str:
+    """The ruled lines of the booklet's notes pages, or "" if it has none."""
+    if handbook.settings.blank_pages != "notes":
+        return ""
+    return ruled_lines(fmt.page_mm, handbook.design)
 
 
 def css_string(text: str) -> Markup:
