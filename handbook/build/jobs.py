@@ -85,14 +85,17 @@ class Planner:
         key = digest(self.shared, name, *parts)
         return Job(name, origin, key, partial(make, source))
 
-    def card_job(self, card: Card, back: bool = False) -> Job | None:
-        """A card (or its back) fitted on one page, written trimmed and with its bleed."""
+    def card_job(self, card: Card, back: bool = False, variant: str | None = None) -> Job | None:
+        """A card (or its back) fitted on one page, written trimmed and with its bleed;
+        as the PDF ``variant`` when there is one."""
         page = self.renderer.card_back if back else self.renderer.card
         source = self.attempt(partial(bounded, page, self.handbook, card, self.fmt))
         if source is None:
             return None
-        make = partial(makers.make_card, card, self.fmt, back, self.origins([card]))
-        job = self.rendered_job(makers.card_file(card.id, back), card.source_path, source, make)
+        written = makers.Variant(variant, document_date(self.handbook.settings.date, variant))
+        make = partial(makers.make_card, card, self.fmt, back, self.origins([card]), written)
+        name, params = makers.card_file(card.id, back), (str(variant), str(written.date))
+        job = self.rendered_job(name, card.source_path, source, make, *params)
         job = dataclasses.replace(job, files=(makers.bleed_file(card.id, back),))
         if self.booklet is None or not pages_wanted(source.html):
             return job
@@ -289,11 +292,16 @@ def plan(
     jobs_of = planner(project, handbook, fmt)
     jobs = _booklet_jobs(jobs_of, options) if outline(handbook) else []  # none for cards only
     all_cards = cards(handbook)
-    fronts = [jobs_of.card_job(card) for card in all_cards]
+    variant = options.pdf_variant
+    fronts = [jobs_of.card_job(card, variant=variant) for card in all_cards]
     jobs += [job for job in fronts if job]
     if not all_cards or not all(fronts):
         return jobs, jobs_of.problems
-    backs = [jobs_of.card_job(card, back=True) for card in all_cards] if options.duplex else []
+    backs = (
+        [jobs_of.card_job(card, back=True, variant=variant) for card in all_cards]
+        if options.duplex
+        else []
+    )
     jobs += [job for job in backs if job]
     ids = tuple(card.id for card in all_cards)
     jobs += _card_files(jobs_of, ids, [job for job in fronts if job], backs, options)

@@ -33,6 +33,14 @@ PREVIEW_DPI = 150
 
 
 @dataclass(frozen=True)
+class Variant:
+    """The PDF variant a card is written as (None: a plain PDF) and the date it needs."""
+
+    name: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
 class Origins:
     """The entries of ``Handbook.origins`` an overflowing card's problem needs.
 
@@ -54,11 +62,13 @@ def bleed_file(card_id: str, back: bool = False) -> str:
 
 def make_booklet(date: str | None, variant: str | None, source: PageSource, out_dir: Path) -> Made:
     """The tagged booklet."""
+    from handbook.press import tagging
+
     document = engine.render(source)
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
     )
-    write_output(out_dir, "handbook.pdf", data)
+    write_output(out_dir, "handbook.pdf", tagging.finish(data))
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
     write_output(out_dir, PAGE_MAP, pages)
     return Made(len(document.pages))
@@ -76,16 +86,25 @@ def make_print(
 
 
 def make_card(
-    card: Card, fmt: Format, back: bool, origins: Origins, source: PageSource, out_dir: Path
+    card: Card,
+    fmt: Format,
+    back: bool,
+    origins: Origins,
+    variant: Variant,
+    source: PageSource,
+    out_dir: Path,
 ) -> Made:
-    """Fit a card (or its back) on one page; write it trimmed, and with its bleed for sheets."""
-    from handbook.press import sheets_pdf
+    """Fit a card (or its back) on one page; write it trimmed, and with its bleed for sheets.
+    With a PDF variant, the card is tagged and written as that variant."""
+    from handbook.press import sheets_pdf, tagging
 
     source = _with_booklet_pages(source, out_dir)
     fit = _fit(card, fmt, back, origins, source)
-    data = engine.to_pdf_bytes(fit.document, source.origin)
+    options = {"pdf_variant": variant.name, "pdf_tags": True} if variant.name else {}
+    data = engine.to_pdf_bytes(fit.document, source.origin, date=variant.date, **options)
+    data = tagging.finish(data)
     write_output(out_dir, bleed_file(card.id, back), data)
-    write_output(out_dir, card_file(card.id, back), sheets_pdf.trimmed(data))
+    write_output(out_dir, card_file(card.id, back), tagging.eol_safe(sheets_pdf.trimmed(data)))
     return Made(1, fit.renders, fit.scale)
 
 
@@ -130,9 +149,10 @@ def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSour
 
 def make_cards_pdf(info: DocumentInfo, names: tuple[str, ...], out_dir: Path) -> Made:
     """All cards in one file, one card per page, from the card files just written."""
-    from handbook.press import sheets_pdf
+    from handbook.press import sheets_pdf, tagging
 
-    data = sheets_pdf.combine([read_output(out_dir, name) for name in names], info)
+    cards = [read_output(out_dir, name) for name in names]
+    data = tagging.graft(sheets_pdf.combine(cards, info), cards)
     write_output(out_dir, "cards.pdf", data)
     return Made(len(names), renders=0)
 
