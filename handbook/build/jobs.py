@@ -292,7 +292,7 @@ def plan(
     jobs_of = planner(project, handbook, fmt)
     jobs = _booklet_jobs(jobs_of, options) if outline(handbook) else []  # none for cards only
     all_cards = cards(handbook)
-    variant = options.pdf_variant
+    variant = engine.weasyprint_variant(options.pdf_variant)  # no PDF/X cards
     fronts = [jobs_of.card_job(card, variant=variant) for card in all_cards]
     jobs += [job for job in fronts if job]
     if not all_cards or not all(fronts):

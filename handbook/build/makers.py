@@ -61,14 +61,18 @@ def bleed_file(card_id: str, back: bool = False) -> str:
 
 
 def make_booklet(date: str | None, variant: str | None, source: PageSource, out_dir: Path) -> Made:
-    """The tagged booklet."""
-    from handbook.press import tagging
+    """The tagged booklet; for a print shop, converted to PDF/X (no longer tagged)."""
+    from handbook.press import pdfx, tagging
 
     document = engine.render(source)
+    written = engine.weasyprint_variant(variant)
     data = engine.to_pdf_bytes(
-        document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
+        document, source.origin, date=date, pdf_tags=True, pdf_variant=written
     )
-    write_output(out_dir, "handbook.pdf", tagging.finish(data))
+    data = tagging.finish(data)
+    if variant == engine.PRINT_SHOP_VARIANT:
+        data = pdfx.convert(data)
+    write_output(out_dir, "handbook.pdf", data)
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
     write_output(out_dir, PAGE_MAP, pages)
     return Made(len(document.pages))

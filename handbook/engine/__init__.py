@@ -12,12 +12,20 @@ Importing this package does not import WeasyPrint; rendering does, or ``warm_up`
 """
 
 from handbook.engine.layout import Measure, anchor_pages, measure, too_wide
-from handbook.engine.pdf_options import PDF_VARIANTS, print_shop_css
+from handbook.engine.pdf_options import (
+    PDF_VARIANTS,
+    PRINT_SHOP_VARIANT,
+    WEASYPRINT_VARIANTS,
+    print_shop_css,
+    weasyprint_variant,
+)
 from handbook.engine.render import PageSource, render, to_pdf_bytes, warm_up
 from handbook.engine.resources import Refused, read_allowed
 
 __all__ = [
     "PDF_VARIANTS",
+    "PRINT_SHOP_VARIANT",
+    "WEASYPRINT_VARIANTS",
     "Measure",
     "PageSource",
     "Refused",
@@ -29,4 +37,5 @@ __all__ = [
     "to_pdf_bytes",
     "too_wide",
     "warm_up",
+    "weasyprint_variant",
 ]

@@ -10,6 +10,7 @@ build writes the same bytes.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 CREATOR = "handbook"
@@ -48,7 +49,11 @@ def with_xmp(pdf) -> None:
     if "/Metadata" in pdf.Root:
         _uncompressed(pdf.Root.Metadata)
         return
-    with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+    with (
+        warnings.catch_warnings(),  # PDF/X's keys in the document info have no XMP twin
+        pdf.open_metadata(set_pikepdf_as_editor=False) as xmp,
+    ):
+        warnings.filterwarnings("ignore", message=".* has no XMP equivalent")
         xmp.load_from_docinfo(pdf.docinfo)
 
 
