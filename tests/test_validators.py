@@ -82,18 +82,23 @@ fingertips, lightly and slowly all along the back</span></li></ul>
 """
 
 
-@pytest.fixture(scope="module")
-def small_ua1() -> bytes:
-    """The small page as WeasyPrint 70 writes it as PDF/UA-1, before :func:`tagging.finish`."""
+def rendered_ua1(html: str):
+    """``html`` in the booklet's styles, as WeasyPrint 70 writes it as PDF/UA-1 (before
+    :func:`tagging.finish`), and its laid-out document."""
     source = engine.PageSource(
-        html=PAGE,
+        html=html,
         stylesheets=(REPO / "styles" / "base.css", REPO / "styles" / "booklet.css"),
         extra_css=design_css(),
         origin="test",
         allowed_roots=(REPO,),
     )
     document = engine.render(source)
-    return engine.to_pdf_bytes(document, "test", pdf_tags=True, pdf_variant="pdf/ua-1")
+    return engine.to_pdf_bytes(document, "test", pdf_tags=True, pdf_variant="pdf/ua-1"), document
+
+
+@pytest.fixture(scope="module")
+def small_ua1() -> bytes:
+    return rendered_ua1(PAGE)[0]
 
 
 def test_a_finished_tagged_page_passes_pdf_ua_1(small_ua1):
@@ -163,6 +168,33 @@ def test_every_link_has_text_and_nested_links_are_merged(small_ua1):
             assert not any(
                 isinstance(k, pikepdf.Dictionary) and k.get("/S") == "/Link" for k in kids
             )
+
+
+LONG_LIST = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Long list</title></head>
+<body class="booklet"><main><h1>Many steps</h1>
+<p>{filler}</p>
+<ul>{items}</ul>
+<p>After the list.</p>
+</main></body></html>
+"""
+
+
+def test_a_list_over_a_page_break_is_one_list_in_one_part():
+    items = "".join(f"<li>Step number {n}, done slowly and with care.</li>" for n in range(60))
+    data, document = rendered_ua1(LONG_LIST.format(filler="Warm the oil first. " * 40, items=items))
+    assert len(document.pages) >= 2
+    with pikepdf.open(io.BytesIO(data)) as pdf:  # WeasyPrint's tree: a Part, a list per page
+        assert structure_types(pdf).count("/Part") == len(document.pages)
+    finished = tagging.finish(data, engine.continued_chains(document))
+    assert failed_rules(finished, UA1) == {}
+    with pikepdf.open(io.BytesIO(finished)) as pdf:
+        types = structure_types(pdf)
+        assert types.count("/Part") == 1 and types.count("/L") == 1
+        assert types.count("/LI") == 60 and types.count("/P") == 2
+        (listing,) = [e for e in _elements(pdf) if e.S == "/L"]
+        first, second = pdf.pages[0].objgen, pdf.pages[1].objgen
+        assert {item.Pg.objgen for item in listing.K} == {first, second}
 
 
 def test_an_untagged_pdf_gets_only_xmp(tiny_build):

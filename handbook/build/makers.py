@@ -69,7 +69,7 @@ def make_booklet(date: str | None, variant: str | None, source: PageSource, out_
     data = engine.to_pdf_bytes(
         document, source.origin, date=date, pdf_tags=True, pdf_variant=written
     )
-    data = tagging.finish(data)
+    data = tagging.finish(data, engine.continued_chains(document))
     if variant == engine.PRINT_SHOP_VARIANT:
         data = pdfx.convert(data)
     write_output(out_dir, "handbook.pdf", data)

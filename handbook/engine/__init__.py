@@ -2,6 +2,7 @@
 
 - ``render``: HTML + CSS -> a laid-out document -> PDF bytes (``PageSource``)
 - ``layout``: how much of its pages a laid-out document uses (``measure``)
+- ``structure``: which elements a page break splits, for the tagged PDF
 - ``pdf_options``: PDF variants and print-shop CSS, known without WeasyPrint
 - ``resources``: what WeasyPrint may read (the project's URL fetcher, image checks)
 - ``fonts``: the only fonts a render sees (the project's and the bundled ones)
@@ -21,6 +22,7 @@ from handbook.engine.pdf_options import (
 )
 from handbook.engine.render import PageSource, render, to_pdf_bytes, warm_up
 from handbook.engine.resources import Refused, read_allowed
+from handbook.engine.structure import continued_chains
 
 __all__ = [
     "PDF_VARIANTS",
@@ -30,6 +32,7 @@ __all__ = [
     "PageSource",
     "Refused",
     "anchor_pages",
+    "continued_chains",
     "measure",
     "print_shop_css",
     "read_allowed",

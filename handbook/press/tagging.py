@@ -9,6 +9,9 @@ cannot do, and these functions do after it:
   PDF/UA checker sees real content outside the tree; upstream keeps them so
   until PDF 2.0 (WeasyPrint issue 1836). :func:`finish` marks them as
   artifacts, which is what they are.
+- An element that runs over a page break becomes one element per page (the
+  tree is built page by page): :func:`finish` joins them again, as far as
+  the laid-out pages say they are one element.
 - The contents page comes out as ``NonStruct`` with a plain list (WeasyPrint
   has no tag for ``nav``); :func:`finish` names it ``TOC`` and its items
   ``TOCI``.
@@ -28,14 +31,17 @@ import zlib
 from handbook.press.metadata import carry_conformance, with_xmp
 
 
-def finish(data: bytes) -> bytes:
-    """A tagged PDF from WeasyPrint with its margin content as artifacts, its contents as
-    a ``TOC`` and XMP metadata; an untagged PDF gets only the metadata."""
+def finish(data: bytes, chains: list[tuple[int, int, tuple[str, ...]]] | None = None) -> bytes:
+    """A tagged PDF from WeasyPrint with its margin content as artifacts, the elements a
+    page break split joined again (``chains``: see ``engine.continued_chains``), its
+    contents as a ``TOC`` and XMP metadata; an untagged PDF gets only the metadata."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" in pdf.Root:
             _margins_as_artifacts(pdf)
+            if chains:
+                _joined_across_pages(pdf, chains)
             _links_flattened(pdf)
             _contents_as_toc(pdf)
         with_xmp(pdf)
@@ -140,6 +146,75 @@ def _mcid(operands) -> int | None:
         mcid = operands[1].get("/MCID")
         return int(mcid) if mcid is not None else None
     return None
+
+
+# --- page breaks ------------------------------------------------------------------
+
+
+def _joined_across_pages(pdf, chains: list[tuple[int, int, tuple[str, ...]]]) -> None:
+    """Join, at each page break (the page before, the page after), the elements its chain
+    names (outermost first): the
+    one on the next page is emptied into the one on the page before, its marked
+    content keeping its page. A chain that does not match the tree stops there."""
+    import pikepdf
+
+    document = pdf.Root.StructTreeRoot.K[0]
+    pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+    by_page: dict[int, list] = {}
+    for kid in _kids(document):
+        if isinstance(kid, pikepdf.Dictionary) and "/Pg" in kid:
+            by_page.setdefault(pages.get(kid.Pg.objgen, -1), []).append(kid)
+    moved: dict[tuple[int, int], object] = {}
+    for page_before, page_after, chain in chains:
+        before, after = by_page.get(page_before, []), by_page.get(page_after, [])
+        if chain and before and after:
+            tail = _resolved(before[-1], moved)
+            _join(tail, after[0], document, chain, moved)
+    if moved:
+        _parent_tree_updated(pdf, moved, set())
+
+
+def _resolved(element, moved: dict):
+    while element.objgen in moved:
+        element = moved[element.objgen]
+    return element
+
+
+def _join(ending, going_on, parent, chain: tuple[str, ...], moved: dict) -> None:
+    for kind in chain:
+        if ending.get("/S") != f"/{kind}" or going_on.get("/S") != f"/{kind}":
+            return
+        inner_ending, inner_going_on = _elements_of(ending)[-1:], _elements_of(going_on)[:1]
+        _empty_into(going_on, ending, parent, moved)
+        if not (inner_ending and inner_going_on):
+            return
+        parent, ending, going_on = ending, inner_ending[0], inner_going_on[0]
+
+
+def _elements_of(element) -> list:
+    import pikepdf
+
+    return [
+        kid
+        for kid in _kids(element)
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and kid.get("/Type") != "/OBJR"
+    ]
+
+
+def _empty_into(source, target, parent, moved: dict) -> None:
+    """``source``'s content appended to ``target``'s; ``source`` leaves ``parent``."""
+    import pikepdf
+
+    kids = []
+    for kid in _kids(source):
+        if isinstance(kid, int):
+            kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=source.Pg, MCID=kid)
+        elif "/P" in kid:
+            kid.P = target
+        kids.append(kid)
+    target.K = pikepdf.Array([*_kids(target), *kids])
+    parent.K = pikepdf.Array([kid for kid in _kids(parent) if kid.objgen != source.objgen])
+    moved[source.objgen] = target
 
 
 # --- links ------------------------------------------------------------------------
