@@ -489,21 +489,59 @@ def eol_safe(data: bytes) -> bytes:
 def _save(pdf) -> bytes:
     """The PDF's bytes, no stream's data ending in a carriage return.
 
-    Before ``endstream`` comes a line feed; data that ends in a CR makes it a CR LF, which
-    PDF/A checkers read as the end of line, so they find the stream one byte shorter
-    than its /Length. Such a stream is stored unfiltered when its decoded data does
-    not end in a CR (streams are not compressed again on saving, so it stays so).
+    Before ``endstream`` comes a line feed; data that ends in a CR makes it a CR LF,
+    which PDF/A checkers read as the end of line, so they find the stream one byte
+    shorter than its /Length. Compressing the same data again ends the same (the last
+    bytes are a checksum of the data), so a stream (images aside) that ends so gets a
+    space its readers ignore before it is compressed again (a NUL would not do: the
+    checksum's last byte is the sum of the bytes). If a stream that saving
+    makes (an object stream) ends in a CR, the file is saved without object streams.
     """
     import pikepdf
 
     for stream in pdf.objects:
-        if isinstance(stream, pikepdf.Stream) and stream.read_raw_bytes().endswith(b"\r"):
-            try:
-                decoded = stream.read_bytes()
-            except pikepdf.PdfError:  # a filter qpdf does not decode (an image's)
-                continue
-            if not decoded.endswith(b"\r"):
-                stream.write(decoded)
-    buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True, compress_streams=False)
+        if not isinstance(stream, pikepdf.Stream):
+            continue
+        if "/Filter" not in stream and stream.get("/Type") != pikepdf.Name.Metadata:
+            # compressed here rather than by qpdf on saving, so that it is checked too
+            stream.write(zlib.compress(stream.read_raw_bytes()), filter=pikepdf.Name.FlateDecode)
+        if _ends_in_cr(stream):
+            _padded(stream)
+    for objects in (pikepdf.ObjectStreamMode.preserve, pikepdf.ObjectStreamMode.disable):
+        buffer = io.BytesIO()
+        pdf.save(
+            buffer,
+            deterministic_id=True,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,  # compressed ones stay so
+            object_stream_mode=objects,
+        )
+        if b"\r\nendstream" not in buffer.getvalue():
+            break
     return buffer.getvalue()
+
+
+_FONT_LENGTH = "/Length1"  # a TrueType font file's length, which the padding changes
+
+
+def _ends_in_cr(stream) -> bool:
+    import pikepdf
+
+    return (
+        stream.get("/Filter") == pikepdf.Name.FlateDecode
+        and "/DecodeParms" not in stream
+        and stream.get("/Subtype") != pikepdf.Name.Image
+        and stream.read_raw_bytes().endswith(b"\r")
+    )
+
+
+def _padded(stream) -> None:
+    import pikepdf
+
+    data = stream.read_bytes()
+    compressed = zlib.compress(data)
+    while compressed.endswith(b"\r"):
+        data += b" "  # white space in content and CMaps, unread after a font's tables
+        compressed = zlib.compress(data)
+    stream.write(compressed, filter=pikepdf.Name.FlateDecode)
+    if _FONT_LENGTH in stream:
+        stream[_FONT_LENGTH] = len(data)
