@@ -138,7 +138,8 @@ def build_options(command):
         click.option(
             "--pdf-variant",
             type=click.Choice(PDF_VARIANTS),
-            help="Write the booklet as PDF/A (archiving) or PDF/UA (accessibility).",
+            help="Write the booklet and cards as PDF/A (archiving) or PDF/UA (accessibility); "
+            "pdf/x-3: the booklet in CMYK for a print shop (needs Ghostscript).",
         ),
         click.option(
             "--language",

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from handbook import engine
 from handbook.build import BuildOptions, build
 from handbook.cli import cli
-from handbook.engine import PDF_VARIANTS
+from handbook.engine import PDF_VARIANTS, PRINT_SHOP_VARIANT, WEASYPRINT_VARIANTS
 from handbook.press.sheets import SLUG
 from handbook.press.sizes import PAPER_SIZES, points, print_sheet
 from tests.conftest import REPO, assert_size, design_css, write
@@ -47,9 +47,9 @@ def test_date_comes_from_source_date_epoch_never_the_clock(tmp_path, monkeypatch
 def test_pdf_x_without_a_date_is_refused_rather_than_dated_by_the_clock(tmp_path, monkeypatch):
     root = one_chapter_project(tmp_path / "project", date="")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    result = CliRunner().invoke(cli, ["build", "--project", str(root), "--pdf-variant", "pdf/x-4"])
+    result = CliRunner().invoke(cli, ["build", "--project", str(root), "--pdf-variant", "pdf/x-3"])
     assert result.exit_code == 1
-    assert "pdf/x-4 needs a date" in result.output and "SOURCE_DATE_EPOCH" in result.output
+    assert "pdf/x-3 needs a date" in result.output and "SOURCE_DATE_EPOCH" in result.output
 
 
 @pytest.mark.parametrize("paper", ["letter", "half-letter"])
@@ -96,10 +96,12 @@ def test_a_bleed_without_a_unit_is_refused(tmp_path):
     assert not (root / "build" / "handbook.pdf").exists()
 
 
-def test_pdf_variants_are_weasyprints():
+def test_pdf_variants_are_weasyprints_but_its_pdf_x():
     from weasyprint.pdf import VARIANTS
 
-    assert set(PDF_VARIANTS) == set(VARIANTS) - {"debug"}
+    theirs = {name for name in VARIANTS if name != "debug" and not name.startswith("pdf/x")}
+    assert set(WEASYPRINT_VARIANTS) == theirs
+    assert set(PDF_VARIANTS) == theirs | {PRINT_SHOP_VARIANT}
 
 
 # WeasyPrint leaves its sRGB colour profile file open after writing PDF/A.

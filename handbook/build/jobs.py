@@ -88,16 +88,18 @@ class Planner:
         key = digest(self.shared, name, *parts)
         return Job(name, origin, key, partial(make, source))
 
-    def card_job(self, card: Card, back: bool = False) -> Job | None:
-        """A card (or its back) fitted on one page, written trimmed, and how it was fitted."""
+    def card_job(self, card: Card, back: bool = False, variant: str | None = None) -> Job | None:
+        """A card (or its back) fitted on one page, written trimmed, and how it was fitted;
+        as the PDF ``variant`` when there is one."""
         page = self.renderer.card_back if back else self.renderer.card
         source = self.attempt(partial(bounded, page, self.handbook, card, self.fmt))
         if source is None:
             return None
-        make = partial(makers.make_card, card, self.fmt, back, self.origins([card]))
-        name = makers.card_file(card.id, back)
+        written = makers.Variant(variant, document_date(self.handbook.settings.date, variant))
+        make = partial(makers.make_card, card, self.fmt, back, self.origins([card]), written)
+        name, params = makers.card_file(card.id, back), (str(variant), str(written.date))
         self.card_pages[name] = makers.CardPage(card.id, back, source)
-        job = self.rendered_job(name, card.source_path, source, make)
+        job = self.rendered_job(name, card.source_path, source, make, *params)
         job = dataclasses.replace(job, files=(makers.fit_file(card.id, back),))
         if self.booklet is None or not pages_wanted(source.html):
             return job
@@ -296,11 +298,16 @@ def plan(
     if options.html and outline(handbook):
         jobs += [job for job in [jobs_of.attempt(partial(_edition_job, jobs_of))] if job]
     all_cards = cards(handbook)
-    fronts = [jobs_of.card_job(card) for card in all_cards]
+    variant = engine.weasyprint_variant(options.pdf_variant)  # no PDF/X cards
+    fronts = [jobs_of.card_job(card, variant=variant) for card in all_cards]
     jobs += [job for job in fronts if job]
     if not all_cards or not all(fronts):
         return jobs, jobs_of.problems
-    backs = [jobs_of.card_job(card, back=True) for card in all_cards] if options.duplex else []
+    backs = (
+        [jobs_of.card_job(card, back=True, variant=variant) for card in all_cards]
+        if options.duplex
+        else []
+    )
     jobs += [job for job in backs if job]
     ids = tuple(card.id for card in all_cards)
     jobs += _card_files(jobs_of, ids, [job for job in fronts if job], backs, options)
@@ -407,8 +414,11 @@ def _card_files(
     sheets_planned = all(backs)
     inputs = [*fronts, *(job for job in backs if job and sheets_planned)]
     pages = tuple(jobs_of.card_pages[job.name] for job in inputs)
-    make_cards = partial(makers.make_cards_pdf, info, fmt, pages)
-    combined = derived_job("cards.pdf", inputs, make_cards, repr(info), repr(fmt))
+    variant = engine.weasyprint_variant(options.pdf_variant)  # no PDF/X cards
+    written = makers.Variant(variant, document_date(jobs_of.handbook.settings.date, variant))
+    make_cards = partial(makers.make_cards_pdf, info, fmt, written, pages)
+    params = (repr(info), repr(fmt), repr(written))
+    combined = derived_job("cards.pdf", inputs, make_cards, *params)
     combined = dataclasses.replace(combined, files=(makers.BLEED_CARDS,))
     jobs = [combined]
     if sheets_planned:

@@ -36,6 +36,14 @@ PREVIEW_DPI = 150
 
 
 @dataclass(frozen=True)
+class Variant:
+    """The PDF variant a card is written as (None: a plain PDF) and the date it needs."""
+
+    name: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
 class Origins:
     """The entries of ``Handbook.origins`` an overflowing card's problem needs.
 
@@ -73,17 +81,24 @@ def make_booklet(
     out_dir: Path,
 ) -> Made:
     """The tagged booklet; with ``marks``, crop marks in a slug around its bleed; with
-    ``notes``, the pages that complete its last sheet are notes pages."""
+    ``notes``, the pages that complete its last sheet are notes pages; for a print
+    shop, converted to PDF/X (no longer tagged)."""
+    from handbook.press import pdfx, tagging
+
     document = engine.render(source)
     if notes is not None:
         document = engine.completed_sheets(document, engine.render(notes))
+    written = engine.weasyprint_variant(variant)
     data = engine.to_pdf_bytes(
-        document, source.origin, date=date, pdf_tags=True, pdf_variant=variant
+        document, source.origin, date=date, pdf_tags=True, pdf_variant=written
     )
+    data = tagging.finish(data, engine.continued_chains(document))
     if marks:
         from handbook.press.marks import with_marks
 
         data = with_marks(data)
+    if variant == engine.PRINT_SHOP_VARIANT:
+        data = pdfx.convert(data)
     write_output(out_dir, "handbook.pdf", data)
     pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
     write_output(out_dir, PAGE_MAP, pages)
@@ -142,17 +157,25 @@ def _impose(booklet: bytes, sheet: PrintSheet, info: DocumentInfo, out_dir: Path
 
 
 def make_card(
-    card: Card, fmt: Format, back: bool, origins: Origins, source: PageSource, out_dir: Path
+    card: Card,
+    fmt: Format,
+    back: bool,
+    origins: Origins,
+    variant: Variant,
+    source: PageSource,
+    out_dir: Path,
 ) -> Made:
-    """Fit a card (or its back) on one page; write it trimmed, and how it was fitted."""
-    from handbook.press import sheets_pdf
+    """Fit a card (or its back) on one page; write it trimmed, and how it was fitted.
+    With a PDF variant, the card is tagged and written as that variant."""
+    from handbook.press import sheets_pdf, tagging
 
     source = _with_booklet_pages(source, out_dir)
     fit = _fit(card, fmt, back, origins, source)
-    data = engine.to_pdf_bytes(fit.document, source.origin)
+    data = engine.to_pdf_bytes(fit.document, source.origin, **_variant_options(variant))
+    data = tagging.finish(data)
     fitted = {"scale": fit.scale, "picture_cap_mm": fit.picture_cap_mm}
     write_output(out_dir, fit_file(card.id, back), json.dumps(fitted, sort_keys=True).encode())
-    write_output(out_dir, card_file(card.id, back), sheets_pdf.trimmed(data))
+    write_output(out_dir, card_file(card.id, back), tagging.eol_safe(sheets_pdf.trimmed(data)))
     return Made(1, fit.renders, fit.scale)
 
 
@@ -198,6 +221,7 @@ def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSour
 def make_cards_pdf(
     info: DocumentInfo,
     fmt: Format,
+    variant: Variant,
     pages: tuple[CardPage, ...],
     names: tuple[str, ...],
     out_dir: Path,
@@ -206,9 +230,11 @@ def make_cards_pdf(
 
     Each card is laid out again as its own job fitted it, and all of them
     written as one PDF: with its bleed for card-sheets.pdf (fronts, then any
-    backs), and the fronts trimmed as cards.pdf.
+    backs), and the fronts trimmed as cards.pdf, tagged and as the PDF
+    ``variant`` when there is one (a file of its own when there are backs, so
+    that its structure tree holds only its pages).
     """
-    from handbook.press import sheets_pdf
+    from handbook.press import sheets_pdf, tagging
     from handbook.press.fit import scaled_source
 
     documents = []
@@ -221,11 +247,22 @@ def make_cards_pdf(
             fitted["picture_cap_mm"],
         )
         documents.append(engine.render(source))
-    data = engine.to_pdf_bytes(engine.joined(documents), pages[0].source.origin)
+    origin, options = pages[0].source.origin, _variant_options(variant)
+    data = engine.to_pdf_bytes(engine.joined(documents), origin, **options)
     write_output(out_dir, BLEED_CARDS, data)
-    fronts = sum(not page.back for page in pages)
-    write_output(out_dir, "cards.pdf", sheets_pdf.trimmed_cards(data, fronts, info))
-    return Made(fronts, renders=len(documents))
+    fronts = [document for document, page in zip(documents, pages, strict=True) if not page.back]
+    if len(fronts) < len(documents):
+        data = engine.to_pdf_bytes(engine.joined(fronts), origin, **options)
+    cards = sheets_pdf.trimmed_cards(tagging.finish(data), len(fronts), info)
+    write_output(out_dir, "cards.pdf", tagging.eol_safe(cards))
+    return Made(len(fronts), renders=len(documents))
+
+
+def _variant_options(variant: Variant) -> dict:
+    """What WeasyPrint is asked for a card written as ``variant``."""
+    if not variant.name:
+        return {"date": variant.date}
+    return {"date": variant.date, "pdf_variant": variant.name, "pdf_tags": True}
 
 
 def make_sheets(

@@ -2,6 +2,7 @@
 
 - ``render``: HTML + CSS -> a laid-out document -> PDF bytes (``PageSource``)
 - ``layout``: how much of its pages a laid-out document uses (``measure``)
+- ``structure``: which elements a page break splits, for the tagged PDF
 - ``pdf_options``: PDF variants and print-shop CSS, known without WeasyPrint
 - ``resources``: what WeasyPrint may read (the project's URL fetcher, image checks)
 - ``fonts``: the only fonts a render sees (the project's and the bundled ones)
@@ -12,7 +13,13 @@ Importing this package does not import WeasyPrint; rendering does, or ``warm_up`
 """
 
 from handbook.engine.layout import Measure, anchor_pages, measure, too_wide
-from handbook.engine.pdf_options import PDF_VARIANTS, print_shop_css
+from handbook.engine.pdf_options import (
+    PDF_VARIANTS,
+    PRINT_SHOP_VARIANT,
+    WEASYPRINT_VARIANTS,
+    print_shop_css,
+    weasyprint_variant,
+)
 from handbook.engine.render import (
     PageSource,
     completed_sheets,
@@ -22,14 +29,18 @@ from handbook.engine.render import (
     warm_up,
 )
 from handbook.engine.resources import Refused, read_allowed
+from handbook.engine.structure import continued_chains
 
 __all__ = [
     "PDF_VARIANTS",
+    "PRINT_SHOP_VARIANT",
+    "WEASYPRINT_VARIANTS",
     "Measure",
     "PageSource",
     "Refused",
     "anchor_pages",
     "completed_sheets",
+    "continued_chains",
     "joined",
     "measure",
     "print_shop_css",
@@ -38,4 +49,5 @@ __all__ = [
     "to_pdf_bytes",
     "too_wide",
     "warm_up",
+    "weasyprint_variant",
 ]

@@ -9,10 +9,11 @@ import re
 
 from handbook.errors import HandbookError, Problem
 
-# WeasyPrint 70's PDF variants (``weasyprint.pdf.VARIANTS`` without its
-# "debug"), listed here so the command line does not import WeasyPrint to
-# offer them; a test keeps the two in step.
-PDF_VARIANTS = (
+# The PDF/A and /UA variants of WeasyPrint 70 (``weasyprint.pdf.VARIANTS``), listed
+# here so the command line does not import WeasyPrint to offer them; a test keeps the
+# two in step. WeasyPrint's PDF/X variants are left out: they label the file PDF/X but
+# keep its colours DeviceRGB, with no output intent.
+WEASYPRINT_VARIANTS = (
     "pdf/a-1b",
     "pdf/a-2b",
     "pdf/a-3b",
@@ -26,11 +27,18 @@ PDF_VARIANTS = (
     "pdf/a-4f",
     "pdf/ua-1",
     "pdf/ua-2",
-    "pdf/x-1a",
-    "pdf/x-3",
-    "pdf/x-4",
-    "pdf/x-5g",
 )
+# For a print shop: the booklet in CMYK with an output intent, converted by Ghostscript
+# (handbook/press/pdfx.py). The cards stay as they are.
+PRINT_SHOP_VARIANT = "pdf/x-3"
+PDF_VARIANTS = (*WEASYPRINT_VARIANTS, PRINT_SHOP_VARIANT)
+
+
+def weasyprint_variant(variant: str | None) -> str | None:
+    """The variant WeasyPrint writes for ``variant`` (None: a plain PDF, which
+    PDF/X is converted from)."""
+    return None if variant == PRINT_SHOP_VARIANT else variant
+
 
 _LENGTH = re.compile(r"^\d{1,2}(\.\d+)?(mm|cm|in|pt)$")
 

@@ -10,6 +10,7 @@ build writes the same bytes.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 CREATOR = "handbook"
@@ -40,3 +41,45 @@ def stamp(pdf, info: DocumentInfo) -> None:
             xmp["dc:description"] = info.subject
         if info.date:
             xmp["xmp:CreateDate"] = xmp["xmp:ModifyDate"] = info.date
+
+
+def with_xmp(pdf) -> None:
+    """Give a PDF that has none the XMP metadata its document info says (WeasyPrint writes
+    XMP only for PDF/A, /UA and /X, and PDF/UA checkers read the title from XMP)."""
+    if "/Metadata" in pdf.Root:
+        _uncompressed(pdf.Root.Metadata)
+        return
+    with (
+        warnings.catch_warnings(),  # PDF/X's keys in the document info have no XMP twin
+        pdf.open_metadata(set_pikepdf_as_editor=False) as xmp,
+    ):
+        warnings.filterwarnings("ignore", message=".* has no XMP equivalent")
+        xmp.load_from_docinfo(pdf.docinfo)
+
+
+def _uncompressed(stream) -> None:
+    """PDF/A forbids a filter on the XMP stream, which WeasyPrint 70 compresses for
+    PDF/A-2 and later."""
+    if "/Filter" in stream:
+        stream.write(stream.read_bytes())
+
+
+# What a PDF/A or /UA file claims to be, besides its XMP identification.
+_CONFORMANCE_KEYS = ("/OutputIntents", "/ViewerPreferences", "/MarkInfo")
+_IDENTIFICATION = ("pdfaid:part", "pdfaid:conformance", "pdfuaid:part")
+
+
+def carry_conformance(pdf, part) -> None:
+    """Make ``pdf``, put together from PDFs like ``part``, claim what ``part`` claims:
+    its PDF/A or /UA identification, output intent and viewer preferences."""
+    for key in _CONFORMANCE_KEYS:
+        if key in part.Root:
+            value = part.Root[key]
+            pdf.Root[key] = pdf.copy_foreign(
+                value if value.is_indirect else part.make_indirect(value)
+            )
+    claims = {key: part.open_metadata().get(key) for key in _IDENTIFICATION}
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+        for key, value in claims.items():
+            if value:
+                xmp[key] = value
