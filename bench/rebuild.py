@@ -13,7 +13,10 @@ default jobs:
   what is made of them, if their inputs changed);
 
 each with the workers sized to the work (``sized``) and started ahead one
-per core as before (``ahead``), and prints medians of wall and CPU time.
+per core as before (``ahead``); the edit also with the workers sized but
+the booklet's page map deleted first (``no map``: its page numbers found by
+WeasyPrint's target-counter(), as before the map), and prints medians of
+wall and CPU time, and of the booklet's own time for the edit.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from handbook.build.cache import PAGE_MAP
+
 REPO = Path(__file__).resolve().parent.parent
 MODES = ("sized", "ahead")
+NO_MAP = "no map"
 
 
 def child(mode: str, project: str, out: str) -> None:
@@ -43,7 +49,10 @@ def child(mode: str, project: str, out: str) -> None:
     report = build(Path(project), BuildOptions(out_dir=Path(out)))
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu = sum(u.ru_utime + u.ru_stime for u in usage)
-    print(json.dumps({"cpu": cpu, "rendered": len(report.with_status(RENDERED))}))
+    rendered = report.with_status(RENDERED)
+    booklet = [o for o in rendered if o.path.name == "handbook.pdf"]
+    seconds = booklet[0].seconds if booklet else 0.0
+    print(json.dumps({"cpu": cpu, "rendered": len(rendered), "booklet": seconds}))
 
 
 def run(mode: str, project: Path, out: Path) -> tuple[float, dict]:
@@ -80,6 +89,7 @@ def main() -> None:
         text = edited.read_text()
         wall: dict[tuple[str, str], list[float]] = {}
         cpu: dict[tuple[str, str], list[float]] = {}
+        booklet: dict[str, list[float]] = {}  # the booklet's own time in its worker
         for attempt in range(args.repeat):
             for mode in MODES:
                 card.unlink()
@@ -94,18 +104,27 @@ def main() -> None:
                 assert info["rendered"] > 1, info
                 wall.setdefault(("one edit", mode), []).append(seconds)
                 cpu.setdefault(("one edit", mode), []).append(info["cpu"])
+                booklet.setdefault(mode, []).append(info["booklet"])
+            (out / PAGE_MAP).unlink()
+            edited.write_text(text.replace("purpose: >-\n", f"purpose: >-\n  ({attempt}map)\n"))
+            seconds, info = run("sized", project, out)
+            wall.setdefault(("one edit", NO_MAP), []).append(seconds)
+            cpu.setdefault(("one edit", NO_MAP), []).append(info["cpu"])
+            booklet.setdefault(NO_MAP, []).append(info["booklet"])
     print(f"rebuilds of {args.project}, median of {args.repeat}")
     print("| rebuild | workers | wall | CPU | wall / ahead | CPU / ahead |")
     print("|---|---|---|---|---|---|")
     for what in ("one card", "one edit"):
         base_wall = statistics.median(wall[(what, "ahead")])
         base_cpu = statistics.median(cpu[(what, "ahead")])
-        for mode in MODES:
+        for mode in MODES if what == "one card" else (*MODES, NO_MAP):
             w, c = statistics.median(wall[(what, mode)]), statistics.median(cpu[(what, mode)])
             print(
                 f"| {what} | {mode} | {w:.2f} s | {c:.2f} s "
                 f"| {w / base_wall:.2f} | {c / base_cpu:.2f} |"
             )
+    for mode, seconds in booklet.items():
+        print(f"one edit, {mode}: the booklet took {statistics.median(seconds):.2f} s")
 
 
 if __name__ == "__main__":
