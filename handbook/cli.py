@@ -154,13 +154,18 @@ def build_options(command):
 
 def limit_options(command):
     """How many workers lay out pages, and how long and how much memory each output may take."""
+    jobs = click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        help="Outputs rendered at once [default: one per core].",
+    )
+    return jobs(time_and_memory_options(command))
+
+
+def time_and_memory_options(command):
+    """How long and how much memory work made from the project may take."""
     options = [
-        click.option(
-            "--jobs",
-            "-j",
-            type=click.IntRange(min=1),
-            help="Outputs rendered at once [default: one per core].",
-        ),
         click.option(
             "--time-limit",
             type=Seconds(min=0, min_open=True, max=MAX_SECONDS),
@@ -504,12 +509,11 @@ def build(project_dir: Path, quiet: bool, verbose: bool, output_format: str, **o
 
 def _refresh_schemas(project_dir: Path, output_format: str, quiet: bool) -> None:
     """Rewrite a project's schema/ when this version's schemas differ from it."""
-    from handbook.content.schema import SCHEMA_DIR, outdated_schemas, write_schemas
+    from handbook.content.schema import SCHEMA_DIR, refresh_schemas
 
     folder = project_dir / SCHEMA_DIR
-    if not outdated_schemas(folder):
+    if not refresh_schemas(project_dir):
         return
-    write_schemas(folder)
     if output_format == "json":
         _echo_json({"type": "schemas", "path": _shown(folder), "status": "rewritten"})
     elif not quiet:
@@ -521,7 +525,7 @@ def _schema_notices(project_dir: Path) -> list[Problem]:
     from handbook.content.schema import SCHEMA_DIR, outdated_schemas
 
     folder = project_dir / SCHEMA_DIR
-    if not outdated_schemas(folder):
+    if not outdated_schemas(project_dir):
         return []
     command = "handbook schema"
     if folder.resolve() != (Path.cwd() / SCHEMA_DIR).resolve():
@@ -701,24 +705,29 @@ def check(
     help="Record that the entry for ID (or 'handbook.yaml') is translated from the source "
     "as it is now; repeat for several.",
 )
+@time_and_memory_options
 @reports_problems
-def translate(language: str, project_dir: Path, mark: tuple[str, ...]) -> None:
+def translate(
+    language: str, project_dir: Path, mark: tuple[str, ...], time_limit: float, memory_limit: int
+) -> None:
     """Start or complete the translation into LANGUAGE (a tag such as de or pt-BR).
 
     Adds to translations/LANGUAGE/ an entry for every source text it lacks,
     holding the source text to write over. After revising an entry whose
     source changed, mark it current with --mark-current ID.
     """
+    from handbook.build.workers import Limits
     from handbook.translate import add_missing, mark_current
 
     _check_new_language(language)
+    limits = Limits(seconds=time_limit, memory_mb=memory_limit)
     if mark:
         for item_id in mark:
-            where, changed = mark_current(project_dir, language, item_id)
+            where, changed = mark_current(project_dir, language, item_id, limits)
             state = "marked up to date with the source" if changed else "already up to date"
             click.echo(f"{where.path}:{where.line}: {where.message} {state}")
         return
-    written = add_missing(project_dir, language)
+    written = add_missing(project_dir, language, limits)
     for entry in written:
         click.echo(f"wrote {_shown(entry.path)}: {', '.join(entry.ids)}")
     total = sum(len(entry.ids) for entry in written)

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from handbook.build.output import write_atomic
+from handbook.build.output import read_project_file, write_project_file
+from handbook.build.pipeline import under_limits
+from handbook.build.workers import Limits
 from handbook.content import translations
-from handbook.content.load import Location, read_yaml
+from handbook.content.load import MAX_FILE_BYTES, Location, read_yaml
 from handbook.content.schema import (
     SCHEMA_DIR,
     TRANSLATED_SETTINGS_SCHEMA,
@@ -40,9 +43,14 @@ class Written:
     ids: tuple[str, ...]  # the entries added to it
 
 
-def add_missing(project_dir: Path, language: str) -> list[Written]:
-    """Write a skeleton entry for every source text ``language`` has no entry for."""
+def add_missing(project_dir: Path, language: str, limits: Limits | None = None) -> list[Written]:
+    """Write a skeleton entry for every source text ``language`` has no entry for, in a
+    worker under ``limits``, as a build reads the project."""
     project = open_project(project_dir)
+    return under_limits(project, limits or Limits(), partial(_add_missing, project, language))
+
+
+def _add_missing(project: Project, language: str) -> list[Written]:
     handbook = load_handbook(project)
     _refuse_source_language(handbook, language)
     present = _present_ids(project, language)
@@ -61,14 +69,22 @@ def add_missing(project_dir: Path, language: str) -> list[Written]:
     return written
 
 
-def mark_current(project_dir: Path, language: str, item_id: str) -> tuple[Problem, bool]:
-    """Record that the entry for ``item_id`` is translated from the current source.
+def mark_current(
+    project_dir: Path, language: str, item_id: str, limits: Limits | None = None
+) -> tuple[Problem, bool]:
+    """Record that the entry for ``item_id`` is translated from the current source (in a
+    worker under ``limits``).
 
     Returns where the entry is (as a located line to print) and whether anything
     changed. Raises HandbookError if the language's files have problems or hold
     no entry for it.
     """
     project = open_project(project_dir)
+    run = partial(_mark_current, project, language, item_id)
+    return under_limits(project, limits or Limits(), run)
+
+
+def _mark_current(project: Project, language: str, item_id: str) -> tuple[Problem, bool]:
     handbook = load_handbook(project)
     _refuse_source_language(handbook, language)
     translation = translations.translate(project, handbook, language)
@@ -93,10 +109,11 @@ def mark_current(project_dir: Path, language: str, item_id: str) -> tuple[Proble
                 )
             ]
         )
-    text = path.read_text(encoding="utf-8-sig")
+    name = path.relative_to(project.root).as_posix()
+    text = (read_project_file(project.root, name, MAX_FILE_BYTES) or b"").decode("utf-8-sig")
     updated = _with_hashes(text, location, translations.source_hashes(item))
     if updated != text:
-        write_atomic(path, updated.encode())
+        write_project_file(project.root, name, updated.encode())
     line, column = read_yaml(path, project.root).locate(location, at_key=bool(location))
     shown = path.relative_to(project.root).as_posix()
     return Problem(shown, line, column, f"'{item_id}'"), updated != text
@@ -229,7 +246,8 @@ def _without_empty(value: Any) -> Any:
 def _append(project: Project, target: Path, entries: list[str]) -> None:
     """Add entries at the end of a file; a new file points editors at the schema, if the
     project has one (``init`` writes them)."""
-    old = target.read_text(encoding="utf-8-sig") if target.is_file() else ""
+    name = target.relative_to(project.root).as_posix()
+    old = (read_project_file(project.root, name, MAX_FILE_BYTES) or b"").decode("utf-8-sig")
     separator = "" if not old else ("\n" if old.endswith("\n") else "\n\n")
     schema = (
         project.root
@@ -238,7 +256,7 @@ def _append(project: Project, target: Path, entries: list[str]) -> None:
     )
     if not old and schema.is_file():
         old = modeline(target, schema)
-    write_atomic(target, (old + separator + "\n".join(entries)).encode())
+    write_project_file(project.root, name, (old + separator + "\n".join(entries)).encode())
 
 
 def _with_hashes(text: str, location: Location, hashes: dict[str, str]) -> str:

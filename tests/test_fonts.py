@@ -237,3 +237,15 @@ def test_a_damaged_font_in_the_project_is_named(tiny_copy):
         f"fonts/cut.otf: this file cannot be read as a font{hint}",
         f"fonts/notes.ttf: this file cannot be read as a font{hint}",
     ]
+
+
+def test_an_invisible_direction_control_is_refused_and_named_by_code(tiny_copy):
+    """U+202E would print what follows it backwards; the message must not hold it."""
+    set_step(tiny_copy, "Glide \u202eslowly\u202c down.")
+    assert problems_of(tiny_copy) == [
+        "content/gliding.yaml:14:5: the text holds U+202E RIGHT-TO-LEFT OVERRIDE, "
+        "U+202C POP DIRECTIONAL FORMATTING, invisible characters that change the order "
+        "it prints in\n"
+        "    hint: such characters are invisible and often come in with text copied from "
+        "another program: delete them"
+    ]

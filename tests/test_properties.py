@@ -103,7 +103,7 @@ def _yaml_files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*.yaml")}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     document=documents | raw_yaml.map(lambda text: ("raw", text)),
     target=st.sampled_from(["handbook.yaml", "content/new.yaml", "content/zones.yaml"]),

@@ -211,6 +211,65 @@ def _inside(out_dir: Path, name: str, create: bool) -> Path:
     return out_dir / name
 
 
+def write_project_file(root: Path, name: str, data: bytes) -> None:
+    """Write a file the tool keeps in the project (a translation's entries, the editor
+    schemas), atomically, never through a link: a project that came with
+    ``translations/de`` linking to a user's documents cannot make it write there."""
+    write_atomic(_unlinked(root, name, create=True), data)
+
+
+def read_project_file(root: Path, name: str, limit: int) -> bytes | None:
+    """A file the tool keeps in the project, or None if there is none. A link on the
+    way, or anything but a regular file of at most ``limit`` bytes, is a problem: the
+    tool would write it back."""
+    target = _unlinked(root, name, create=False)
+    try:
+        handle = os.open(target, os.O_RDONLY | _SAFE_OPEN | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _cannot_keep(name, exc.strerror or str(exc)) from None
+    with os.fdopen(handle, "rb") as stream:
+        status = os.fstat(stream.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise _cannot_keep(name, "not a regular file")
+        if status.st_size > limit:
+            raise _cannot_keep(name, f"over {limit // 1024} KiB, too large to be one")
+        return stream.read()
+
+
+def _cannot_keep(name: str, why: str) -> HandbookError:
+    return HandbookError(
+        [Problem(name, 0, 0, f"cannot read it: {why}", "delete it, or move it out of the way")]
+    )
+
+
+def _unlinked(root: Path, name: str, create: bool) -> Path:
+    """``root / name`` with no link on the way, the file included."""
+    folder = root
+    for part in PurePosixPath(name).parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise HandbookError(
+                [
+                    Problem(
+                        folder.relative_to(root).as_posix(),
+                        0,
+                        0,
+                        "this is a link; handbook never writes the files it keeps in a "
+                        "project through links",
+                        "replace the link with the folder or file itself",
+                    )
+                ]
+            )
+        if create and folder != root / name:
+            try:
+                folder.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise _cannot_write(root / name, exc) from None
+    return root / name
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write to a temporary file beside ``target``, fsync it, then rename over it.
 

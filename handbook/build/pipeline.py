@@ -7,7 +7,7 @@ anything is written; each output is written atomically, and an output that
 fails does not stop the others.
 
 Reading the YAML and planning (templating, hashing) run in a worker of their
-own too (:func:`_planned`), for every stale edition at once: the source's and
+own too (:func:`under_limits`), for every stale edition at once: the source's and
 each translation's. This process only stamps the sources, keeps each
 edition's record and hands the jobs to the rendering workers.
 """
@@ -110,7 +110,7 @@ def check_project(project_dir: Path, limits: Limits | None = None) -> CheckRepor
     from handbook.build.jobs import read_only
 
     project = open_project(project_dir)
-    planned = _planned(project, limits or Limits(), partial(read_only, project))
+    planned = under_limits(project, limits or Limits(), partial(read_only, project))
     return CheckReport(planned.handbook, translations=planned.translations)
 
 
@@ -126,7 +126,9 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
 
     project = open_project(project_dir)
     with _workers(options) as pool:
-        planned = _planned(project, options.limits, partial(read_and_plan_checks, project, options))
+        planned = under_limits(
+            project, options.limits, partial(read_and_plan_checks, project, options)
+        )
         handbook, tasks, problems = planned.handbook, planned.tasks, planned.problems
         translations = planned.translations
         fits = []
@@ -212,7 +214,7 @@ class _Build:
             with _workers(self.options, self._rebuild(stale)) as pool:
                 languages = tuple(edition.language for edition in stale)
                 plan = partial(read_and_plan, self.project, self.options, languages)
-                planned: BuildPlan = _planned(self.project, self.options.limits, plan)
+                planned: BuildPlan = under_limits(self.project, self.options.limits, plan)
                 self.report.notices = planned.handbook.notices
                 for edition in stale:
                     self._plan(edition, planned.editions[edition.language])
@@ -411,7 +413,7 @@ def _workers(options: BuildOptions, rebuild: bool = False) -> WorkerPool:
     return WorkerPool(jobs, options.limits, engine.warm_up, ahead=1 if rebuild else None)
 
 
-def _planned(project: Project, limits: Limits, run: Callable[[], T]) -> T:
+def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:
     """What ``run`` reads and plans, in a worker of its own (with what it needs imported,
     while the rendering workers import WeasyPrint); raises HandbookError if that fails."""
     from handbook.build.jobs import planning_task

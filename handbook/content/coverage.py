@@ -122,8 +122,11 @@ def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> li
     for printed in texts:
         distinct = set(printed.text)
         unknown = distinct - covered
-        if not any(map(_needs_glyph, unknown)) and not any(map(_right_to_left, distinct)):
+        if not any(map(_needs_glyph, unknown)) and not any(map(_steers_direction, distinct)):
             continue  # most texts
+        controls = [c for c in dict.fromkeys(printed.text) if _direction_control(c)]
+        if controls:
+            problems.append(printed.problem(_control_message(controls), _CONTROL_HINT))
         characters = list(dict.fromkeys(_printed_characters(printed.text)))
         backwards = [c for c in characters if _right_to_left(c)]
         if backwards:
@@ -147,6 +150,37 @@ _BACKWARDS_HINT = (
 
 def _right_to_left(char: str) -> bool:
     return unicodedata.bidirectional(char) in _RIGHT_TO_LEFT
+
+
+# Invisible characters that turn the order of what follows them (U+202E prints
+# "stop" as "pots"), or mark text right to left: refused like right-to-left text,
+# and named, since nothing on the screen shows them.
+_DIRECTION_CONTROLS = frozenset({"RLE", "RLO", "LRE", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI"})
+_CONTROL_HINT = (
+    "such characters are invisible and often come in with text copied from another "
+    "program: delete them"
+)
+
+
+def _direction_control(char: str) -> bool:
+    direction = unicodedata.bidirectional(char)
+    invisible_mark = direction in _RIGHT_TO_LEFT and unicodedata.category(char) == "Cf"
+    return direction in _DIRECTION_CONTROLS or invisible_mark
+
+
+def _steers_direction(char: str) -> bool:
+    return _right_to_left(char) or _direction_control(char)
+
+
+def _control_message(controls: list[str]) -> str:
+    """Named by code only: the character itself would turn this message around too."""
+    named = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c)}" for c in controls[:MAX_NAMED])
+    what = (
+        "an invisible character that changes"
+        if len(controls) == 1
+        else ("invisible characters that change")
+    )
+    return f"the text holds {named}, {what} the order it prints in"
 
 
 def _backwards_message(backwards: list[str]) -> str:

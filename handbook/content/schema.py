@@ -24,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from handbook.build.output import write_atomic
+from handbook.build.output import read_project_file, write_atomic, write_project_file
 from handbook.content.model import (
     CONTENT_KINDS,
     DATE_PATTERN,
@@ -33,6 +33,7 @@ from handbook.content.model import (
     Id,
     Settings,
 )
+from handbook.errors import HandbookError
 from handbook.project import SETTINGS_FILE, TRANSLATIONS_DIR
 
 SCHEMA_DIR = "schema"
@@ -173,22 +174,35 @@ def write_schemas(folder: Path) -> list[Path]:
     return written
 
 
-def outdated_schemas(folder: Path) -> list[Path]:
-    """The schema files in ``folder`` that differ from this version's (or are missing).
+def outdated_schemas(root: Path) -> list[str]:
+    """The schema files in the project's schema folder that differ from this version's
+    (or are missing), by name in the project; one that is a link counts as outdated.
 
     A project without the folder has none: it chose not to keep schemas.
     """
-    if not folder.is_dir():
+    if not (root / SCHEMA_DIR).is_dir():
         return []
-    return [
-        folder / name for name, text in schema_texts().items() if not _holds(folder / name, text)
-    ]
+    names = [f"{SCHEMA_DIR}/{name}" for name in schema_texts()]
+    texts = dict(zip(names, schema_texts().values(), strict=True))
+    return [name for name in names if not _holds(root, name, texts[name])]
 
 
-def _holds(path: Path, text: str) -> bool:
+def refresh_schemas(root: Path) -> list[str]:
+    """Rewrite the project's outdated schema files (never through a link); their names."""
+    outdated = outdated_schemas(root)
+    texts = {f"{SCHEMA_DIR}/{name}": text for name, text in schema_texts().items()}
+    for name in outdated:
+        write_project_file(root, name, texts[name].encode())
+    return outdated
+
+
+_LARGEST_SCHEMA = 1024 * 1024  # far above what any schema of the tool holds
+
+
+def _holds(root: Path, name: str, text: str) -> bool:
     try:
-        return path.read_text(encoding="utf-8") == text
-    except (OSError, UnicodeDecodeError):
+        return read_project_file(root, name, _LARGEST_SCHEMA) == text.encode()
+    except HandbookError:
         return False
 
 
