@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook import engine
+from handbook.build import page_numbers
 from handbook.build.cache import PAGE_MAP
 from handbook.build.output import read_output, write_output
 from handbook.build.report import Made
@@ -82,10 +83,11 @@ def make_booklet(
 ) -> Made:
     """The tagged booklet; with ``marks``, crop marks in a slug around its bleed; with
     ``notes``, the pages that complete its last sheet are notes pages; for a print
-    shop, converted to PDF/X (no longer tagged)."""
+    shop, converted to PDF/X (no longer tagged). Its page numbers come from the last
+    build's page map (see :func:`lay_out_booklet`)."""
     from handbook.press import pdfx, tagging
 
-    document = engine.render(source)
+    document, renders = lay_out_booklet(source, page_numbers.read_page_map(out_dir))
     if notes is not None:
         document = engine.completed_sheets(document, engine.render(notes))
     written = engine.weasyprint_variant(variant)
@@ -100,9 +102,34 @@ def make_booklet(
     if variant == engine.PRINT_SHOP_VARIANT:
         data = pdfx.convert(data)
     write_output(out_dir, "handbook.pdf", data)
-    pages = json.dumps(engine.anchor_pages(document), sort_keys=True).encode()
-    write_output(out_dir, PAGE_MAP, pages)
-    return Made(len(document.pages))
+    write_output(out_dir, PAGE_MAP, page_numbers.page_map_bytes(engine.anchor_pages(document)))
+    return Made(len(document.pages), renders=renders)
+
+
+# Layouts with numbers from a page map before the booklet is left to target-counter():
+# one where the map is right, a second where pages moved since (an edit).
+_NUMBERED_LAYOUTS = 2
+
+
+def lay_out_booklet(source: PageSource, known: dict[str, int]):
+    """The laid-out booklet and how many layouts it took, each link printing the page
+    ``known`` gives its target (see :mod:`handbook.build.page_numbers`).
+
+    After each layout the printed numbers are checked against the pages the
+    targets landed on; if one moved, the booklet is laid out again with the
+    real ones. Numbers that still move (each set lays the pages out
+    differently) are left to WeasyPrint's ``target-counter()``.
+    """
+    cited = page_numbers.cited(source.html)
+    printed = {anchor: known[anchor] for anchor in cited if anchor in known}
+    for layouts in range(1, _NUMBERED_LAYOUTS + 1):
+        html = page_numbers.numbered(source.html, printed)
+        document = engine.render(dataclasses.replace(source, html=html))
+        real = engine.anchor_pages(document)
+        if not page_numbers.moved(printed, real):
+            return document, layouts
+        printed = {anchor: real[anchor] for anchor in cited if anchor in real}
+    return engine.render(source), _NUMBERED_LAYOUTS + 1
 
 
 def make_edition(
@@ -196,12 +223,7 @@ def _with_booklet_pages(source: PageSource, out_dir: Path) -> PageSource:
     """The card with the booklet pages it cites filled in (left out if unknown)."""
     if not pages_wanted(source.html):
         return source
-    try:
-        pages = json.loads(read_output(out_dir, PAGE_MAP))
-    except (HandbookError, ValueError, RecursionError):
-        pages = {}
-    if not isinstance(pages, dict):
-        pages = {}
+    pages = page_numbers.read_page_map(out_dir)
     return dataclasses.replace(source, html=with_pages(source.html, pages.get))
 
 

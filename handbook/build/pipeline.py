@@ -212,7 +212,7 @@ class _Build:
 
             for edition in stale:
                 edition.cache.sources = None
-            with _workers(self.options) as pool:
+            with _workers(self.options, self._rebuild(stale)) as pool:
                 languages = tuple(edition.language for edition in stale)
                 plan = partial(read_and_plan, self.project, self.options, languages)
                 planned: BuildPlan = under_limits(self.project, self.options.limits, plan)
@@ -230,6 +230,11 @@ class _Build:
         if self.report.problems:
             raise HandbookError(self.report.problems)
         return self.report
+
+    def _rebuild(self, stale: list[_Edition]) -> bool:
+        """Whether every stale edition was built before: then only some outputs are
+        likely stale, and one worker starts ahead of the plan (more once tasks wait)."""
+        return not self.options.force and all(edition.cache.entries for edition in stale)
 
     def _editions(self) -> list[_Edition]:
         """The source's edition and each translation's, or the one ``language`` names."""
@@ -402,9 +407,11 @@ def _default_out_dir(project: Project) -> Path:
     return out_dir
 
 
-def _workers(options: BuildOptions) -> WorkerPool:
-    """Workers started now, so they import WeasyPrint while this process reads the project."""
-    return WorkerPool(options.jobs or default_jobs(), options.limits, engine.warm_up)
+def _workers(options: BuildOptions, rebuild: bool = False) -> WorkerPool:
+    """Workers started now, so they import WeasyPrint while this process reads the project;
+    for a ``rebuild``, only one: more start only if more outputs turn out to be stale."""
+    jobs = options.jobs or default_jobs()
+    return WorkerPool(jobs, options.limits, engine.warm_up, ahead=1 if rebuild else None)
 
 
 def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:

@@ -166,19 +166,29 @@ class WorkerPool:
 
     Starting them before the tasks are known lets ``warm_up`` (importing
     WeasyPrint) run in the workers while the parent still reads the project;
-    no more start at once than there are cores, and more (up to ``jobs``)
-    only while tasks wait for one. Tasks are pickled to the workers, so they
+    no more start at once than there are cores (or than ``ahead``), and more
+    (up to ``jobs``) only while tasks wait for one, so a rebuild of one
+    output starts one worker. Tasks are pickled to the workers, so they
     must be module-level functions or partials of them. Workers are killed
     on :meth:`close`, also on Ctrl-C.
     """
 
-    def __init__(self, jobs: int, limits: Limits, warm_up: Callable[[], Any] | None = None):
+    def __init__(
+        self,
+        jobs: int,
+        limits: Limits,
+        warm_up: Callable[[], Any] | None = None,
+        ahead: int | None = None,
+    ):
+        """``ahead``: how many workers to start before the tasks are known, when the
+        caller expects little work (a rebuild); by default one per core, at most ``jobs``."""
         self.jobs = max(1, jobs)
         self.limits = limits
         self.warm_up = warm_up
         if not can_cap_memory():
             _say_memory_is_uncapped()
-        self.workers = [_Worker(limits, warm_up) for _ in range(min(self.jobs, default_jobs()))]
+        started = min(self.jobs, default_jobs(), max(1, ahead or self.jobs))
+        self.workers = [_Worker(limits, warm_up) for _ in range(started)]
 
     def __enter__(self) -> WorkerPool:
         return self

@@ -69,12 +69,14 @@ def _line_px(style, font_size: float) -> float:
 
 
 def anchor_pages(document) -> dict[str, int]:
-    """The page number (from 1) of every anchor (``id``) in a laid-out document."""
-    return {
-        anchor: number
-        for number, page in enumerate(document.pages, start=1)
-        for anchor in page.anchors
-    }
+    """The page number (from 1) of every anchor (``id``) in a laid-out document: the
+    page its element begins on, as ``target-counter()`` counts (WeasyPrint lists the
+    anchor of an element that runs over several pages on each of them)."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)
+    return pages
 
 
 def too_wide(document) -> list[str]:
