@@ -41,7 +41,7 @@ class BleedLength(click.ParamType):
 
     def convert(self, value, param, ctx):
         try:
-            print_shop_css(value, marks=False)
+            print_shop_css(value)
         except HandbookError as exc:
             [problem] = exc.problems
             self.fail(f"{problem.message}; {problem.hint}", param, ctx)
@@ -518,7 +518,11 @@ def _refresh_schemas(project_dir: Path, output_format: str, quiet: bool) -> None
     from handbook.content.schema import SCHEMA_DIR, refresh_schemas
 
     folder = project_dir / SCHEMA_DIR
-    if not refresh_schemas(project_dir):
+    try:
+        if not refresh_schemas(project_dir):
+            return
+    except HandbookError as exc:  # a link, say: the build goes on without them
+        _print_notices(exc.problems, output_format, project_dir)
         return
     if output_format == "json":
         _echo_json({"type": "schemas", "path": _shown(folder), "status": "rewritten"})

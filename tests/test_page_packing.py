@@ -90,3 +90,14 @@ def test_notes_pages_complete_the_last_sheet_so_the_print_file_has_no_blank_side
     printed = pymupdf.open(tiny_copy / "build" / "handbook-print.pdf")
     assert len(printed) * 2 == len(pages)  # two pages a side: nothing added
     assert all(_horizontal_lines(page) for page in pages if page.get_text().strip() == "Notes")
+
+
+def test_notes_pages_have_the_bleed_and_marks_of_the_pages_around_them(tiny_copy):
+    path = tiny_copy / "handbook.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "blank_pages: notes\n", encoding="utf-8")
+    build(tiny_copy, BuildOptions(out_dir=tiny_copy / "build", bleed="3mm", marks=True))
+    with pymupdf.open(tiny_copy / "build" / "handbook.pdf") as document:
+        texts = [page.get_text().strip() for page in document]
+        assert "Notes" in texts
+        boxes = {(tuple(page.mediabox), tuple(page.bleedbox)) for page in document}
+    assert len(boxes) == 1

@@ -62,8 +62,9 @@ def test_a_build_never_refreshes_schemas_through_a_linked_folder(mini, tmp_path)
     before = tree_state(documents)
     (mini / SCHEMA_DIR).symlink_to(documents, target_is_directory=True)
     result = _run("build", "--project", str(mini))
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # said, and the handbook built anyway
     assert result.output.startswith(f"{SCHEMA_DIR}: {LINKED}\n")
+    assert (mini / "build" / "handbook.pdf").is_file()
     assert tree_state(documents) == before
 
 
@@ -75,7 +76,7 @@ def test_a_schema_file_linked_to_an_endless_device_is_not_read_whole(mini):
     assert checked.exit_code == 0
     assert checked.output.startswith(f"{SCHEMA_DIR}: written by another version of handbook")
     built = _run("build", "--project", str(mini))
-    assert built.exit_code == 1
+    assert built.exit_code == 0
     assert f"{SCHEMA_DIR}/content.schema.json: {LINKED}" in built.output
     assert (mini / SCHEMA_DIR / "content.schema.json").is_symlink()
 

@@ -388,3 +388,21 @@ def test_a_page_from_before_a_restart_gets_the_state_at_once(served):
     started = time.monotonic()
     assert state_of(server.url, since=current + 40)["version"] == current
     assert time.monotonic() - started < 2
+
+
+def test_an_odd_state_number_is_read_as_none_and_answered(served):
+    server, _state, _out = served
+    for since in ("--5", "%C2%B2", "9" * 5000, "1.5"):
+        status, body = fetch(server.url, f"/state?since={since}")
+        assert status == 200, since
+        assert json.loads(body)["version"] >= 0
+
+
+def test_a_card_file_that_is_a_link_is_never_drawn(preview, tmp_path):
+    server, state, out = preview
+    outside = tmp_path / "private.pdf"
+    outside.write_bytes((out / "cards" / "gliding.pdf").read_bytes())
+    (out / "cards" / "private.pdf").symlink_to(outside)
+    state.built([], None)  # a look after a failed build shows every card file there is
+    names = [card["id"] for card in state_of(server.url)["cards"]]
+    assert "private" not in names and "gliding" in names

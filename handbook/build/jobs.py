@@ -370,10 +370,12 @@ def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     around the bleed (:mod:`handbook.press.marks`), as on the card sheets.
     """
     source = bounded(jobs_of.renderer.booklet, jobs_of.handbook, jobs_of.fmt)
-    extra = engine.print_shop_css(options.bleed, marks=False)
+    extra = engine.print_shop_css(options.bleed)
     source = dataclasses.replace(source, extra_css=source.extra_css + extra)
     date = document_date(jobs_of.handbook.settings.date, options.pdf_variant)
     notes = jobs_of.renderer.notes_pages(jobs_of.handbook, jobs_of.fmt)
+    if notes is not None:  # the same bleed as the pages they go between
+        notes = dataclasses.replace(notes, extra_css=notes.extra_css + extra)
     make = partial(makers.make_booklet, date, options.pdf_variant, options.marks, notes)
     notes_html = notes.html if notes else ""
     params = (str(date), str(options.pdf_variant), f"marks={options.marks}", notes_html)

@@ -246,6 +246,8 @@ def _cannot_keep(name: str, why: str) -> HandbookError:
 
 def _unlinked(root: Path, name: str, create: bool) -> Path:
     """``root / name`` with no link on the way, the file included."""
+    if PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts:
+        raise ValueError(f"a file the tool keeps must stay inside the project: {name}")
     folder = root
     for part in PurePosixPath(name).parts:
         folder = folder / part

@@ -43,8 +43,9 @@ def weasyprint_variant(variant: str | None) -> str | None:
 _LENGTH = re.compile(r"^\d{1,2}(\.\d+)?(mm|cm|in|pt)$")
 
 
-def print_shop_css(bleed: str | None, marks: bool) -> str:
-    """``@page`` rules for a print shop: bleed beyond the trim box, crop marks."""
+def print_shop_css(bleed: str | None) -> str:
+    """The ``@page`` rule of a print shop's bleed beyond the trim box (its crop marks are
+    drawn afterwards, outside the bleed: see :mod:`handbook.press.marks`)."""
     if bleed is not None and not _LENGTH.match(bleed):
         raise HandbookError(
             [
@@ -57,5 +58,4 @@ def print_shop_css(bleed: str | None, marks: bool) -> str:
                 )
             ]
         )
-    rules = [f"bleed: {bleed};" if bleed else "", "marks: crop;" if marks else ""]
-    return f"@page {{ {' '.join(r for r in rules if r)} }}" if any(rules) else ""
+    return f"@page {{ bleed: {bleed}; }}" if bleed else ""

@@ -19,7 +19,8 @@ from pathlib import Path
 from handbook.engine import fonts, workarounds
 from handbook.engine.problems import warnings_are_errors
 from handbook.engine.resources import Asker, Refused, fetcher_class, shown
-from handbook.errors import Problem
+from handbook.errors import HandbookError, Problem
+from handbook.press.impose import PAGES_PER_SHEET
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,6 @@ def joined(documents: list):
     return documents[0].copy([page for document in documents for page in document.pages])
 
 
-PAGES_PER_SHEET = 4  # a folded sheet of a saddle-stitched booklet
-
-
 def completed_sheets(booklet, notes):
     """The booklet with pages of ``notes`` (a first page, then a left and a right notes
     page) put before its back cover, until its pages fill whole folded sheets.
@@ -151,6 +149,21 @@ def completed_sheets(booklet, notes):
     """
     pages = list(booklet.pages)
     missing = -len(pages) % PAGES_PER_SHEET
+    if len(notes.pages) != 3 or missing % 2:  # a project's own templates or styles
+        raise HandbookError(
+            [
+                Problem(
+                    "templates/booklet-notes.html.j2",
+                    0,
+                    0,
+                    "the notes pages cannot complete the booklet's last sheet: that takes a "
+                    "back cover on a left-hand page and notes pages laid out as a first page, "
+                    "then a left and a right one",
+                    "keep 'break-before: left' on the back cover and the built-in "
+                    "booklet-notes.html.j2, or use 'blank_pages: blank'",
+                )
+            ]
+        )
     left, right = notes.pages[1:3]
     filler = [left if n % 2 == 0 else right for n in range(missing)]
     return booklet.copy([*pages[:-1], *filler, pages[-1]])

@@ -16,6 +16,8 @@ from handbook.press.metadata import DocumentInfo, stamp
 from handbook.press.sheets_pdf import save
 from handbook.press.sizes import MM_PER_POINT
 
+PAGES_PER_SHEET = 4  # a folded sheet of a saddle-stitched booklet: two pages a side
+
 Side = tuple[int | None, int | None]
 """The booklet pages (0-based) on the left and right half of one side; None is blank."""
 
@@ -31,13 +33,13 @@ class Imposition(NamedTuple):
 
 
 def padded_order(n_pages: int) -> list[int | None]:
-    """The booklet's pages padded to a multiple of 4.
+    """The booklet's pages padded to whole folded sheets.
 
     Blanks go before the last page, so the back cover stays on the back.
     """
     if n_pages < 1:
         raise ValueError("a booklet has at least one page")
-    blanks: list[int | None] = [None] * (-n_pages % 4)
+    blanks: list[int | None] = [None] * (-n_pages % PAGES_PER_SHEET)
     if n_pages == 1:
         return [0, *blanks]
     return [*range(n_pages - 1), *blanks, n_pages - 1]
@@ -58,7 +60,7 @@ def saddle_order(n_pages: int) -> list[Sheet]:
             front=(pages[last - 2 * i], pages[2 * i]),
             back=(pages[2 * i + 1], pages[last - 2 * i - 1]),
         )
-        for i in range(len(pages) // 4)
+        for i in range(len(pages) // PAGES_PER_SHEET)
     ]
 
 

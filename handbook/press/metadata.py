@@ -62,24 +62,3 @@ def _uncompressed(stream) -> None:
     PDF/A-2 and later."""
     if "/Filter" in stream:
         stream.write(stream.read_bytes())
-
-
-# What a PDF/A or /UA file claims to be, besides its XMP identification.
-_CONFORMANCE_KEYS = ("/OutputIntents", "/ViewerPreferences", "/MarkInfo")
-_IDENTIFICATION = ("pdfaid:part", "pdfaid:conformance", "pdfuaid:part")
-
-
-def carry_conformance(pdf, part) -> None:
-    """Make ``pdf``, put together from PDFs like ``part``, claim what ``part`` claims:
-    its PDF/A or /UA identification, output intent and viewer preferences."""
-    for key in _CONFORMANCE_KEYS:
-        if key in part.Root:
-            value = part.Root[key]
-            pdf.Root[key] = pdf.copy_foreign(
-                value if value.is_indirect else part.make_indirect(value)
-            )
-    claims = {key: part.open_metadata().get(key) for key in _IDENTIFICATION}
-    with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
-        for key, value in claims.items():
-            if value:
-                xmp[key] = value

@@ -16,8 +16,6 @@ cannot do, and these functions do after it:
   has no tag for ``nav``); :func:`finish` names it ``TOC`` and its items
   ``TOCI``.
 
-Files put together from tagged cards lose the cards' trees (pikepdf copies
-pages, not structure); :func:`graft` copies each card's tree onto its page.
 Each step checks that the tree looks as WeasyPrint 70 writes it and leaves
 the file alone otherwise, so a newer WeasyPrint that does better is never
 made worse.
@@ -28,7 +26,7 @@ from __future__ import annotations
 import io
 import zlib
 
-from handbook.press.metadata import carry_conformance, with_xmp
+from handbook.press.metadata import with_xmp
 
 
 def finish(data: bytes, chains: list[tuple[int, int, tuple[str, ...]]] | None = None) -> bytes:
@@ -46,33 +44,6 @@ def finish(data: bytes, chains: list[tuple[int, int, tuple[str, ...]]] | None = 
             _contents_as_toc(pdf)
         with_xmp(pdf)
         return _save(pdf)
-
-
-def graft(combined: bytes, parts: list[bytes]) -> bytes:
-    """``combined`` (the pages of ``parts``, in order) with the parts' structure trees,
-    parent tree and PDF/A or /UA claims; unchanged if the parts are not tagged."""
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(combined)) as out:
-        opened = [pikepdf.open(io.BytesIO(data)) for data in parts]
-        try:
-            if not opened or any("/StructTreeRoot" not in part.Root for part in opened):
-                return combined
-            if sum(len(part.pages) for part in opened) != len(out.pages):
-                raise ValueError("the combined file does not have the parts' pages")
-            document = _new_tree(out)
-            first_page = 0
-            for part in opened:
-                for kid in _tree_copy(out, part, first_page):
-                    kid.P = document
-                    document.K.append(kid)
-                first_page += len(part.pages)
-            _rebuild_parent_tree(out)
-            carry_conformance(out, opened[0])
-        finally:
-            for part in opened:
-                part.close()
-        return _save(out)
 
 
 # --- margin boxes -----------------------------------------------------------------
@@ -369,113 +340,6 @@ def _as_toc(listing) -> None:
                     for kid in _kids(body):
                         if isinstance(kid, pikepdf.Dictionary) and kid.get("/S") == "/L":
                             _as_toc(kid)
-
-
-# --- grafting ----------------------------------------------------------------------
-
-
-def _new_tree(out):
-    import pikepdf
-
-    document = out.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=[])
-    )
-    root = out.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.StructTreeRoot, K=pikepdf.Array([document]), ParentTree={}
-        )
-    )
-    document.P = root
-    out.Root.StructTreeRoot = root
-    out.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
-    return document
-
-
-_PAGE_KEY, _ANNOT_KEY = "/HandbookPage", "/HandbookAnnot"
-
-
-def _tree_copy(out, part, first_page: int) -> list:
-    """The part's top-level structure elements copied into ``out``, their pages and
-    annotations pointing at ``out``'s pages (which start at ``first_page``)."""
-    import pikepdf
-
-    pages = {page.objgen: index for index, page in enumerate(part.pages)}
-    annots = {
-        annot.objgen: (index, position)
-        for index, page in enumerate(part.pages)
-        for position, annot in enumerate(page.obj.get("/Annots", []))
-    }
-    elements = _all_elements(part)
-    # Page and annotation references would copy the part's pages: swap them for numbers.
-    for element in elements:
-        if "/Pg" in element:
-            element[_PAGE_KEY] = pages[element.Pg.objgen]
-            del element["/Pg"]
-        if element.get("/Type") == "/OBJR":
-            element[_ANNOT_KEY] = pikepdf.Array(annots[element.Obj.objgen])
-            del element["/Obj"]
-    document = part.Root.StructTreeRoot.K[0]
-    for kid in _kids(document):
-        if isinstance(kid, pikepdf.Dictionary):
-            del kid["/P"]
-    copied = [out.copy_foreign(kid) for kid in _kids(document)]
-    for element in _all_elements_below(copied):
-        if _PAGE_KEY in element:
-            element.Pg = out.pages[first_page + int(element[_PAGE_KEY])].obj
-            del element[_PAGE_KEY]
-        if _ANNOT_KEY in element:
-            index, position = (int(n) for n in element[_ANNOT_KEY])
-            element.Obj = out.pages[first_page + index].obj.Annots[position]
-            del element[_ANNOT_KEY]
-    return copied
-
-
-def _all_elements(pdf) -> list:
-    return _all_elements_below(_kids(pdf.Root.StructTreeRoot))
-
-
-def _all_elements_below(tops: list) -> list:
-    import pikepdf
-
-    found, seen, stack = [], set(), list(tops)
-    while stack:
-        element = stack.pop()
-        if not isinstance(element, pikepdf.Dictionary) or element.objgen in seen:
-            continue
-        seen.add(element.objgen)
-        found.append(element)
-        if element.get("/Type") != "/OBJR":
-            stack.extend(_kids(element))
-    return found
-
-
-def _rebuild_parent_tree(out) -> None:
-    """The parent tree made anew from the structure tree: each page's marked content
-    and each annotation mapped to its element, pages and annotations numbered again."""
-    import pikepdf
-
-    marks: dict[tuple[int, int], dict[int, object]] = {}
-    annotations = []
-    for element in _all_elements(out):
-        if element.get("/Type") == "/OBJR":
-            continue
-        page = element.get("/Pg")
-        for kid in _kids(element):
-            if isinstance(kid, int) and page is not None:
-                marks.setdefault(page.objgen, {})[int(kid)] = element
-            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
-                annotations.append((kid.Obj, element))
-    nums = pikepdf.Array()
-    for index, page in enumerate(out.pages):
-        page.obj.StructParents = index
-        mapped = marks.get(page.obj.objgen, {})
-        size = max(mapped, default=-1) + 1
-        nums.extend([index, pikepdf.Array([mapped.get(m, None) for m in range(size)])])
-    for key, (annotation, element) in enumerate(annotations, start=len(out.pages)):
-        annotation.StructParent = key
-        nums.extend([key, element])
-    out.Root.StructTreeRoot.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=nums))
-    out.Root.StructTreeRoot.ParentTreeNextKey = len(out.pages) + len(annotations)
 
 
 def eol_safe(data: bytes) -> bytes:

@@ -12,6 +12,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handbook.build.output import read_output
+from handbook.errors import HandbookError
+
 BOOKLET = "handbook.pdf"
 CARDS_DIR = "cards"
 BOOKLET_DPI = 96  # a page of the booklet about as wide as a phone held upright, twice over
@@ -95,7 +98,11 @@ class Pictures:
 
     def _refresh_cards(self, card_order: list[str] | None) -> bool:
         folder = self.out_dir / CARDS_DIR
-        files = {path.stem: path for path in folder.glob("*.pdf")} if folder.is_dir() else {}
+        files = (
+            {path.stem: path for path in folder.glob("*.pdf") if not path.is_symlink()}
+            if folder.is_dir() and not folder.is_symlink()
+            else {}
+        )
         known = {card.id: card for card in self.cards}
         if card_order is None:  # a failed build: the order shown so far, new cards after it
             card_order = [i for i in known if i in files] + sorted(set(files) - set(known))
@@ -107,7 +114,9 @@ class Pictures:
                 cards.append(known[card_id])
                 continue
             if data is None:  # unchanged since a look that could not draw it
-                data = files[card_id].read_bytes()
+                data = self._read(files[card_id])
+                if data is None:
+                    continue
             card = _card(card_id, data)
             changed |= (
                 card_id not in known or known[card_id].picture.version != card.picture.version
@@ -117,11 +126,18 @@ class Pictures:
         self.cards = cards
         return changed
 
+    def _read(self, pdf: Path) -> bytes | None:
+        """An output PDF as the build wrote it, never read through a link (an output
+        folder may have come with a project); None if it cannot be read so."""
+        try:
+            return read_output(self.out_dir, pdf.relative_to(self.out_dir).as_posix())
+        except HandbookError:
+            return None
+
     def _changed(self, pdf: Path) -> bytes | None:
         """The PDF's bytes if they differ from the last look, else None."""
-        try:
-            data = pdf.read_bytes()
-        except OSError:
+        data = self._read(pdf)
+        if data is None:
             return None
         digest = hashlib.sha256(data).hexdigest()
         if self._seen.get(str(pdf)) == digest:

@@ -33,6 +33,10 @@ POLICY = (
 )
 
 
+# A state number the page sends back: ASCII digits, as few as a counter needs.
+_SINCE = re.compile(r"-?[0-9]{1,18}")
+
+
 class PreviewServer(ThreadingHTTPServer):
     """A threading HTTP server holding the preview's state."""
 
@@ -102,7 +106,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def _send_state(self, query: dict[str, list[str]], head: bool) -> None:
         since = query.get("since", [""])[0]
-        newer_than = int(since) if since.lstrip("-").isdigit() else None
+        newer_than = int(since) if _SINCE.fullmatch(since) else None
         snapshot = self.server.state.snapshot(newer_than)
         body = json.dumps(asdict(snapshot), ensure_ascii=False).encode()
         self._send(HTTPStatus.OK, body, "application/json", head)
