@@ -33,6 +33,7 @@ def one_chapter_project(root: Path, date: str = "date: 2026-01-15") -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_date_comes_from_source_date_epoch_never_the_clock(tmp_path, monkeypatch):
     root = one_chapter_project(tmp_path / "project", date="")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from handbook.cli import cli
@@ -87,6 +88,7 @@ def test_an_explicit_project_is_not_searched_upward(tmp_path: Path) -> None:
     assert "no handbook project here (handbook.yaml is missing)" in result.stderr
 
 
+@pytest.mark.slow
 def test_json_build_reports_each_output(tmp_path: Path, tiny_copy: Path) -> None:
     result = _run(["build", "--format", "json"], tiny_copy)
     assert result.exit_code == 0, result.output

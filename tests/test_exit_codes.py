@@ -80,6 +80,7 @@ def test_ctrl_c_is_how_watch_stops_so_it_exits_0(monkeypatch):
     assert result.output == "stopped watching\n"
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_real_build_stops_it_without_a_traceback(tiny_copy: Path):
     """SIGINT to the whole process group, as a terminal sends it, once rendering has begun."""
     build = subprocess.Popen(

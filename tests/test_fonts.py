@@ -94,6 +94,7 @@ def test_with_a_project_font_cjk_and_code_print_in_bundled_and_project_fonts_onl
     assert f"{CJK_STEP} Then rest a moment." in pdf_text(out / "cards" / "gliding.pdf")
 
 
+@pytest.mark.slow
 def test_the_font_family_the_hint_names_prints_the_whole_handbook(tiny_copy):
     shutil.copytree(FIXTURE_FONTS, tiny_copy / "fonts")
     set_step(tiny_copy, CJK_STEP)
@@ -203,6 +204,7 @@ print(sorted({{f[3].split("+")[-1] for f in pymupdf.open(stream=pdf)[0].get_font
 """
 
 
+@pytest.mark.slow
 def test_a_font_installed_on_the_machine_is_never_used(tmp_path):
     """The user's own font folder holds a font with the text: a render refuses to print
     it all the same, where WeasyPrint left alone uses that font."""

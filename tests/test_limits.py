@@ -64,6 +64,7 @@ def test_a_render_over_the_time_limit_is_a_located_error_and_the_old_pdf_stays(b
     assert pdf_bytes(out) == before
 
 
+@pytest.mark.slow
 def test_the_cli_reports_the_limit_without_a_traceback(built):
     project, out, before = built
     make_pathological(project)

@@ -93,6 +93,7 @@ def texts(pdf: Path) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
 
 
+@pytest.mark.slow
 def test_a_first_aid_handbook_builds_with_an_untimed_survey_and_cards_of_its_own(tmp_path):
     project = make(tmp_path / "first-aid", FIRST_AID)
     out = tmp_path / "out"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, check
@@ -33,6 +34,7 @@ def settings(project: Path, outline: str) -> None:
     path.write_text("\n".join([*kept, f"outline: {outline}", ""]), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_chapters_and_sections_opt_into_cards_and_items_opt_out(tiny_copy, tmp_path):
     write(tiny_copy / "content/kit.yaml", KIT.format(card="true"))
     settings(tiny_copy, "[intro, kit, techniques, routines, safety]")
@@ -48,6 +50,7 @@ def test_chapters_and_sections_opt_into_cards_and_items_opt_out(tiny_copy, tmp_p
     assert "Eases tight spots." in pdf_text(out / "handbook.pdf")  # no card, still in the booklet
 
 
+@pytest.mark.slow
 def test_an_empty_outline_makes_cards_only(tiny_copy, tmp_path):
     (tiny_copy / "content/intro.yaml").unlink()
     settings(tiny_copy, "[]")
@@ -71,6 +74,7 @@ def test_a_project_of_chapters_only_makes_a_booklet_and_no_cards(tiny_copy, tmp_
     assert names == {"handbook.pdf", "handbook-print.pdf"}
 
 
+@pytest.mark.slow
 def test_a_part_left_out_of_the_outline_is_not_printed_and_links_to_it_become_text(
     tiny_copy, tmp_path
 ):

@@ -281,6 +281,7 @@ def test_a_bad_picture_fails_the_build_and_the_last_good_outputs_stay(pictured, 
     assert (root / "build/handbook.pdf").read_bytes() == booklet
 
 
+@pytest.mark.slow
 def test_editing_a_picture_renders_again_exactly_what_shows_it(pictured, tmp_path):
     root = Path(shutil.copytree(pictured[0], tmp_path / "tiny"))  # keeps modification times
     options = BuildOptions(out_dir=root / "build")

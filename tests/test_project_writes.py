@@ -81,6 +81,7 @@ def test_a_schema_file_linked_to_an_endless_device_is_not_read_whole(mini):
     assert (mini / SCHEMA_DIR / "content.schema.json").is_symlink()
 
 
+@pytest.mark.slow
 def test_a_huge_settings_file_is_read_under_the_limits_even_with_language(mini):
     """The build's own process finds the theme and language without composing the
     file; composing it (tens of seconds for this one) happens in a worker."""

@@ -201,6 +201,7 @@ MINIMAL = {
         max_size=2,
     ),
 )
+@pytest.mark.slow
 @example(name="content/intro.yaml", operations=[("replace", 2, 0, "<b>Intro</b> & 1:30")])
 @example(name="content/glide.yaml", operations=[("insert", 7, 0, "  - 01234\n")])
 def test_edited_project_builds_or_fails_located(name, operations):

@@ -41,6 +41,7 @@ def only_problem(project: Path):
     return problem
 
 
+@pytest.mark.slow
 def test_a_scale_of_its_own_and_key_facts_print_in_the_booklet_and_on_the_card(tiny_copy, tmp_path):
     settings(tiny_copy, "scale: {label: Effort, max: 3}\n")
     write(tiny_copy / "content/gliding.yaml", CPR)

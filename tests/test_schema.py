@@ -314,6 +314,7 @@ def test_the_readme_field_reference_is_made_from_the_model():
     )
 
 
+@pytest.mark.slow
 def test_a_build_in_json_says_it_rewrote_the_schemas(tiny_copy):
     (tiny_copy / "schema").mkdir()  # an empty schema folder: every schema is missing
     result = CliRunner().invoke(cli, ["build", "--format", "json", "--project", str(tiny_copy)])
