@@ -8,6 +8,7 @@ the wheel install) are left out of a plain ``pytest`` run; ``pytest -m slow`` ru
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 import textwrap
 from pathlib import Path
@@ -101,6 +102,17 @@ def default_build(tmp_path_factory) -> tuple[Path, BuildReport]:
     out = tmp_path_factory.mktemp("default-build")
     report = build(REPO, BuildOptions(out_dir=out))
     return out, report
+
+
+def pytest_configure(config) -> None:
+    """Let Ctrl-C reach the commands the tests start and press it in.
+
+    A shell starts a background job (``pytest &``) with SIGINT ignored, and
+    the commands the tests start would inherit that; the tests of Ctrl-C
+    then wait for a command that never hears it.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
