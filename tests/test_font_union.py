@@ -30,11 +30,16 @@ PARTS = (
 LATO_FACES = {"Lato", "Lato-Bold", "Lato-Italic", "Lato-Bold-Italic"}
 
 
-def render(body: str, css: str = "") -> bytes:
-    source = engine.PageSource(
-        f"<html><body>{body}</body></html>", (), PAGE_CSS + css, "test", (REPO,)
-    )
-    return engine.to_pdf_bytes(engine.render(source), source.origin)
+def render(body: str, css: str = "", **options) -> bytes:
+    return render_with(body, (), css, **options)
+
+
+def render_with(body: str, font_files: tuple[Path, ...], css: str = "", **options) -> bytes:
+    """A part's PDF: ``body`` on A6 pages in Lato, with ``font_files`` (or the bundled
+    ones), written with WeasyPrint's ``options``."""
+    html = f"<html><body>{body}</body></html>"
+    source = engine.PageSource(html, (), PAGE_CSS + css, "test", (REPO,), fonts=font_files)
+    return engine.to_pdf_bytes(engine.render(source), source.origin, **options)
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +101,20 @@ def page_pixels(pdfs: list[bytes]) -> list[bytes]:
 
 
 def widths(part: bytes) -> dict[int, int]:
-    """The widths of a one-font part's font, by glyph id (WeasyPrint writes ``c [w ...]``)."""
+    """The widths of a one-font part's font, by glyph id."""
     with pikepdf.open(io.BytesIO(part)) as pdf:
         (font,) = pdf.pages[0].Resources.Font.values()
-        array = list(font.DescendantFonts[0].W)
-        return {
-            first + offset: int(width)
-            for first, run in zip(array[::2], array[1::2], strict=True)
-            for offset, width in enumerate(run)
-        }
+        return width_map(font)
+
+
+def width_map(font: pikepdf.Dictionary) -> dict[int, int]:
+    """A Type 0 font's widths by glyph id (WeasyPrint writes /W as ``c [w ...]``)."""
+    array = list(font.DescendantFonts[0].W)
+    return {
+        first + offset: int(width)
+        for first, run in zip(array[::2], array[1::2], strict=True)
+        for offset, width in enumerate(run)
+    }
 
 
 def check_problems(pdf: bytes, tmp_path: Path) -> str:
@@ -163,3 +173,68 @@ def test_parts_that_disagree_on_widths_share_one_program(tmp_path):
     assert page_texts([after], tmp_path) == page_texts(disagreeing, tmp_path)
     assert page_pixels([after]) == page_pixels(disagreeing)
     assert check_problems(after, tmp_path) == ""
+
+
+def with_forms_fonts_of_their_own(part: bytes) -> bytes:
+    """The part with each form XObject naming its fonts in a /Font dictionary of its own
+    (WeasyPrint shares the page's), as other PDF writers do."""
+    with pikepdf.open(io.BytesIO(part)) as pdf:
+        for page in pdf.pages:
+            for form in page.Resources.get("/XObject", {}).values():
+                own = pikepdf.Dictionary(dict(form.Resources.Font.items()))
+                form.Resources = pikepdf.Dictionary({**form.Resources, "/Font": own})
+        return save(pdf)
+
+
+def test_fonts_named_by_forms_are_united_too(parts):
+    own_fonts = [with_forms_fonts_of_their_own(part) for part in parts[:2]]
+    after = unified(own_fonts)
+    assert programs(after) == dict.fromkeys(LATO_FACES, 1)
+    assert page_pixels([after]) == page_pixels(own_fonts)
+
+
+CJK_FONT = REPO / "tests" / "fixtures" / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
+
+
+def test_a_cff_face_is_embedded_once(tmp_path):
+    """An OpenType font with CFF outlines (FontFile3) is subset and shared the same way."""
+    font_files = (CJK_FONT, *fonts.bundled())
+    cjk = [
+        render_with(f"<p>Hands <span lang='zh'>{text}</span></p>", font_files)
+        for text in ("双手轻", "向下滑动。")
+    ]
+    assert programs(save(merged(cjk))) == {"Lato": 2, "Noto-Sans-CJK-SC": 2}
+    after = unified(cjk, font_files)
+    assert programs(after) == {"Lato": 1, "Noto-Sans-CJK-SC": 1}
+    assert page_texts([after], tmp_path) == page_texts(cjk, tmp_path)
+    assert page_pixels([after]) == page_pixels(cjk)
+    assert check_problems(after, tmp_path) == ""
+
+
+def cid_sets(pdf: bytes) -> dict[str, set[int]]:
+    """The glyph ids each face's CIDSet lists (PDF 1.4 and PDF/A-1 have them), by face."""
+    found = {}
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for page in document.pages:
+            for font in page.Resources.Font.values():
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                bits = int.from_bytes(descriptor.CIDSet.read_bytes())
+                length = len(descriptor.CIDSet.read_bytes()) * 8
+                cids = {cid for cid in range(length) if bits >> (length - 1 - cid) & 1}
+                found.setdefault(str(font.BaseFont).split("+")[-1], set()).update(cids)
+    return found
+
+
+def test_a_cid_set_lists_the_glyphs_of_all_parts():
+    """The one program holds every part's glyphs: its CIDSet says so."""
+    old = [render(body, pdf_version="1.4") for body in PARTS[:2]]
+    after = unified(old)
+    wanted = {}
+    for part in old:
+        with pikepdf.open(io.BytesIO(part)) as pdf:
+            for font in pdf.pages[0].Resources.Font.values():
+                face = str(font.BaseFont).split("+")[-1]
+                wanted.setdefault(face, set()).update(width_map(font))
+    assert cid_sets(after) == wanted
+    assert all(cid_sets(part)[face] < wanted[face] for part in old for face in cid_sets(part))
+    assert page_pixels([after]) == page_pixels(old)

@@ -103,8 +103,8 @@ def unify_fonts(pdf: pikepdf.Pdf, font_files: Sequence[Path]) -> None:
     the parts that agree on its widths and text (see the module's docstring).
 
     A face whose file is not among ``font_files`` (matched by the names and units per
-    em in its embedded program), is there more than once, or cannot be read, stays
-    as it is: the PDF is still right, only larger. The font dictionaries no longer
+    em its embedded program keeps), matches several different files, or cannot be
+    read, stays as it is: the PDF is still right, only larger. The font dictionaries no longer
     used drop out when ``pdf`` is saved; the new streams are compressed then too
     (unless saved with ``compress_streams=False``).
     """
@@ -284,7 +284,7 @@ def _unify_group(
     if program is None:
         return {}
     stream = _program_stream(pdf, program, first)
-    cid_set = _cid_set(glyphs)
+    cid_set = pikepdf.Stream(pdf, _cid_set(glyphs))
     replacements = {}
     for merge in _merges(members):
         kept = merge.members[0]
@@ -292,7 +292,7 @@ def _unify_group(
             _write_merge(pdf, merge)
         kept.descriptor[kept.program_key] = stream
         if Name.CIDSet in kept.descriptor:
-            kept.descriptor.CIDSet = pikepdf.Stream(pdf, cid_set)
+            kept.descriptor.CIDSet = cid_set
         for member in merge.members[1:]:
             replacements[member.font.objgen] = kept.font
     return replacements
@@ -523,7 +523,9 @@ def _subset(original: _FontFile, glyphs: list[int], like: _Member) -> bytes | No
     )
     options.drop_tables += DROPPED_TABLES
     try:
-        with TTFont(original.path, fontNumber=original.number, recalcTimestamp=False) as font:
+        with TTFont(
+            original.path, fontNumber=original.number, recalcTimestamp=False, lazy=True
+        ) as font:
             if glyphs[-1] >= font["maxp"].numGlyphs:
                 return None
             tags = font.keys()  # a TTFont is no mapping: iterating it yields no tags
