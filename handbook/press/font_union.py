@@ -62,8 +62,8 @@ HINTING_TABLES = ("cvt ", "fpgm", "prep")  # a program with them was subset with
 # glyphs emptied): their embedded programs cannot be made again from the file.
 TRANSFORMED_TABLES = ("fvar", "CBDT", "sbix", "SVG ", "COLR")
 # Family, subfamily, unique id, version, PostScript name: kept by both subsetters.
-IDENTITY_NAME_IDS = (1, 2, 3, 5, 6)
 POSTSCRIPT_NAME_ID = 6
+IDENTITY_NAME_IDS = (1, 2, 3, 5, POSTSCRIPT_NAME_ID)
 NAME_RECORDS = ((3, 1, 0x409), (1, 0, 0))  # Windows English first, then Mac Roman
 FIXED_PITCH = 1  # the FontDescriptor flag WeasyPrint sets when all widths are the same
 CMAP_BATCH = 100  # mappings per beginbfchar block, as WeasyPrint writes them
@@ -506,8 +506,12 @@ def _fonts_in(path: Path) -> list[tuple[_FontFile, tuple]]:
         return []
 
 
-def _digest(font_file: _FontFile) -> tuple[str, int]:
-    return hashlib.sha256(font_file.path.read_bytes()).hexdigest(), font_file.number
+def _digest(font_file: _FontFile) -> tuple[str, int] | _FontFile:
+    """What the font is made of; a file that cannot be read is only itself."""
+    try:
+        return hashlib.sha256(font_file.path.read_bytes()).hexdigest(), font_file.number
+    except OSError:
+        return font_file
 
 
 def _subset(original: _FontFile, glyphs: list[int], like: _Member) -> bytes | None:
