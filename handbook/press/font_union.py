@@ -12,11 +12,13 @@ The font dictionaries themselves are not always interchangeable. WeasyPrint
 records a glyph's width, rounded to a thousandth of an em, at the first size
 it lays the glyph out in, then compensates each placement for that rounding
 in the text itself; parts that first met a glyph at different sizes may
-record widths one unit apart (and, rarely, different text for one glyph).
-Dictionaries that agree on every glyph they share become one, with their
-widths and text maps merged; one that disagrees keeps its own dictionary, so
-that every page prints and reads exactly as its part did. All of them embed
-the one new program.
+record widths one unit apart. Dictionaries that agree on the width of every
+glyph they share become one, with their widths merged; one that disagrees
+keeps its own dictionary, so that every page prints exactly as its part did.
+All of them embed the one new program, and one text map: a glyph WeasyPrint
+drew for two texts (the hyphen of a hyphenated word and a hyphen-minus) reads
+as the text it first stood for, in the first part that uses it, as in a
+document rendered whole.
 
 This module imports pikepdf and fontTools: import it where a merged PDF is
 put together, not where a command starts.
@@ -29,6 +31,7 @@ import io
 import logging
 import re
 import struct
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -144,14 +147,14 @@ def _font_resources(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
     annotations' appearances', and those of the forms, patterns, soft masks and Type 3
     fonts used in them, recursively."""
     seen: set[tuple[int, int]] = set()
-    pending = []
+    pending: deque = deque()  # first in, first out: in the order the pages use them
     for page in pdf.pages:
         pending.append(_inherited(page.obj, Name.Resources))
         for annotation in _values(page.obj.get(Name.Annots)):
             pending += [_resources_of(stream, seen) for stream in _appearances(annotation)]
     found = []
     while pending:
-        resources = pending.pop()
+        resources = pending.popleft()
         if not _is_dictionary(resources) or not _first_visit(resources, seen):
             continue
         fonts = resources.get(Name.Font)
@@ -243,11 +246,10 @@ class _Member:
 
 @dataclass
 class _Merge:
-    """Font dictionaries that agree on the width and text of every glyph they share."""
+    """Font dictionaries that agree on the width of every glyph they share."""
 
     members: list[_Member]
     widths: dict[int, Any] = field(default_factory=dict)
-    text: dict[int, str] = field(default_factory=dict)
 
     def take(self, member: _Member) -> bool:
         """Add ``member`` if it agrees with the members so far."""
@@ -255,17 +257,11 @@ class _Merge:
             return False
         self.members.append(member)
         self.widths = {**member.widths, **self.widths}
-        self.text = {**(member.text or {}), **self.text}
         return True
 
     def _agrees(self, member: _Member) -> bool:
-        if member.text is None or self.members[0].text is None:
-            return False
-        shared_widths = self.widths.keys() & member.widths.keys()
-        shared_text = self.text.keys() & member.text.keys()
-        return all(self.widths[g] == member.widths[g] for g in shared_widths) and all(
-            self.text[g] == member.text[g] for g in shared_text
-        )
+        shared = self.widths.keys() & member.widths.keys()
+        return all(self.widths[glyph] == member.widths[glyph] for glyph in shared)
 
 
 def _unify_group(
@@ -273,7 +269,7 @@ def _unify_group(
 ) -> dict[tuple[int, int], pikepdf.Dictionary]:
     """Where the group's dictionaries are to point now (none: it stays as it is)."""
     members = [_member(font) for font in fonts]
-    if any(member is None for member in members):
+    if any(member is None or member.text is None for member in members):
         return {}
     first = members[0]
     if any(_kind(member) != _kind(first) for member in members):
@@ -285,11 +281,16 @@ def _unify_group(
         return {}
     stream = _program_stream(pdf, program, first)
     cid_set = pikepdf.Stream(pdf, _cid_set(glyphs))
+    text: dict[int, str] = {}
+    for member in members:  # in page order: a glyph reads as it first did
+        text = {**(member.text or {}), **text}
+    to_unicode = pikepdf.Stream(pdf, _to_unicode(text))
     replacements = {}
     for merge in _merges(members):
         kept = merge.members[0]
+        kept.font.ToUnicode = to_unicode
         if len(merge.members) > 1:
-            _write_merge(pdf, merge)
+            _write_merge(merge)
         kept.descriptor[kept.program_key] = stream
         if Name.CIDSet in kept.descriptor:
             kept.descriptor.CIDSet = cid_set
@@ -342,12 +343,11 @@ def _merges(members: list[_Member]) -> list[_Merge]:
     return merges
 
 
-def _write_merge(pdf: pikepdf.Pdf, merge: _Merge) -> None:
-    """The merge's first dictionary, with the widths and text of them all."""
+def _write_merge(merge: _Merge) -> None:
+    """The merge's first dictionary, with the widths of them all."""
     kept = merge.members[0]
     cid_font = kept.font.DescendantFonts[0]
     cid_font.W = _width_array(merge.widths)
-    kept.font.ToUnicode = pikepdf.Stream(pdf, _to_unicode(merge.text))
     bbox = list(kept.descriptor.FontBBox)
     bbox[2] = max(merge.widths.values())
     kept.descriptor.FontBBox = pikepdf.Array(bbox)
