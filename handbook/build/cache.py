@@ -16,12 +16,13 @@ import json
 import stat
 from pathlib import Path
 
-from handbook.build.output import read_output, write_output
+from handbook.build.output import read_output, remove_outputs_except, write_output
 from handbook.errors import HandbookError, Notice, Problem
 from handbook.project import entries_under
 
 CACHE_FILE = ".handbook-cache.json"
 PAGE_MAP = ".handbook-pages.json"  # the booklet page of every anchor, for cards that cite it
+PARTS_DIR = ".parts"  # the booklet's parts, each laid out and kept (see build/booklet.py)
 _FORMAT = 1
 # Far more than the record of any real project; a larger file (one that came with a
 # project, say) is not read, and everything is rebuilt.
@@ -118,6 +119,7 @@ class BuildCache:
         removed = self.prune(set())
         for name in (CACHE_FILE, PAGE_MAP):
             (self.out_dir / name).unlink(missing_ok=True)
+        remove_outputs_except(self.out_dir, PARTS_DIR, set())
         folders = [path for path, is_folder in entries_under(self.out_dir) if is_folder]
         for folder in sorted(folders, key=lambda p: -len(p.parts)):
             with contextlib.suppress(OSError):  # a link, or not empty: it stays

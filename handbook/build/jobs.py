@@ -82,11 +82,15 @@ class Planner:
         ``params`` are whatever else changes it besides the source (a PDF variant);
         the pictures it shows are found in its HTML.
         """
+        key = digest(self.besides_html(source, *params), name, source.html)
+        return Job(name, origin, key, partial(make, source))
+
+    def besides_html(self, source: engine.PageSource, *params: str) -> str:
+        """The hash of all an output rendered from ``source`` is made from but its HTML:
+        what its stylesheets, its settings and the pictures it shows make it."""
         stylesheets = map(str, source.stylesheets)
         pictures = pictures_shown(source.html, self.handbook.pictures)
-        parts = (source.html, source.extra_css, *stylesheets, *params, *pictures)
-        key = digest(self.shared, name, *parts)
-        return Job(name, origin, key, partial(make, source))
+        return digest(self.shared, source.extra_css, *stylesheets, *params, *pictures)
 
     def card_job(self, card: Card, back: bool = False, variant: str | None = None) -> Job | None:
         """A card (or its back) fitted on one page, written trimmed, and how it was fitted;
@@ -376,9 +380,12 @@ def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     notes = jobs_of.renderer.notes_pages(jobs_of.handbook, jobs_of.fmt)
     if notes is not None:  # the same bleed as the pages they go between
         notes = dataclasses.replace(notes, extra_css=notes.extra_css + extra)
-    make = partial(makers.make_booklet, date, options.pdf_variant, options.marks, notes)
     notes_html = notes.html if notes else ""
     params = (str(date), str(options.pdf_variant), f"marks={options.marks}", notes_html)
+    context = jobs_of.besides_html(source, *params)
+    make = partial(
+        makers.make_booklet, date, options.pdf_variant, options.marks, notes, context, options.force
+    )
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
     return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)
 

@@ -78,23 +78,31 @@ def make_booklet(
     variant: str | None,
     marks: bool,
     notes: PageSource | None,
+    context: str,
+    fresh: bool,
     source: PageSource,
     out_dir: Path,
 ) -> Made:
     """The tagged booklet; with ``marks``, crop marks in a slug around its bleed; with
     ``notes``, the pages that complete its last sheet are notes pages; for a print
-    shop, converted to PDF/X (no longer tagged). Its page numbers come from the last
-    build's page map (see :func:`lay_out_booklet`)."""
-    from handbook.press import pdfx, tagging
+    shop, converted to PDF/X (no longer tagged).
 
-    document, renders = lay_out_booklet(source, page_numbers.read_page_map(out_dir))
-    if notes is not None:
-        document = engine.completed_sheets(document, engine.render(notes))
-    written = engine.weasyprint_variant(variant)
-    data = engine.to_pdf_bytes(
-        document, source.origin, date=date, pdf_tags=True, pdf_variant=written
-    )
-    data = tagging.finish(data, engine.continued_chains(document))
+    It is laid out in parts, each kept for the next build (see
+    :mod:`handbook.build.booklet`; ``context`` is the hash of all it is made from
+    besides its HTML; ``fresh``: none kept is used), or whole if it cannot be cut
+    into parts. Its page
+    numbers come from the last build's page map (see :func:`lay_out_booklet`).
+    """
+    from handbook.build.booklet import Written, in_parts
+    from handbook.press import pdfx
+
+    written = Written(source.origin, date, engine.weasyprint_variant(variant))
+    known = page_numbers.read_page_map(out_dir)
+    booklet = in_parts(source, notes, written, context, known, out_dir, fresh)
+    if booklet is None:
+        data, anchors, pages, renders = _booklet_whole(source, notes, written, known)
+    else:
+        data, anchors, pages, renders = booklet.pdf, booklet.anchors, booklet.pages, booklet.renders
     if marks:
         from handbook.press.marks import with_marks
 
@@ -102,8 +110,23 @@ def make_booklet(
     if variant == engine.PRINT_SHOP_VARIANT:
         data = pdfx.convert(data)
     write_output(out_dir, "handbook.pdf", data)
-    write_output(out_dir, PAGE_MAP, page_numbers.page_map_bytes(engine.anchor_pages(document)))
-    return Made(len(document.pages), renders=renders)
+    write_output(out_dir, PAGE_MAP, page_numbers.page_map_bytes(anchors))
+    return Made(pages, renders=renders)
+
+
+def _booklet_whole(source: PageSource, notes: PageSource | None, written, known: dict[str, int]):
+    """The booklet laid out as one document: its PDF, the page of each id, its page
+    count and how many layouts it took."""
+    from handbook.press import tagging
+
+    document, renders = lay_out_booklet(source, known)
+    if notes is not None:
+        document = engine.completed_sheets(document, engine.render(notes))
+    data = engine.to_pdf_bytes(
+        document, source.origin, date=written.date, pdf_tags=True, pdf_variant=written.variant
+    )
+    data = tagging.finish(data, engine.continued_chains(document))
+    return data, engine.anchor_pages(document), len(document.pages), renders
 
 
 # Layouts with numbers from a page map before the booklet is left to target-counter():

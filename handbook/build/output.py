@@ -186,6 +186,23 @@ def read_output(out_dir: Path, name: str, limit: int | None = None) -> bytes:
         ) from None
 
 
+def remove_outputs_except(out_dir: Path, folder: str, kept: set[str]) -> None:
+    """Delete the files in the output folder's ``folder`` (none through a link) whose
+    names are not in ``kept``: what an earlier build kept there and this one no longer
+    uses."""
+    try:
+        place = _inside(out_dir, f"{folder}/-", create=False).parent
+        if place.is_symlink() or not place.is_dir():
+            return
+        entries = list(place.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        with contextlib.suppress(OSError):  # a file it cannot delete is left
+            if entry.name not in kept and stat.S_ISREG(entry.lstat().st_mode):
+                entry.unlink()
+
+
 def _inside(out_dir: Path, name: str, create: bool) -> Path:
     """``out_dir / name``, checking that each folder on the way is a real folder in it."""
     relative = PurePosixPath(name)

@@ -23,6 +23,7 @@ from handbook.engine.pdf_options import (
 from handbook.engine.render import (
     PageSource,
     completed_sheets,
+    font_files,
     joined,
     render,
     to_pdf_bytes,
@@ -41,6 +42,7 @@ __all__ = [
     "anchor_pages",
     "completed_sheets",
     "continued_chains",
+    "font_files",
     "joined",
     "measure",
     "print_shop_css",

@@ -40,6 +40,11 @@ class PageSource:
     fonts: tuple[Path, ...] = field(default=())
 
 
+def font_files(source: PageSource) -> tuple[Path, ...]:
+    """The font files a render of ``source`` may use (besides its @font-face rules)."""
+    return source.fonts or fonts.bundled()
+
+
 def warm_up() -> None:
     """Import WeasyPrint now, so that worker processes forked afterwards have it loaded.
 
@@ -90,7 +95,7 @@ def render(source: PageSource):
     def fetcher(files: tuple[Path, ...]):
         return fetcher_class()(source.allowed_roots, Asker(files, root, source.origin), refusals)
 
-    config = _font_config(source.fonts or fonts.bundled())
+    config = _font_config(font_files(source))
     style_files = [
         path
         for sheet in source.stylesheets
@@ -140,15 +145,16 @@ def joined(documents: list):
     return documents[0].copy([page for document in documents for page in document.pages])
 
 
-def completed_sheets(booklet, notes):
+def completed_sheets(booklet, notes, pages_before: int = 0):
     """The booklet with pages of ``notes`` (a first page, then a left and a right notes
-    page) put before its back cover, until its pages fill whole folded sheets.
+    page) put before its back cover, until its pages fill whole folded sheets; for the
+    last part of a booklet laid out in parts, ``pages_before`` it count too.
 
     The back cover is a left-hand page, so the pages before it end on a right
     one, and the notes pages go in as left, right, left ...
     """
     pages = list(booklet.pages)
-    missing = -len(pages) % PAGES_PER_SHEET
+    missing = -(pages_before + len(pages)) % PAGES_PER_SHEET
     if len(notes.pages) != 3 or missing % 2:  # a project's own templates or styles
         raise HandbookError(
             [

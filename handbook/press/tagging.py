@@ -39,11 +39,11 @@ def finish(data: bytes, chains: list[tuple[int, int, tuple[str, ...]]] | None = 
         if "/StructTreeRoot" in pdf.Root:
             _margins_as_artifacts(pdf)
             if chains:
-                _joined_across_pages(pdf, chains)
+                joined_across_pages(pdf, chains)
             _links_flattened(pdf)
             _contents_as_toc(pdf)
         with_xmp(pdf)
-        return _save(pdf)
+        return saved(pdf)
 
 
 # --- margin boxes -----------------------------------------------------------------
@@ -54,23 +54,23 @@ def _reachable(pdf) -> set[tuple[int, int]]:
     import pikepdf
 
     seen: set[tuple[int, int]] = set()
-    stack = list(_kids(pdf.Root.StructTreeRoot))
+    stack = list(kids(pdf.Root.StructTreeRoot))
     while stack:
         element = stack.pop()
         if not isinstance(element, pikepdf.Dictionary) or element.objgen in seen:
             continue
         seen.add(element.objgen)
-        stack.extend(_kids(element))
+        stack.extend(kids(element))
     return seen
 
 
-def _kids(element) -> list:
+def kids(element) -> list:
     import pikepdf
 
-    kids = element.get("/K")
-    if kids is None:
+    found = element.get("/K")
+    if found is None:
         return []
-    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+    return list(found) if isinstance(found, pikepdf.Array) else [found]
 
 
 def _margins_as_artifacts(pdf) -> None:
@@ -122,21 +122,23 @@ def _mcid(operands) -> int | None:
 # --- page breaks ------------------------------------------------------------------
 
 
-def _joined_across_pages(pdf, chains: list[tuple[int, int, tuple[str, ...]]]) -> None:
+def joined_across_pages(pdf, chains: list[tuple[int, int, tuple[str, ...]]]) -> None:
     """Join, at each page break (the page before, the page after), the elements its chain
-    names (outermost first): the
-    one on the next page is emptied into the one on the page before, its marked
+    names (outermost first): the one on the next page is emptied into the one on the
+    page before (the last one before it holding any, past empty pages), its marked
     content keeping its page. A chain that does not match the tree stops there."""
     import pikepdf
 
     document = pdf.Root.StructTreeRoot.K[0]
     pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
     by_page: dict[int, list] = {}
-    for kid in _kids(document):
+    for kid in kids(document):
         if isinstance(kid, pikepdf.Dictionary) and "/Pg" in kid:
             by_page.setdefault(pages.get(kid.Pg.objgen, -1), []).append(kid)
     moved: dict[tuple[int, int], object] = {}
     for page_before, page_after, chain in chains:
+        while page_before > 0 and page_before not in by_page:  # an empty page between
+            page_before -= 1
         before, after = by_page.get(page_before, []), by_page.get(page_after, [])
         if chain and before and after:
             tail = _resolved(before[-1], moved)
@@ -167,7 +169,7 @@ def _elements_of(element) -> list:
 
     return [
         kid
-        for kid in _kids(element)
+        for kid in kids(element)
         if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and kid.get("/Type") != "/OBJR"
     ]
 
@@ -176,15 +178,15 @@ def _empty_into(source, target, parent, moved: dict) -> None:
     """``source``'s content appended to ``target``'s; ``source`` leaves ``parent``."""
     import pikepdf
 
-    kids = []
-    for kid in _kids(source):
+    content = []
+    for kid in kids(source):
         if isinstance(kid, int):
             kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=source.Pg, MCID=kid)
         elif "/P" in kid:
             kid.P = target
-        kids.append(kid)
-    target.K = pikepdf.Array([*_kids(target), *kids])
-    parent.K = pikepdf.Array([kid for kid in _kids(parent) if kid.objgen != source.objgen])
+        content.append(kid)
+    target.K = pikepdf.Array([*kids(target), *content])
+    parent.K = pikepdf.Array([kid for kid in kids(parent) if kid.objgen != source.objgen])
     moved[source.objgen] = target
 
 
@@ -205,14 +207,14 @@ def _links_flattened(pdf) -> None:
     moved: dict[tuple[int, int], object] = {}
     empty: set[tuple[int, int]] = set()
     for link in _outer_links(pdf):
-        kids = []
+        kept = []
         for kid in _link_content(link, link, moved):
             annotation = kid.get("/Obj") if isinstance(kid, pikepdf.Dictionary) else None
             if annotation is not None and _covers_nothing(annotation):
                 empty.add(annotation.objgen)
                 continue
-            kids.append(kid)
-        link.K = pikepdf.Array(kids)
+            kept.append(kid)
+        link.K = pikepdf.Array(kept)
     if moved or empty:
         _parent_tree_updated(pdf, moved, empty)
     for page in pdf.pages:
@@ -228,7 +230,7 @@ def _outer_links(pdf) -> list:
     found, stack = [], [pdf.Root.StructTreeRoot]
     while stack:
         element = stack.pop()
-        for kid in _kids(element):
+        for kid in kids(element):
             if not isinstance(kid, pikepdf.Dictionary) or kid.get("/Type") == "/OBJR":
                 continue
             if kid.get("/S") == "/Link":
@@ -244,7 +246,7 @@ def _link_content(link, outer, moved: dict) -> list:
     import pikepdf
 
     content = []
-    for kid in _kids(link):
+    for kid in kids(link):
         if not (isinstance(kid, pikepdf.Dictionary) and kid.get("/S") == "/Link"):
             content.append(kid)
             continue
@@ -298,11 +300,11 @@ def _parent_tree_updated(pdf, moved: dict, removed: set) -> None:
 def _contents_as_toc(pdf) -> None:
     """The contents (``nav``: NonStruct holding a heading and a list of links): its list
     becomes a TOC, the list's items TOCI."""
-    for element in _kids(pdf.Root.StructTreeRoot.K[0]):
-        kids = _kids(element)
-        if element.get("/S") != "/NonStruct" or len(kids) != 2:
+    for element in kids(pdf.Root.StructTreeRoot.K[0]):
+        inside = kids(element)
+        if element.get("/S") != "/NonStruct" or len(inside) != 2:
             continue
-        heading, listing = kids
+        heading, listing = inside
         if not str(heading.get("/S", "")).startswith("/H") or listing.get("/S") != "/L":
             continue
         if _all_items_link(listing):
@@ -311,7 +313,7 @@ def _contents_as_toc(pdf) -> None:
 
 
 def _all_items_link(listing) -> bool:
-    items = [item for item in _kids(listing) if "/S" in item]
+    items = [item for item in kids(listing) if "/S" in item]
     return bool(items) and all(item.S == "/LI" and _has_link(item) for item in items)
 
 
@@ -321,7 +323,7 @@ def _has_link(element) -> bool:
     return any(
         isinstance(kid, pikepdf.Dictionary)
         and (kid.get("/S") == "/Link" or ("/S" in kid and _has_link(kid)))
-        for kid in _kids(element)
+        for kid in kids(element)
     )
 
 
@@ -331,26 +333,26 @@ def _as_toc(listing) -> None:
     import pikepdf
 
     listing.S = pikepdf.Name.TOC
-    for item in _kids(listing):
+    for item in kids(listing):
         if isinstance(item, pikepdf.Dictionary) and item.get("/S") == "/LI":
             item.S = pikepdf.Name.TOCI
-            for body in _kids(item):
+            for body in kids(item):
                 if isinstance(body, pikepdf.Dictionary) and body.get("/S") == "/LBody":
                     body.S = pikepdf.Name.NonStruct
-                    for kid in _kids(body):
+                    for kid in kids(body):
                         if isinstance(kid, pikepdf.Dictionary) and kid.get("/S") == "/L":
                             _as_toc(kid)
 
 
 def eol_safe(data: bytes) -> bytes:
-    """``data`` saved as :func:`_save` saves (for PDFs another step wrote last)."""
+    """``data`` saved as :func:`saved` saves (for PDFs another step wrote last)."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        return _save(pdf)
+        return saved(pdf)
 
 
-def _save(pdf) -> bytes:
+def saved(pdf, regroup: bool = False) -> bytes:
     """The PDF's bytes, no stream's data ending in a carriage return.
 
     Before ``endstream`` comes a line feed; data that ends in a CR makes it a CR LF,
@@ -360,6 +362,8 @@ def _save(pdf) -> bytes:
     space its readers ignore before it is compressed again (a NUL would not do: the
     checksum's last byte is the sum of the bytes). If a stream that saving
     makes (an object stream) ends in a CR, the file is saved without object streams.
+    With ``regroup``, objects go into object streams afresh (a PDF put together from
+    others, whose objects came with none), else they stay in those they were in.
     """
     import pikepdf
 
@@ -371,7 +375,8 @@ def _save(pdf) -> bytes:
             stream.write(zlib.compress(stream.read_raw_bytes()), filter=pikepdf.Name.FlateDecode)
         if _ends_in_cr(stream):
             _padded(stream)
-    for objects in (pikepdf.ObjectStreamMode.preserve, pikepdf.ObjectStreamMode.disable):
+    first = pikepdf.ObjectStreamMode.generate if regroup else pikepdf.ObjectStreamMode.preserve
+    for objects in (first, pikepdf.ObjectStreamMode.disable):
         buffer = io.BytesIO()
         pdf.save(
             buffer,

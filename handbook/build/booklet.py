@@ -1,0 +1,277 @@
+"""The booklet laid out in parts, each kept in the output folder until its inputs change.
+
+The booklet's HTML is cut into parts (:mod:`handbook.html.split`); each is
+laid out as its own document (:mod:`handbook.engine.parts`), written as a
+PDF and kept in ``.parts/`` under the hash of everything it was made from:
+its HTML, the page it begins on and the page numbers it prints. The parts
+are then put together as one PDF (:mod:`handbook.press.merge`).
+
+An edit to one technique changes one part's HTML: only that part is laid
+out again. If its page count changed, the parts after it begin on other
+pages and print other numbers, so they are laid out again too. The page
+numbers come from the last build's page map, and from the parts laid out
+before in this build; a number that turns out wrong once all parts are laid
+out (a page reference to a later part, on a first build) makes its part be
+laid out again with the right one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from handbook import engine
+from handbook.build import page_numbers
+from handbook.build.cache import PARTS_DIR, digest
+from handbook.build.output import read_output, remove_outputs_except, write_output
+from handbook.errors import HandbookError
+from handbook.html import split
+
+_LEADS = "leads.json"  # how many pages each part's lead took, by the part's HTML
+# Walks through the parts in order before a booklet whose page numbers still move from
+# one layout to the next is laid out whole.
+_WALKS = 3
+_MOST_RECORD_BYTES = 16 * 1024 * 1024
+
+
+class PartRecord(BaseModel):
+    """What the merge needs of a part laid out in an earlier build (see LaidOutPart)."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
+    start: int
+    pages: int
+    anchors: dict[str, int]
+    printed: dict[str, int]
+    bookmarks: list[list[tuple[int, str, tuple[float, float], str]]]
+    heights: list[float]
+    chains: list[tuple[int, int, tuple[str, ...]]]
+    boundary: tuple[int, tuple[str, ...]] | None
+
+
+@dataclass(frozen=True)
+class Written:
+    """How each part's PDF is written."""
+
+    origin: str
+    date: str | None
+    variant: str | None  # as WeasyPrint is asked for it
+
+
+@dataclass(frozen=True)
+class Booklet:
+    pdf: bytes
+    anchors: dict[str, int]  # the page of every id
+    pages: int
+    renders: int  # parts laid out
+
+
+@dataclass
+class _Walk:
+    """The state of one build's parts: what is known of the pages, what was laid out."""
+
+    source: engine.PageSource
+    notes: engine.PageSource | None
+    written: Written
+    context: str
+    out_dir: Path
+    pages: dict[str, int]  # the best known page of every id
+    leads: dict[str, int]  # the last build's
+    kept_leads: dict[str, int] = dataclasses.field(default_factory=dict)  # this build's
+    fresh: bool = False  # lay out every part again (--force), once in this build
+    made: set[str] = dataclasses.field(default_factory=set)  # the keys laid out in it
+    renders: int = 0
+    used: set[str] = dataclasses.field(default_factory=set)
+    notes_laid_out: object = None
+
+
+def in_parts(
+    source: engine.PageSource,
+    notes: engine.PageSource | None,
+    written: Written,
+    context: str,
+    known: dict[str, int],
+    out_dir: Path,
+    fresh: bool = False,
+) -> Booklet | None:
+    """The booklet laid out in parts and merged; None if it cannot be cut into parts, or
+    its page numbers do not settle: then it is laid out whole. With ``fresh``, no part
+    an earlier build kept is used."""
+    parts = split.split(source.html)
+    if parts is None or len(parts) < 2:
+        return None
+    ids = frozenset().union(*(part.ids for part in parts))
+    pages = {anchor: page for anchor, page in known.items() if anchor in ids}
+    walk = _Walk(source, notes, written, context, out_dir, pages, _read_leads(out_dir), fresh=fresh)
+    for _ in range(_WALKS):
+        laid_out = _walk_through(walk, parts, ids)
+        if laid_out is None:
+            return None
+        if all(
+            walk.pages.get(anchor) == page
+            for record, _ in laid_out
+            for anchor, page in record.printed.items()
+        ):
+            return _merged(walk, laid_out)
+    return None
+
+
+def _walk_through(
+    walk: _Walk, parts: list[split.Part], ids: frozenset[str]
+) -> list[tuple[PartRecord, str]] | None:
+    """Every part, in order, laid out (or taken from the last build) where it begins now,
+    printing the pages known now; None if one cannot be laid out as a part."""
+    laid_out = []
+    start = 1
+    walk.used.clear()  # only the last walk's parts are kept
+    for index, part in enumerate(parts):
+        cited = sorted(page_numbers.cited(part.html) & ids)
+        printed = {anchor: walk.pages.get(anchor, start) for anchor in cited}
+        last = index == len(parts) - 1
+        found = _part(walk, part, start, printed, last)
+        if found is None:
+            return None
+        record, _ = found
+        laid_out.append(found)
+        walk.pages.update({anchor: start + page for anchor, page in record.anchors.items()})
+        start += record.pages
+    return laid_out
+
+
+def _part(
+    walk: _Walk, part: split.Part, start: int, printed: dict[str, int], last: bool
+) -> tuple[PartRecord, str] | None:
+    """The part's record and the name of its PDF: the last build's if it was made from
+    the same, else laid out now."""
+    html_key = digest(part.html)
+    lead = walk.leads.get(html_key, 1 if part.first_id else 0)
+    for _ in range(2):  # a lead that takes other pages than guessed: once more with those
+        key = _part_key(walk, part, start, printed, lead, last)
+        kept = None if walk.fresh and key not in walk.made else _kept_record(walk.out_dir, key)
+        if kept is not None:
+            walk.kept_leads[html_key] = lead
+            walk.used.update({f"{key}.json", f"{key}.pdf"})
+            return kept, f"{key}.pdf"
+        laid = _lay_out(walk, part, start, printed, lead, last)
+        if laid is None:
+            return None
+        if isinstance(laid, int):
+            lead = laid
+            continue
+        walk.kept_leads[html_key] = laid.lead
+        record = _record(laid, start, printed)
+        data = engine.to_pdf_bytes(
+            laid.document,
+            walk.written.origin,
+            date=walk.written.date,
+            pdf_tags=True,
+            pdf_variant=walk.written.variant,
+        )
+        from handbook.press import tagging
+
+        data = tagging.finish(data, laid.chains)
+        _keep(walk.out_dir, f"{key}.pdf", data)
+        _keep(walk.out_dir, f"{key}.json", record.model_dump_json().encode())
+        walk.used.update({f"{key}.json", f"{key}.pdf"})
+        walk.made.add(key)
+        return record, f"{key}.pdf"
+    return None
+
+
+def _part_key(
+    walk: _Walk, part: split.Part, start: int, printed: dict[str, int], lead: int, last: bool
+) -> str:
+    notes = walk.notes.html if last and walk.notes else ""
+    numbers = json.dumps(printed, sort_keys=True)
+    return digest(walk.context, part.html, str(start), numbers, str(lead), notes)[:32]
+
+
+def _lay_out(walk: _Walk, part: split.Part, start: int, printed, lead: int, last: bool):
+    from handbook.engine.parts import lay_out_part
+
+    notes = None
+    if last and walk.notes is not None:
+        if walk.notes_laid_out is None:
+            walk.notes_laid_out = engine.render(walk.notes)
+        notes = walk.notes_laid_out
+    html = page_numbers.numbered(part.html, printed)
+    walk.renders += 1
+    source = dataclasses.replace(walk.source, html=html)
+    return lay_out_part(source, part, start, lead, notes)
+
+
+def _record(laid, start: int, printed: dict[str, int]) -> PartRecord:
+    return PartRecord(
+        start=start,
+        pages=len(laid.document.pages),
+        anchors=laid.anchors,
+        printed=printed,
+        bookmarks=[[_bookmark(b) for b in page] for page in laid.bookmarks],
+        heights=[float(height) for height in laid.heights],
+        chains=[(a, b, tuple(chain)) for a, b, chain in laid.chains],
+        boundary=laid.boundary,
+    )
+
+
+def _bookmark(bookmark) -> tuple[int, str, tuple[float, float], str]:
+    level, label, (x, y), state = bookmark
+    return (int(level), str(label), (float(x), float(y)), str(state))
+
+
+def _keep(out_dir: Path, name: str, data: bytes) -> None:
+    """Keep a part's file for the next build. A part that cannot be written is the
+    booklet's problem: it names the booklet, the output the user asked for."""
+    try:
+        write_output(out_dir, f"{PARTS_DIR}/{name}", data)
+    except HandbookError as exc:
+        booklet = str(out_dir / "handbook.pdf")
+        raise HandbookError([dataclasses.replace(p, path=booklet) for p in exc.problems]) from None
+
+
+def _kept_record(out_dir: Path, key: str) -> PartRecord | None:
+    """The record a build kept for this key, if it and its PDF are there and sound."""
+    try:
+        data = read_output(out_dir, f"{PARTS_DIR}/{key}.json", limit=_MOST_RECORD_BYTES)
+        if not (out_dir / PARTS_DIR / f"{key}.pdf").is_file():
+            return None
+        return PartRecord.model_validate_json(data)
+    except (HandbookError, ValidationError, ValueError):
+        return None
+
+
+def _read_leads(out_dir: Path) -> dict[str, int]:
+    try:
+        stored = json.loads(read_output(out_dir, f"{PARTS_DIR}/{_LEADS}", _MOST_RECORD_BYTES))
+    except (HandbookError, ValueError, RecursionError):
+        return {}
+    if not isinstance(stored, dict):
+        return {}
+    return {key: lead for key, lead in stored.items() if type(lead) is int and 0 <= lead < 100}
+
+
+def _merged(walk: _Walk, laid_out: list[tuple[PartRecord, str]]) -> Booklet:
+    from handbook.engine.parts import outline
+    from handbook.press.merge import MergePart, merged
+
+    parts = [
+        MergePart(
+            read_output(walk.out_dir, f"{PARTS_DIR}/{name}"),
+            frozenset(record.anchors),
+            record.boundary,
+        )
+        for record, name in laid_out
+    ]
+    pages = [
+        (bookmarks, height)
+        for record, _ in laid_out
+        for bookmarks, height in zip(record.bookmarks, record.heights, strict=True)
+    ]
+    pdf = merged(parts, outline(pages), engine.font_files(walk.source))
+    _keep(walk.out_dir, _LEADS, json.dumps(walk.kept_leads, sort_keys=True).encode())
+    remove_outputs_except(walk.out_dir, PARTS_DIR, {*walk.used, _LEADS})
+    count = sum(record.pages for record, _ in laid_out)
+    return Booklet(pdf, dict(walk.pages), count, walk.renders)

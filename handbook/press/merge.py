@@ -1,0 +1,157 @@
+"""The booklet's parts, each a PDF of its own, put together as one PDF (see html/split.py).
+
+The result reads as if WeasyPrint had written the booklet whole: the pages in
+order, one structure tree (the elements a part boundary splits joined again,
+as page breaks are inside a part), one outline nested across the parts, one
+named destination per id (links between parts land where their target is),
+and each font face embedded once (:mod:`handbook.press.font_union`).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from handbook.press import tagging
+from handbook.press.font_union import unify_fonts
+
+
+@dataclass(frozen=True)
+class MergePart:
+    """A part's PDF and what the merge needs of its layout."""
+
+    pdf: bytes
+    anchors: frozenset[str]  # the ids that begin in the part: its named destinations
+    boundary: tuple[int, tuple[str, ...]] | None  # see engine.parts.LaidOutPart
+
+
+def merged(parts: Sequence[MergePart], outline: list, font_files: Sequence[Path]) -> bytes:
+    """One PDF of the parts' pages, with ``outline`` (``engine.parts.outline``, pages
+    counted over the whole) as its outline."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(parts[0].pdf)) as pdf:
+        dests = _dests(pdf, parts[0].anchors, 0)
+        tagged = "/StructTreeRoot" in pdf.Root
+        joins = []
+        for part in parts[1:]:
+            first = len(pdf.pages)
+            with pikepdf.open(io.BytesIO(part.pdf)) as other, warnings.catch_warnings():
+                # that named destinations are not copied with the pages: they are below
+                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+                pdf.pages.extend(other.pages)
+                if tagged:
+                    _structure_appended(pdf, other, first)
+                for name, destination in _dests(other, part.anchors, first).items():
+                    dests.setdefault(name, destination)  # the first of an id, as WeasyPrint
+            if part.boundary is not None:
+                page, chain = part.boundary
+                joins.append((first - 1, first + page, chain))
+        if tagged and joins:
+            tagging.joined_across_pages(pdf, joins)
+        _dests_written(pdf, dests)
+        _outline_written(pdf, outline)
+        unify_fonts(pdf, font_files)
+        return tagging.saved(pdf, regroup=True)
+
+
+def _dests(source, anchors: frozenset[str], first: int) -> dict[str, tuple]:
+    """The named destinations of ``source`` for ``anchors``: name -> (page in the merged
+    PDF, the rest of the destination)."""
+    import pikepdf
+
+    names = source.Root.get("/Names", {}).get("/Dests")
+    if names is None:
+        return {}
+    pages = {page.objgen: index for index, page in enumerate(source.pages)}
+    found = {}
+    for name, destination in pikepdf.NameTree(names).items():
+        if name in anchors and isinstance(destination, pikepdf.Array):
+            page = pages.get(destination[0].objgen)
+            if page is not None:
+                found[name] = (first + page, tuple(destination[1:]))
+    return found
+
+
+def _dests_written(pdf, dests: dict[str, tuple]) -> None:
+    """The named destinations as WeasyPrint writes them: one sorted array."""
+    import pikepdf
+
+    if "/Names" not in pdf.Root:
+        if not dests:
+            return
+        pdf.Root.Names = pikepdf.Dictionary()
+    entries = pikepdf.Array()
+    for name in sorted(dests):
+        page, rest = dests[name]
+        entries.append(pikepdf.String(name))
+        entries.append(pikepdf.Array([pdf.pages[page].obj, *rest]))
+    pdf.Root.Names.Dests = pdf.make_indirect(pikepdf.Dictionary(Names=entries))
+
+
+def _structure_appended(pdf, other, first: int) -> None:
+    """``other``'s structure tree, whose pages were appended from page ``first`` on, joined
+    into ``pdf``'s: its elements under the one Document, its keys in the parent tree
+    after ``pdf``'s own."""
+    import pikepdf
+
+    root = pdf.Root.StructTreeRoot
+    nums = list(root.ParentTree.Nums)
+    offset = max((int(key) for key in nums[::2]), default=-1) + 1
+    copied = pdf.copy_foreign(other.Root.StructTreeRoot)
+    for page in pdf.pages[first:]:
+        if "/StructParents" in page.obj:
+            page.obj.StructParents = int(page.obj.StructParents) + offset
+        for annotation in page.obj.get("/Annots", []):
+            if "/StructParent" in annotation:
+                annotation.StructParent = int(annotation.StructParent) + offset
+    theirs = list(copied.ParentTree.Nums)
+    for key, value in zip(theirs[::2], theirs[1::2], strict=True):
+        nums.extend([int(key) + offset, value])
+    root.ParentTree.Nums = pikepdf.Array(nums)
+    if "/ParentTreeNextKey" in root:
+        root.ParentTreeNextKey = max(int(key) for key in nums[::2]) + 1
+    document = root.K[0]
+    kids = tagging.kids(copied.K[0])
+    for kid in kids:
+        if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
+            kid.P = document
+    document.K = pikepdf.Array([*tagging.kids(document), *kids])
+
+
+def _outline_written(pdf, outline: list) -> None:
+    """The outline as WeasyPrint's ``add_outlines`` writes it."""
+    import pikepdf
+
+    if "/Outlines" in pdf.Root:
+        del pdf.Root.Outlines
+    if not outline:
+        return
+    top = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    items, count = _outline_items(pdf, outline, top)
+    top.Count, top.First, top.Last = count, items[0], items[-1]
+    pdf.Root.Outlines = top
+
+
+def _outline_items(pdf, subtrees: list, parent) -> tuple[list, int]:
+    import pikepdf
+
+    items, count = [], len(subtrees)
+    for label, (page, x, y), children, state in subtrees:
+        destination = pikepdf.Array([pdf.pages[page].obj, pikepdf.Name.XYZ, x, y, 0])
+        item = pdf.make_indirect(
+            pikepdf.Dictionary(Title=pikepdf.String(label), Dest=destination, Parent=parent)
+        )
+        inner, inner_count = _outline_items(pdf, children, item)
+        item.Count = -inner_count if state == "closed" else inner_count
+        if state != "closed":
+            count += inner_count
+        if inner:
+            item.First, item.Last = inner[0], inner[-1]
+        if items:
+            item.Prev, items[-1].Next = items[-1], item
+        items.append(item)
+    return items, count
