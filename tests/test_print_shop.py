@@ -154,15 +154,17 @@ def test_pages_that_would_print_too_small_are_refused_and_the_print_file_kept(tm
 
 
 def font_programs(pdf: Path) -> list[str]:
-    """The font name (with its subset tag) of each embedded font program of the file."""
+    """The font name (with its subset tag) of each embedded font program of the file
+    (font dictionaries that differ in their widths alone share one program)."""
     with pikepdf.open(pdf) as document:
-        return [
-            str(obj.FontName).lstrip("/")
+        programs = {
+            obj[key].objgen: str(obj.FontName).lstrip("/")
             for obj in document.objects
-            if isinstance(obj, pikepdf.Dictionary)
-            and obj.get("/Type") == "/FontDescriptor"
-            and any(key in obj for key in ("/FontFile", "/FontFile2", "/FontFile3"))
-        ]
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"
+            for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            if key in obj
+        }
+        return list(programs.values())
 
 
 def faces_used(pdf: Path) -> set[str]:

@@ -413,9 +413,8 @@ def _card_files(
 ) -> list[Job]:
     """cards.pdf, card-sheets.pdf and the PNG previews, made from the card files.
 
-    cards.pdf lays every card out again in one document, as its job fitted it
-    (with the backs for duplex sheets), so that all share one set of fonts;
-    card-sheets.pdf is imposed from that document.
+    cards.pdf puts the cards' PDFs together (with the backs for duplex sheets),
+    so that all share one set of fonts; card-sheets.pdf is imposed from that.
     """
     from handbook.press import sheets
 
@@ -423,11 +422,8 @@ def _card_files(
     sheets_planned = all(backs)
     inputs = [*fronts, *(job for job in backs if job and sheets_planned)]
     pages = tuple(jobs_of.card_pages[job.name] for job in inputs)
-    variant = engine.weasyprint_variant(options.pdf_variant)  # no PDF/X cards
-    written = makers.Variant(variant, document_date(jobs_of.handbook.settings.date, variant))
-    make_cards = partial(makers.make_cards_pdf, info, fmt, written, pages)
-    params = (repr(info), repr(fmt), repr(written))
-    combined = derived_job("cards.pdf", inputs, make_cards, *params)
+    make_cards = partial(makers.make_cards_pdf, info, pages)
+    combined = derived_job("cards.pdf", inputs, make_cards, repr(info))
     combined = dataclasses.replace(combined, files=(makers.BLEED_CARDS,))
     jobs = [combined]
     if sheets_planned:

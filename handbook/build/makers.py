@@ -8,6 +8,7 @@ from) and writes atomically, so a failing maker leaves the last good file.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,7 +224,11 @@ def make_card(
     fit = _fit(card, fmt, back, origins, source)
     data = engine.to_pdf_bytes(fit.document, source.origin, **_variant_options(variant))
     data = tagging.finish(data)
-    fitted = {"scale": fit.scale, "picture_cap_mm": fit.picture_cap_mm}
+    fitted = {
+        "scale": fit.scale,
+        "picture_cap_mm": fit.picture_cap_mm,
+        "boxes": sheets_pdf.bleed_boxes(data),
+    }
     write_output(out_dir, fit_file(card.id, back), json.dumps(fitted, sort_keys=True).encode())
     write_output(out_dir, card_file(card.id, back), tagging.eol_safe(sheets_pdf.trimmed(data)))
     return Made(1, fit.renders, fit.scale)
@@ -265,42 +270,37 @@ def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSour
 
 def make_cards_pdf(
     info: DocumentInfo,
-    fmt: Format,
-    variant: Variant,
     pages: tuple[CardPage, ...],
     names: tuple[str, ...],
     out_dir: Path,
 ) -> Made:
     """All cards in one file, one card per page, sharing one set of fonts.
 
-    Each card is laid out again as its own job fitted it, and all of them
-    written as one PDF: with its bleed for card-sheets.pdf (fronts, then any
-    backs), and the fronts trimmed as cards.pdf, tagged and as the PDF
-    ``variant`` when there is one (a file of its own when there are backs, so
-    that its structure tree holds only its pages).
+    The cards' own PDFs put together (fronts, then any backs), with their bleed
+    given back, for card-sheets.pdf; the fronts alone, trimmed, as cards.pdf,
+    saying ``info`` (a file of their own when there are backs, so that its
+    structure tree holds only its pages).
     """
     from handbook.press import sheets_pdf, tagging
-    from handbook.press.fit import scaled_source
+    from handbook.press.merge import MergePart, merged
+    from handbook.press.metadata import stamp
 
-    documents = []
-    for page in pages:
-        fitted = json.loads(read_output(out_dir, fit_file(page.card_id, page.back)))
-        source = scaled_source(
-            _with_booklet_pages(page.source, out_dir),
-            fmt,
-            fitted["scale"],
-            fitted["picture_cap_mm"],
-        )
-        documents.append(engine.render(source))
-    origin, options = pages[0].source.origin, _variant_options(variant)
-    data = engine.to_pdf_bytes(engine.joined(documents), origin, **options)
-    write_output(out_dir, BLEED_CARDS, data)
-    fronts = [document for document, page in zip(documents, pages, strict=True) if not page.back]
-    if len(fronts) < len(documents):
-        data = engine.to_pdf_bytes(engine.joined(fronts), origin, **options)
-    cards = sheets_pdf.trimmed_cards(tagging.finish(data), len(fronts), info)
-    write_output(out_dir, "cards.pdf", tagging.eol_safe(cards))
-    return Made(len(fronts), renders=len(documents))
+    fonts = engine.font_files(pages[0].source)
+    parts = [MergePart(read_output(out_dir, card_file(p.card_id, p.back))) for p in pages]
+    boxes = [
+        json.loads(read_output(out_dir, fit_file(page.card_id, page.back)))["boxes"]
+        for page in pages
+    ]
+    every = merged(parts, None, fonts)
+    write_output(out_dir, BLEED_CARDS, sheets_pdf.with_bleed(every, boxes))
+    fronts = [part for part, page in zip(parts, pages, strict=True) if not page.back]
+    cards = every if len(fronts) == len(parts) else merged(fronts, None, fonts)
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(cards)) as pdf:
+        stamp(pdf, info)
+        write_output(out_dir, "cards.pdf", tagging.saved(pdf))
+    return Made(len(fronts), renders=0)
 
 
 def _variant_options(variant: Variant) -> dict:

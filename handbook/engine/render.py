@@ -136,15 +136,6 @@ def _refuse_attachments(document, fetcher) -> None:
         fetcher.refusals.append(fetcher.asker.problem("attachment", refusal))
 
 
-def joined(documents: list):
-    """One document with the pages of all of them, in order (at least one).
-
-    WeasyPrint's documented way to put documents together: written as one
-    PDF, each font is subset and embedded once for all the pages.
-    """
-    return documents[0].copy([page for document in documents for page in document.pages])
-
-
 def completed_sheets(booklet, notes, pages_before: int = 0):
     """The booklet with pages of ``notes`` (a first page, then a left and a right notes
     page) put before its back cover, until its pages fill whole folded sheets; for the

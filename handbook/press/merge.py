@@ -24,17 +24,20 @@ class MergePart:
     """A part's PDF and what the merge needs of its layout."""
 
     pdf: bytes
-    anchors: frozenset[str]  # the ids that begin in the part: its named destinations
-    boundary: tuple[int, tuple[str, ...]] | None  # see engine.parts.LaidOutPart
+    # The ids that begin in the part, its named destinations (None: all it has).
+    anchors: frozenset[str] | None = None
+    boundary: tuple[int, tuple[str, ...]] | None = None  # see engine.parts.LaidOutPart
 
 
-def merged(parts: Sequence[MergePart], outline: list, font_files: Sequence[Path]) -> bytes:
+def merged(parts: Sequence[MergePart], outline: list | None, font_files: Sequence[Path]) -> bytes:
     """One PDF of the parts' pages, with ``outline`` (``engine.parts.outline``, pages
-    counted over the whole) as its outline."""
+    counted over the whole) as its outline, or (None) the parts' own one after the
+    other (documents of their own, such as cards)."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(parts[0].pdf)) as pdf:
         dests = _dests(pdf, parts[0].anchors, 0)
+        own_outlines = _outline_of(pdf, 0)
         tagged = "/StructTreeRoot" in pdf.Root
         joins = []
         for part in parts[1:]:
@@ -47,20 +50,21 @@ def merged(parts: Sequence[MergePart], outline: list, font_files: Sequence[Path]
                     _structure_appended(pdf, other, first)
                 for name, destination in _dests(other, part.anchors, first).items():
                     dests.setdefault(name, destination)  # the first of an id, as WeasyPrint
+                own_outlines += _outline_of(other, first)
             if part.boundary is not None:
                 page, chain = part.boundary
                 joins.append((first - 1, first + page, chain))
         if tagged and joins:
             tagging.joined_across_pages(pdf, joins)
         _dests_written(pdf, dests)
-        _outline_written(pdf, outline)
+        _outline_written(pdf, own_outlines if outline is None else outline)
         unify_fonts(pdf, font_files)
         return tagging.saved(pdf, regroup=True)
 
 
-def _dests(source, anchors: frozenset[str], first: int) -> dict[str, tuple]:
-    """The named destinations of ``source`` for ``anchors``: name -> (page in the merged
-    PDF, the rest of the destination)."""
+def _dests(source, anchors: frozenset[str] | None, first: int) -> dict[str, tuple]:
+    """The named destinations of ``source`` for ``anchors`` (None: all): name -> (page in
+    the merged PDF, the rest of the destination)."""
     import pikepdf
 
     names = source.Root.get("/Names", {}).get("/Dests")
@@ -69,7 +73,8 @@ def _dests(source, anchors: frozenset[str], first: int) -> dict[str, tuple]:
     pages = {page.objgen: index for index, page in enumerate(source.pages)}
     found = {}
     for name, destination in pikepdf.NameTree(names).items():
-        if name in anchors and isinstance(destination, pikepdf.Array):
+        wanted = anchors is None or name in anchors
+        if wanted and isinstance(destination, pikepdf.Array):
             page = pages.get(destination[0].objgen)
             if page is not None:
                 found[name] = (first + page, tuple(destination[1:]))
@@ -120,6 +125,38 @@ def _structure_appended(pdf, other, first: int) -> None:
         if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
             kid.P = document
     document.K = pikepdf.Array([*tagging.kids(document), *kids])
+
+
+def _outline_of(source, first: int) -> list:
+    """``source``'s own outline as ``engine.parts.outline`` gives one, its pages counted
+    from ``first``."""
+    top = source.Root.get("/Outlines")
+    pages = {page.objgen: index for index, page in enumerate(source.pages)}
+    return _subtrees(top.get("/First") if top is not None else None, pages, first)
+
+
+def _subtrees(item, pages: dict, first: int) -> list:
+    import pikepdf
+
+    found, seen = [], set()
+    while isinstance(item, pikepdf.Dictionary) and item.objgen not in seen:
+        seen.add(item.objgen)
+        destination = item.get("/Dest")
+        page = pages.get(destination[0].objgen) if isinstance(destination, pikepdf.Array) else None
+        if page is not None:
+            x, y = (_number(v) for v in [*destination[2:4], 0, 0][:2])
+            children = _subtrees(item.get("/First"), pages, first)
+            state = "closed" if int(item.get("/Count", 0)) < 0 else "open"
+            found.append((str(item.Title), (first + page, x, y), children, state))
+        item = item.get("/Next")
+    return found
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):  # null: the viewer keeps where it is
+        return 0.0
 
 
 def _outline_written(pdf, outline: list) -> None:

@@ -2,9 +2,9 @@
 
 A card is rendered with its bleed (WeasyPrint's ``@page { bleed }``: the
 media box is larger than the trim box). A single card's PDF is cut down to
-its trim box. All cards are also rendered as one document, so that its
-fonts are embedded once for every card: cards.pdf is its fronts cut down to
-their trim boxes, and the sheets place its pages, bleed included, as form
+its trim box. The cards' PDFs are also put together as one file, each font
+embedded once for every card (:mod:`handbook.press.merge`): cards.pdf is
+its fronts, and the sheets place its pages, their bleed given back, as form
 XObjects at the positions :mod:`handbook.press.sheets` computed, sharing
 that one set of fonts.
 """
@@ -33,15 +33,26 @@ def trimmed(card_pdf: bytes) -> bytes:
         return save(pdf)
 
 
-def trimmed_cards(cards_pdf: bytes, fronts: int, info: DocumentInfo) -> bytes:
-    """The first ``fronts`` pages (the cards' fronts) trimmed, in a file saying ``info``."""
+_BOXES = ("/MediaBox", "/TrimBox", "/BleedBox")
+
+
+def bleed_boxes(card_pdf: bytes) -> dict[str, list[float]]:
+    """A card's boxes before it is trimmed: what gives it its bleed back on a sheet."""
+    import pikepdf
+
+    with pikepdf.Pdf.open(io.BytesIO(card_pdf)) as pdf:
+        page = pdf.pages[0].obj
+        return {box: [float(v) for v in page[box]] for box in _BOXES if box in page}
+
+
+def with_bleed(cards_pdf: bytes, boxes: list[dict[str, list[float]]]) -> bytes:
+    """Trimmed cards, one a page, with the boxes (:func:`bleed_boxes`) they had before."""
     import pikepdf
 
     with pikepdf.Pdf.open(io.BytesIO(cards_pdf)) as pdf:
-        del pdf.pages[fronts:]
-        for page in pdf.pages:
-            _trim(page)
-        stamp(pdf, info)
+        for page, kept in zip(pdf.pages, boxes, strict=True):
+            for box, values in kept.items():
+                page.obj[box] = pikepdf.Array(values)
         return save(pdf)
 
 
