@@ -119,12 +119,11 @@ def test_a_first_build_lays_out_again_the_parts_that_cite_pages_after_them(
     assert parts.renders < 2 * count
 
 
-def test_a_build_that_changes_nothing_lays_out_no_part(tmp_path):
-    _, first = whole_and_parts(TINY, tmp_path)
+def test_a_build_that_changes_nothing_lays_out_no_part(tiny_laid_out, technique_per_part):
+    _, first, out = tiny_laid_out
     source, notes = sources(TINY)
-    again = in_parts(
-        source, notes, Written(source.origin, None, None), "test", first.anchors, tmp_path
-    )
+    written = Written(source.origin, None, None)
+    again = in_parts(source, notes, written, "test", first.anchors, out)
     assert again.renders == 0
     assert again.pdf == first.pdf
 

@@ -50,6 +50,7 @@ def test_chapter_start_any_leaves_no_page_empty_inside_the_booklet(tiny_copy, ri
     assert len(packed) % 2 == 0  # the back cover is still a left-hand page
 
 
+@pytest.mark.slow
 def test_notes_pages_have_a_heading_in_the_language_and_ruled_lines_in_the_text_area(tiny_copy):
     write_de = tiny_copy / "handbook.yaml"
     write_de.write_text(
@@ -81,6 +82,7 @@ def _horizontal_lines(page: pymupdf.Page) -> list[float]:
     return heights
 
 
+@pytest.mark.slow
 def test_notes_pages_complete_the_last_sheet_so_the_print_file_has_no_blank_side(tiny_copy):
     pages = _pages(tiny_copy, "chapter_start: any\nblank_pages: notes\n")
     assert len(pages) % 4 == 0
@@ -92,6 +94,7 @@ def test_notes_pages_complete_the_last_sheet_so_the_print_file_has_no_blank_side
     assert all(_horizontal_lines(page) for page in pages if page.get_text().strip() == "Notes")
 
 
+@pytest.mark.slow
 def test_notes_pages_have_the_bleed_and_marks_of_the_pages_around_them(tiny_copy):
     path = tiny_copy / "handbook.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "blank_pages: notes\n", encoding="utf-8")
