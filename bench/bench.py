@@ -227,7 +227,7 @@ def measure(size: int, work: Path, repeat: int) -> dict:
         assert again["rendered"] == 0, again
         times.setdefault("same", []).append(seconds)
         text = edited.read_text()
-        edited.write_text(text.replace("Open palms", f"Open palms, warm {attempt}"))
+        edited.write_text(text.replace("steps:\n  - ", f"steps:\n  - Warm hands {attempt}. ", 1))
         seconds, after = run(*me, "_build", str(project), out)
         # the card, the booklet and what is made of them: imposed booklet, cards.pdf, sheets
         assert after["rendered"] == 5, after

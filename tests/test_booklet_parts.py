@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from pathlib import Path
 
 import pikepdf
@@ -173,14 +174,19 @@ def test_a_part_that_grows_moves_the_numbers_after_it(tmp_path, technique_per_pa
 @pytest.mark.slow
 def test_parts_kept_by_an_earlier_build_that_are_broken_are_laid_out_again(tmp_path):
     _, first = whole_and_parts(TINY, tmp_path)
-    for record in (tmp_path / PARTS_DIR).glob("*.json"):
-        if record.name != "leads.json":
-            record.write_text('{"start": "one"}')
+    records = sorted(p for p in (tmp_path / PARTS_DIR).glob("*.json") if p.name != "leads.json")
+    records[0].write_text('{"start": "one"}')  # not a record
+    pages_wrong = json.loads(records[1].read_text())
+    pages_wrong["pages"] += 5  # says other pages than its PDF has
+    records[1].write_text(json.dumps(pages_wrong))
+    anchors_out = json.loads(records[2].read_text())
+    anchors_out["anchors"] = {anchor: 99 for anchor in anchors_out["anchors"]} or {"x": 99}
+    records[2].write_text(json.dumps(anchors_out))
+    records[3].with_suffix(".pdf").write_bytes(b"%PDF-1.7 not a PDF")
     source, notes = sources(TINY)
-    again = in_parts(
-        source, notes, Written(source.origin, None, None), "test", first.anchors, tmp_path
-    )
-    assert again.renders == len(split.split(source.html))
+    written = Written(source.origin, None, None)
+    again = in_parts(source, notes, written, "test", first.anchors, tmp_path)
+    assert again.renders == 4
     assert reading(again.pdf) == reading(first.pdf)
 
 

@@ -18,6 +18,7 @@ laid out again with the right one.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,28 +112,35 @@ def in_parts(
         laid_out = _walk_through(walk, parts, ids)
         if laid_out is None:
             return None
-        if all(
+        settled = all(
             walk.pages.get(anchor) == page
             for record, _ in laid_out
             for anchor, page in record.printed.items()
-        ):
+        )
+        if settled and all(name for _, name in laid_out):
             return _merged(walk, laid_out)
     return None
 
 
 def _walk_through(
     walk: _Walk, parts: list[split.Part], ids: frozenset[str]
-) -> list[tuple[PartRecord, str]] | None:
+) -> list[tuple[PartRecord, str | None]] | None:
     """Every part, in order, laid out (or taken from the last build) where it begins now,
-    printing the pages known now; None if one cannot be laid out as a part."""
+    printing the pages known now; None if one cannot be laid out as a part.
+
+    A part that cites a page not known yet (a later part's, on a first build) is only
+    laid out, to learn its pages, and not written (its name is None): it is written
+    once the next walk knows the page.
+    """
     laid_out = []
     start = 1
     walk.used.clear()  # only the last walk's parts are kept
     for index, part in enumerate(parts):
         cited = sorted(page_numbers.cited(part.html) & ids)
         printed = {anchor: walk.pages.get(anchor, start) for anchor in cited}
+        guessed = any(anchor not in walk.pages for anchor in cited)
         last = index == len(parts) - 1
-        found = _part(walk, part, start, printed, last)
+        found = _part(walk, part, start, printed, last, guessed)
         if found is None:
             return None
         record, _ = found
@@ -143,10 +151,16 @@ def _walk_through(
 
 
 def _part(
-    walk: _Walk, part: split.Part, start: int, printed: dict[str, int], last: bool
-) -> tuple[PartRecord, str] | None:
+    walk: _Walk,
+    part: split.Part,
+    start: int,
+    printed: dict[str, int],
+    last: bool,
+    guessed: bool = False,
+) -> tuple[PartRecord, str | None] | None:
     """The part's record and the name of its PDF: the last build's if it was made from
-    the same, else laid out now."""
+    the same, else laid out now; with ``guessed`` (it prints a page not known yet),
+    laid out but not written (no name)."""
     html_key = digest(part.html)
     lead = walk.leads.get(html_key, 1 if part.first_id else 0)
     for _ in range(2):  # a lead that takes other pages than guessed: once more with those
@@ -164,6 +178,8 @@ def _part(
             continue
         walk.kept_leads[html_key] = laid.lead
         record = _record(laid, start, printed)
+        if guessed:
+            return record, None
         data = engine.to_pdf_bytes(
             laid.document,
             walk.written.origin,
@@ -233,14 +249,38 @@ def _keep(out_dir: Path, name: str, data: bytes) -> None:
 
 
 def _kept_record(out_dir: Path, key: str) -> PartRecord | None:
-    """The record a build kept for this key, if it and its PDF are there and sound."""
+    """The record a build kept for this key, if it and its PDF are there and agree (the
+    output folder is the user's: anything in it may have been changed)."""
     try:
         data = read_output(out_dir, f"{PARTS_DIR}/{key}.json", limit=_MOST_RECORD_BYTES)
-        if not (out_dir / PARTS_DIR / f"{key}.pdf").is_file():
-            return None
-        return PartRecord.model_validate_json(data)
+        record = PartRecord.model_validate_json(data)
+        pdf = read_output(out_dir, f"{PARTS_DIR}/{key}.pdf")
     except (HandbookError, ValidationError, ValueError):
         return None
+    return record if _pages_in(pdf) == record.pages and _within(record) else None
+
+
+def _pages_in(pdf: bytes) -> int | None:
+    import pikepdf
+
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            return len(document.pages)
+    except (pikepdf.PdfError, ValueError):
+        return None
+
+
+def _within(record: PartRecord) -> bool:
+    """Whether every page the record names is one of the part's."""
+    named = [
+        *record.anchors.values(),
+        *(page for page, bookmarks in enumerate(record.bookmarks) if bookmarks),
+        *(page for chain in record.chains for page in chain[:2]),
+        *((record.boundary[0],) if record.boundary else ()),
+    ]
+    return len(record.bookmarks) == len(record.heights) == record.pages and all(
+        0 <= page < record.pages for page in named
+    )
 
 
 def _read_leads(out_dir: Path) -> dict[str, int]:
@@ -253,7 +293,7 @@ def _read_leads(out_dir: Path) -> dict[str, int]:
     return {key: lead for key, lead in stored.items() if type(lead) is int and 0 <= lead < 100}
 
 
-def _merged(walk: _Walk, laid_out: list[tuple[PartRecord, str]]) -> Booklet:
+def _merged(walk: _Walk, laid_out: list[tuple[PartRecord, str | None]]) -> Booklet:
     from handbook.engine.parts import outline
     from handbook.press.merge import MergePart, merged
 
