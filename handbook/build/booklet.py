@@ -18,7 +18,6 @@ laid out again with the right one.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from handbook.build.cache import PARTS_DIR, digest
 from handbook.build.output import read_output, remove_outputs_except, write_output
 from handbook.errors import HandbookError
 from handbook.html import split
+from handbook.press.merge import UnreadablePart
 
 _LEADS = "leads.json"  # how many pages each part's lead took, by the part's HTML
 # Walks through the parts in order before a booklet whose page numbers still move from
@@ -85,6 +85,7 @@ class _Walk:
     kept_leads: dict[str, int] = dataclasses.field(default_factory=dict)  # this build's
     fresh: bool = False  # lay out every part again (--force), once in this build
     made: set[str] = dataclasses.field(default_factory=set)  # the keys laid out in it
+    unreadable: set[str] = dataclasses.field(default_factory=set)  # kept PDFs that are not
     renders: int = 0
     used: set[str] = dataclasses.field(default_factory=set)
     notes_laid_out: object = None
@@ -118,7 +119,10 @@ def in_parts(
             for anchor, page in record.printed.items()
         )
         if settled and all(name for _, name in laid_out):
-            return _merged(walk, laid_out)
+            try:
+                return _merged(walk, laid_out)
+            except UnreadablePart as unreadable:  # laid out again on the next walk
+                walk.unreadable.add(str(laid_out[unreadable.index][1]))
     return None
 
 
@@ -165,7 +169,8 @@ def _part(
     lead = walk.leads.get(html_key, 1 if part.first_id else 0)
     for _ in range(2):  # a lead that takes other pages than guessed: once more with those
         key = _part_key(walk, part, start, printed, lead, last)
-        kept = None if walk.fresh and key not in walk.made else _kept_record(walk.out_dir, key)
+        unwanted = (walk.fresh and key not in walk.made) or f"{key}.pdf" in walk.unreadable
+        kept = None if unwanted else _kept_record(walk.out_dir, key)
         if kept is not None:
             walk.kept_leads[html_key] = lead
             walk.used.update({f"{key}.json", f"{key}.pdf"})
@@ -249,25 +254,16 @@ def _keep(out_dir: Path, name: str, data: bytes) -> None:
 
 
 def _kept_record(out_dir: Path, key: str) -> PartRecord | None:
-    """The record a build kept for this key, if it and its PDF are there and agree (the
-    output folder is the user's: anything in it may have been changed)."""
+    """The record a build kept for this key, if it is sound and its PDF is there (the
+    output folder is the user's: anything in it may have been changed; the merge
+    checks the PDF itself)."""
     try:
         data = read_output(out_dir, f"{PARTS_DIR}/{key}.json", limit=_MOST_RECORD_BYTES)
         record = PartRecord.model_validate_json(data)
-        pdf = read_output(out_dir, f"{PARTS_DIR}/{key}.pdf")
     except (HandbookError, ValidationError, ValueError):
         return None
-    return record if _pages_in(pdf) == record.pages and _within(record) else None
-
-
-def _pages_in(pdf: bytes) -> int | None:
-    import pikepdf
-
-    try:
-        with pikepdf.open(io.BytesIO(pdf)) as document:
-            return len(document.pages)
-    except (pikepdf.PdfError, ValueError):
-        return None
+    kept = (out_dir / PARTS_DIR / f"{key}.pdf").is_file()
+    return record if kept and _within(record) else None
 
 
 def _within(record: PartRecord) -> bool:
@@ -293,17 +289,25 @@ def _read_leads(out_dir: Path) -> dict[str, int]:
     return {key: lead for key, lead in stored.items() if type(lead) is int and 0 <= lead < 100}
 
 
+def _read_part(out_dir: Path, name: str | None, index: int) -> bytes:
+    try:
+        return read_output(out_dir, f"{PARTS_DIR}/{name}")
+    except HandbookError:
+        raise UnreadablePart(index) from None
+
+
 def _merged(walk: _Walk, laid_out: list[tuple[PartRecord, str | None]]) -> Booklet:
     from handbook.engine.parts import outline
     from handbook.press.merge import MergePart, merged
 
     parts = [
         MergePart(
-            read_output(walk.out_dir, f"{PARTS_DIR}/{name}"),
+            _read_part(walk.out_dir, name, index),
             frozenset(record.anchors),
             record.boundary,
+            record.pages,
         )
-        for record, name in laid_out
+        for index, (record, name) in enumerate(laid_out)
     ]
     pages = [
         (bookmarks, height)

@@ -19,6 +19,14 @@ from handbook.press import tagging
 from handbook.press.font_union import unify_fonts
 
 
+class UnreadablePart(Exception):
+    """A part's PDF cannot be read, or has other pages than it should."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
 @dataclass(frozen=True)
 class MergePart:
     """A part's PDF and what the merge needs of its layout."""
@@ -27,22 +35,24 @@ class MergePart:
     # The ids that begin in the part, its named destinations (None: all it has).
     anchors: frozenset[str] | None = None
     boundary: tuple[int, tuple[str, ...]] | None = None  # see engine.parts.LaidOutPart
+    pages: int | None = None  # how many pages it must have (None: any)
 
 
 def merged(parts: Sequence[MergePart], outline: list | None, font_files: Sequence[Path]) -> bytes:
     """One PDF of the parts' pages, with ``outline`` (``engine.parts.outline``, pages
     counted over the whole) as its outline, or (None) the parts' own one after the
-    other (documents of their own, such as cards)."""
+    other (documents of their own, such as cards). Raises UnreadablePart for a part
+    that is not the PDF it should be."""
     import pikepdf
 
-    with pikepdf.open(io.BytesIO(parts[0].pdf)) as pdf:
+    with _opened(parts, 0) as pdf:
         dests = _dests(pdf, parts[0].anchors, 0)
         own_outlines = _outline_of(pdf, 0)
         tagged = "/StructTreeRoot" in pdf.Root
         joins = []
-        for part in parts[1:]:
+        for index, part in enumerate(parts[1:], start=1):
             first = len(pdf.pages)
-            with pikepdf.open(io.BytesIO(part.pdf)) as other, warnings.catch_warnings():
+            with _opened(parts, index) as other, warnings.catch_warnings():
                 # that named destinations are not copied with the pages: they are below
                 warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
                 pdf.pages.extend(other.pages)
@@ -60,6 +70,20 @@ def merged(parts: Sequence[MergePart], outline: list | None, font_files: Sequenc
         _outline_written(pdf, own_outlines if outline is None else outline)
         unify_fonts(pdf, font_files)
         return tagging.saved(pdf, regroup=True)
+
+
+def _opened(parts: Sequence[MergePart], index: int):
+    import pikepdf
+
+    try:
+        pdf = pikepdf.open(io.BytesIO(parts[index].pdf))
+    except (pikepdf.PdfError, ValueError):
+        raise UnreadablePart(index) from None
+    expected = parts[index].pages
+    if expected is not None and len(pdf.pages) != expected:
+        pdf.close()
+        raise UnreadablePart(index)
+    return pdf
 
 
 def _dests(source, anchors: frozenset[str] | None, first: int) -> dict[str, tuple]:

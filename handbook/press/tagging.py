@@ -144,7 +144,9 @@ def joined_across_pages(pdf, chains: list[tuple[int, int, tuple[str, ...]]]) -> 
             tail = _resolved(before[-1], moved)
             _join(tail, after[0], document, chain, moved)
     if moved:
-        _parent_tree_updated(pdf, moved, set())
+        # the emptied elements' marked content lies on the pages after the breaks only
+        touched = {pdf.pages[after].obj.get("/StructParents") for _, after, _ in chains}
+        _parent_tree_updated(pdf, moved, set(), {int(key) for key in touched if key is not None})
 
 
 def _resolved(element, moved: dict):
@@ -264,23 +266,24 @@ def _covers_nothing(annotation) -> bool:
     return x1 == x2 or y1 == y2
 
 
-def _parent_tree_updated(pdf, moved: dict, removed: set) -> None:
-    """Marked content and annotations of the moved elements point at their new Link;
-    removed annotations leave the parent tree."""
+def _parent_tree_updated(pdf, moved: dict, removed: set, pages: set[int] | None = None) -> None:
+    """Marked content and annotations of the moved elements point at their new element;
+    removed annotations leave the parent tree. ``pages``: the keys of the only pages
+    whose marked content may belong to a moved element (None: any page's)."""
     import pikepdf
 
     tree = pdf.Root.StructTreeRoot.ParentTree
     nums = list(tree.Nums)
     annotations = {
         int(annotation.StructParent): annotation
-        for page in pdf.pages
+        for page in (pdf.pages if removed else ())
         for annotation in page.obj.get("/Annots", [])
         if "/StructParent" in annotation
     }
     kept = pikepdf.Array()
     for key, value in zip(nums[::2], nums[1::2], strict=True):
         if isinstance(value, pikepdf.Array):
-            for index, element in enumerate(value):
+            for index, element in enumerate(value if pages is None or int(key) in pages else ()):
                 if isinstance(element, pikepdf.Dictionary) and element.objgen in moved:
                     value[index] = moved[element.objgen]
             kept.extend([key, value])
