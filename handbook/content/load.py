@@ -62,12 +62,10 @@ class _YamlProblem(Exception):
         self.mark, self.message, self.hint = mark, message, hint
 
 
-class _NodeLoader(yaml.SafeLoader):
+class _NodeComposer(yaml.composer.Composer):
     """Composes nodes only; refuses aliases and limits nesting depth."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -223,12 +221,70 @@ def top_level_texts(path: Path, root: Path) -> dict[str, str]:
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where installed
 
 
+class _NodeLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    _NodeComposer,
+    yaml.constructor.SafeConstructor,
+    yaml.resolver.Resolver,
+):
+    """PyYAML's own parser in Python: the messages for YAML that is not well-formed."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _NodeComposer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+_CParser = getattr(getattr(yaml, "cyaml", None), "CParser", None)  # libyaml where installed
+
+if _CParser is not None:
+
+    class _FastNodeLoader(
+        _NodeComposer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
+    ):
+        """libyaml's parser (C, several times faster) under the same composer: the same
+        nodes, with the same lines and columns, for well-formed YAML."""
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            _NodeComposer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._text = stream
+
+        def compose_scalar_node(self, anchor):
+            """A scalar whose marks hold the text, as PyYAML's own do (libyaml's hold only
+            where they are: its text is read back for the lines it spans)."""
+            node = super().compose_scalar_node(anchor)
+            node.start_mark, node.end_mark = map(self._with_text, (node.start_mark, node.end_mark))
+            return node
+
+        def _with_text(self, mark) -> yaml.Mark:
+            return yaml.Mark(mark.name, mark.index, mark.line, mark.column, self._text, mark.index)
+
+    _LOADERS: tuple[type, ...] = (_FastNodeLoader, _NodeLoader)
+else:  # a PyYAML built without libyaml
+    _LOADERS = (_NodeLoader,)
+
+
 def _compose(text: str) -> yaml.Node | None:
-    loader = _NodeLoader(text)
-    try:
-        return loader.get_single_node()
-    finally:
-        loader.dispose()
+    """The file's nodes. YAML libyaml cannot read is read again by PyYAML's own parser,
+    whose messages the problems are written from (and which may read more)."""
+    for loader_class in _LOADERS:
+        loader = loader_class(text)
+        try:
+            return loader.get_single_node()
+        except yaml.YAMLError:
+            if loader_class is _LOADERS[-1]:
+                raise
+        finally:
+            loader.dispose()
+    return None  # not reached: the last loader returns or raises
 
 
 def _mark_position(mark: yaml.Mark | None) -> tuple[int, int]:
@@ -346,9 +402,10 @@ def _to_python(node: yaml.Node, location: Location, source: SourceFile, problems
         )
         return None
     if isinstance(node, yaml.ScalarNode):
-        if node.style is None and node.value in _PLAIN_NULLS:
+        plain = not node.style  # None from PyYAML's parser, "" from libyaml's
+        if plain and node.value in _PLAIN_NULLS:
             return None
-        if node.style is None:
+        if plain:
             problems.extend(_joined_list_items(node, source.path))
         return node.value
     if isinstance(node, yaml.SequenceNode):
