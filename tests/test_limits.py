@@ -159,12 +159,12 @@ def test_a_render_over_the_memory_limit_is_a_located_error_and_the_old_pdf_stays
 
 
 def test_reading_a_large_project_stops_at_the_time_limit(mini):
-    items = "".join(f"  - Glide slowly downward, then rest {n}.\n" for n in range(20_000))
+    # Many small values: each is a node to compose and a field to check.
+    sections = "".join(f"  - {{title: Step {n}, body: Glide, then rest.}}\n" for n in range(20_000))
     for n in range(3):
         write(
             mini / "content" / f"long{n}.yaml",
-            f"kind: chapter\nid: long{n}\ntitle: Long\n"
-            f"sections:\n  - title: Steps\n    body: |\n" + items.replace("  - ", "      - "),
+            f"kind: chapter\nid: long{n}\ntitle: Long\nsections:\n" + sections,
         )
     with pytest.raises(HandbookError) as caught:
         check(mini, Limits(seconds=0.2))
