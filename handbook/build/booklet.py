@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from handbook import engine
 from handbook.build import page_numbers
-from handbook.build.cache import PARTS_DIR, digest
-from handbook.build.output import read_output, remove_outputs_except, write_output
+from handbook.build.cache import FONTS_DIR, MOST_FONT_BYTES, PARTS_DIR, digest
+from handbook.build.output import KeptFiles, read_output, remove_outputs_except, write_output
 from handbook.errors import HandbookError
 from handbook.html import split
 from handbook.press.merge import UnreadablePart
@@ -314,7 +314,9 @@ def _merged(walk: _Walk, laid_out: list[tuple[PartRecord, str | None]]) -> Bookl
         for record, _ in laid_out
         for bookmarks, height in zip(record.bookmarks, record.heights, strict=True)
     ]
-    pdf = merged(parts, outline(pages), engine.font_files(walk.source))
+    subsets = KeptFiles(walk.out_dir, f"{PARTS_DIR}/{FONTS_DIR}", MOST_FONT_BYTES)
+    pdf = merged(parts, outline(pages), engine.font_files(walk.source), subsets)
+    subsets.forget_unused()
     _keep(walk.out_dir, _LEADS, json.dumps(walk.kept_leads, sort_keys=True).encode())
     remove_outputs_except(walk.out_dir, PARTS_DIR, {*walk.used, _LEADS})
     count = sum(record.pages for record, _ in laid_out)

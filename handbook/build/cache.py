@@ -23,6 +23,11 @@ from handbook.project import entries_under
 CACHE_FILE = ".handbook-cache.json"
 PAGE_MAP = ".handbook-pages.json"  # the booklet page of every anchor, for cards that cite it
 PARTS_DIR = ".parts"  # the booklet's parts, each laid out and kept (see build/booklet.py)
+BLEED_DIR = ".bleed"  # how each card was fitted, and all cards with their bleed (makers.py)
+# In .parts/ and .bleed/: the subset font programs of the merged booklet and cards.pdf,
+# kept for the next build (an edit seldom brings a glyph no page had).
+FONTS_DIR = "fonts"
+MOST_FONT_BYTES = 64 * 1024 * 1024
 _FORMAT = 1
 # Far more than the record of any real project; a larger file (one that came with a
 # project, say) is not read, and everything is rebuilt.
@@ -119,7 +124,8 @@ class BuildCache:
         removed = self.prune(set())
         for name in (CACHE_FILE, PAGE_MAP):
             (self.out_dir / name).unlink(missing_ok=True)
-        remove_outputs_except(self.out_dir, PARTS_DIR, set())
+        for folder in (PARTS_DIR, f"{PARTS_DIR}/{FONTS_DIR}", f"{BLEED_DIR}/{FONTS_DIR}"):
+            remove_outputs_except(self.out_dir, folder, set())
         folders = [path for path, is_folder in entries_under(self.out_dir) if is_folder]
         for folder in sorted(folders, key=lambda p: -len(p.parts)):
             with contextlib.suppress(OSError):  # a link, or not empty: it stays

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from handbook import engine
 from handbook.build import page_numbers
-from handbook.build.cache import PAGE_MAP
-from handbook.build.output import read_output, write_output
+from handbook.build.cache import BLEED_DIR, FONTS_DIR, MOST_FONT_BYTES, PAGE_MAP
+from handbook.build.output import KeptFiles, read_output, write_output
 from handbook.build.report import Made
 from handbook.errors import HandbookError, Problem
 from handbook.html.render import pages_wanted, with_pages
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 # What card-sheets.pdf is made from: how each card was fitted (``fit_file``), and
 # all cards laid out again in one document with their bleed (``BLEED_CARDS``).
-BLEED_DIR = ".bleed"
 BLEED_CARDS = f"{BLEED_DIR}/cards.pdf"
 PREVIEW_DPI = 150
 
@@ -291,10 +290,12 @@ def make_cards_pdf(
         json.loads(read_output(out_dir, fit_file(page.card_id, page.back)))["boxes"]
         for page in pages
     ]
-    every = merged(parts, None, fonts)
+    subsets = KeptFiles(out_dir, f"{BLEED_DIR}/{FONTS_DIR}", MOST_FONT_BYTES)
+    every = merged(parts, None, fonts, subsets)
     write_output(out_dir, BLEED_CARDS, sheets_pdf.with_bleed(every, boxes))
     fronts = [part for part, page in zip(parts, pages, strict=True) if not page.back]
-    cards = every if len(fronts) == len(parts) else merged(fronts, None, fonts)
+    cards = every if len(fronts) == len(parts) else merged(fronts, None, fonts, subsets)
+    subsets.forget_unused()
     import pikepdf
 
     with pikepdf.open(io.BytesIO(cards)) as pdf:

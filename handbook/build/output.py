@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 import stat
@@ -201,6 +202,32 @@ def remove_outputs_except(out_dir: Path, folder: str, kept: set[str]) -> None:
         with contextlib.suppress(OSError):  # a file it cannot delete is left
             if entry.name not in kept and stat.S_ISREG(entry.lstat().st_mode):
                 entry.unlink()
+
+
+class KeptFiles:
+    """Files a build keeps in a folder of the output folder for the next build, by key,
+    each after the hash of its data (one changed since is not used again);
+    :meth:`forget_unused` deletes those this build did not ask for."""
+
+    def __init__(self, out_dir: Path, folder: str, limit: int) -> None:
+        self.out_dir, self.folder, self.limit = out_dir, folder, limit
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> bytes | None:
+        self.used.add(key)
+        try:
+            kept = read_output(self.out_dir, f"{self.folder}/{key}", self.limit)
+        except HandbookError:
+            return None
+        check, data = kept[: hashlib.sha256().digest_size], kept[hashlib.sha256().digest_size :]
+        return data if hashlib.sha256(data).digest() == check else None
+
+    def put(self, key: str, data: bytes) -> None:
+        self.used.add(key)
+        write_output(self.out_dir, f"{self.folder}/{key}", hashlib.sha256(data).digest() + data)
+
+    def forget_unused(self) -> None:
+        remove_outputs_except(self.out_dir, self.folder, self.used)
 
 
 def _inside(out_dir: Path, name: str, create: bool) -> Path:

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from math import ceil
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pikepdf
 from fontTools import subset
@@ -100,7 +100,17 @@ PROGRAMS = {
 }
 
 
-def unify_fonts(pdf: pikepdf.Pdf, font_files: Sequence[Path]) -> None:
+class Subsets(Protocol):
+    """Where subset programs are kept between builds, by a hash of what made them."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+
+def unify_fonts(
+    pdf: pikepdf.Pdf, font_files: Sequence[Path], subsets: Subsets | None = None
+) -> None:
     """Each font face that several merged parts embed, embedded once: subset from its
     file in ``font_files`` to the glyphs of all the parts, one font dictionary for
     the parts that agree on its widths and text (see the module's docstring).
@@ -113,7 +123,7 @@ def unify_fonts(pdf: pikepdf.Pdf, font_files: Sequence[Path]) -> None:
     """
     font_resources = _font_resources(pdf)
     groups = _groups(font_resources)
-    originals = _Originals(font_files)
+    originals = _Originals(font_files, subsets)
     replacements: dict[tuple[int, int], pikepdf.Dictionary] = {}
     with _fonttools_quiet():
         for fonts in groups.values():
@@ -276,7 +286,7 @@ def _unify_group(
         return {}
     original = originals.find(first.identity)
     glyphs = sorted({glyph for member in members for glyph in member.widths})
-    program = _subset(original, glyphs, first) if original else None
+    program = _kept_subset(originals, original, glyphs, first) if original else None
     if program is None:
         return {}
     stream = _program_stream(pdf, program, first)
@@ -473,9 +483,10 @@ class _FontFile:
 class _Originals:
     """The font files a face may come from, read (names and a few tables) when first asked."""
 
-    def __init__(self, files: Sequence[Path]) -> None:
+    def __init__(self, files: Sequence[Path], subsets: Subsets | None = None) -> None:
         self._files = files
         self._index: dict[tuple, list[_FontFile]] | None = None
+        self.subsets = subsets  # subset programs kept from earlier builds, if any
 
     def find(self, identity: tuple) -> _FontFile | None:
         """The one font with this identity; None when there is none, or several that differ."""
@@ -512,6 +523,23 @@ def _digest(font_file: _FontFile) -> tuple[str, int] | _FontFile:
         return hashlib.sha256(font_file.path.read_bytes()).hexdigest(), font_file.number
     except OSError:
         return font_file
+
+
+def _kept_subset(
+    originals: _Originals, original: _FontFile, glyphs: list[int], like: _Member
+) -> bytes | None:
+    """:func:`_subset`, or the same program an earlier build made (an edit seldom brings
+    a glyph no page had)."""
+    made_of = _digest(original)
+    if originals.subsets is None or isinstance(made_of, _FontFile):
+        return _subset(original, glyphs, like)
+    key = hashlib.sha256(repr((made_of, glyphs, like.hinted, like.modified)).encode()).hexdigest()
+    program = originals.subsets.get(key)
+    if program is None:
+        program = _subset(original, glyphs, like)
+        if program is not None:
+            originals.subsets.put(key, program)
+    return program
 
 
 def _subset(original: _FontFile, glyphs: list[int], like: _Member) -> bytes | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handbook.press import tagging
-from handbook.press.font_union import unify_fonts
+from handbook.press.font_union import Subsets, unify_fonts
 
 
 class UnreadablePart(Exception):
@@ -38,11 +38,17 @@ class MergePart:
     pages: int | None = None  # how many pages it must have (None: any)
 
 
-def merged(parts: Sequence[MergePart], outline: list | None, font_files: Sequence[Path]) -> bytes:
+def merged(
+    parts: Sequence[MergePart],
+    outline: list | None,
+    font_files: Sequence[Path],
+    subsets: Subsets | None = None,
+) -> bytes:
     """One PDF of the parts' pages, with ``outline`` (``engine.parts.outline``, pages
     counted over the whole) as its outline, or (None) the parts' own one after the
-    other (documents of their own, such as cards). Raises UnreadablePart for a part
-    that is not the PDF it should be."""
+    other (documents of their own, such as cards). ``subsets`` keeps the fonts'
+    subset programs between builds. Raises UnreadablePart for a part that is not the
+    PDF it should be."""
     import pikepdf
 
     with _opened(parts, 0) as pdf:
@@ -68,7 +74,7 @@ def merged(parts: Sequence[MergePart], outline: list | None, font_files: Sequenc
             tagging.joined_across_pages(pdf, joins)
         _dests_written(pdf, dests)
         _outline_written(pdf, own_outlines if outline is None else outline)
-        unify_fonts(pdf, font_files)
+        unify_fonts(pdf, font_files, subsets)
         return tagging.saved(pdf, regroup=True)
 
 
