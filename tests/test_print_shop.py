@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build
 from handbook.cli import cli
+from handbook.errors import HandbookError
 from handbook.press.format import READABLE_PT
 from handbook.press.sheets import SLUG
 from handbook.press.sizes import MM_PER_POINT, PAPER_SIZES, points
@@ -257,3 +258,18 @@ def test_no_card_text_comes_nearer_the_cut_than_the_safe_margin(tiny_build):
     assert nearest_text_to_the_cut_mm(out / "cards.pdf") >= safe_margin_mm()
     footer = pymupdf.open(out / "cards.pdf")[0].search_for("Tiny handbook")[-1]
     assert footer.y1 > pymupdf.open(out / "cards.pdf")[0].rect.y1 - 8 / MM_PER_POINT  # still low
+
+
+@pytest.mark.slow
+def test_a_card_record_changed_in_the_build_folder_is_a_located_problem(tiny_built):
+    project, out = tiny_built
+    record = out / ".bleed" / "gliding.boxes.json"
+    record.write_text('{"/MediaBox": "wide"}')
+    pressing = project / "content" / "pressing.yaml"
+    pressing.write_text(pressing.read_text().replace("Release just", "Then release just"))
+    with pytest.raises(HandbookError) as caught:
+        build(project, BuildOptions(out_dir=out))
+    [problem] = caught.value.problems
+    assert problem.path == str(record)
+    assert problem.message == "this file of the build was changed since the build wrote it"
+    assert problem.hint == "build again with --force"

@@ -104,7 +104,7 @@ class Planner:
         name, params = makers.card_file(card.id, back), (str(variant), str(written.date))
         self.card_pages[name] = makers.CardPage(card.id, back, source)
         job = self.rendered_job(name, card.source_path, source, make, *params)
-        job = dataclasses.replace(job, files=(makers.fit_file(card.id, back),))
+        job = dataclasses.replace(job, files=(makers.bleed_file(card.id, back),))
         if self.booklet is None or not pages_wanted(source.html):
             return job
         # It prints the pages its links have in the booklet: made after it, and again

@@ -21,6 +21,7 @@ from handbook.build.output import KeptFiles, read_output, write_output
 from handbook.build.report import Made
 from handbook.errors import HandbookError, Problem
 from handbook.html.render import pages_wanted, with_pages
+from handbook.press.sheets_pdf import BOXES
 
 if TYPE_CHECKING:
     from handbook.content.validate import Origin
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from handbook.press.metadata import DocumentInfo
     from handbook.press.sheets import SheetLayout
 
-# What card-sheets.pdf is made from: how each card was fitted (``fit_file``), and
-# all cards laid out again in one document with their bleed (``BLEED_CARDS``).
+# What card-sheets.pdf is made from: each card's boxes before it was trimmed
+# (``bleed_file``), and all cards put together with their bleed (``BLEED_CARDS``).
 BLEED_CARDS = f"{BLEED_DIR}/cards.pdf"
 PREVIEW_DPI = 150
 
@@ -59,9 +60,10 @@ def card_file(card_id: str, back: bool = False) -> str:
     return f"cards/backs/{card_id}.pdf" if back else f"cards/{card_id}.pdf"
 
 
-def fit_file(card_id: str, back: bool = False) -> str:
-    """How far a card (or its back) was shrunk to fit: what lays it out again as it was."""
-    return f"{BLEED_DIR}/backs/{card_id}.json" if back else f"{BLEED_DIR}/{card_id}.json"
+def bleed_file(card_id: str, back: bool = False) -> str:
+    """A card's (or its back's) boxes before it was trimmed: what gives its bleed back."""
+    name = f"{card_id}.boxes.json"
+    return f"{BLEED_DIR}/backs/{name}" if back else f"{BLEED_DIR}/{name}"
 
 
 @dataclass(frozen=True)
@@ -223,12 +225,8 @@ def make_card(
     fit = _fit(card, fmt, back, origins, source)
     data = engine.to_pdf_bytes(fit.document, source.origin, **_variant_options(variant))
     data = tagging.finish(data)
-    fitted = {
-        "scale": fit.scale,
-        "picture_cap_mm": fit.picture_cap_mm,
-        "boxes": sheets_pdf.bleed_boxes(data),
-    }
-    write_output(out_dir, fit_file(card.id, back), json.dumps(fitted, sort_keys=True).encode())
+    boxes = json.dumps(sheets_pdf.bleed_boxes(data), sort_keys=True).encode()
+    write_output(out_dir, bleed_file(card.id, back), boxes)
     write_output(out_dir, card_file(card.id, back), tagging.eol_safe(sheets_pdf.trimmed(data)))
     return Made(1, fit.renders, fit.scale)
 
@@ -286,10 +284,7 @@ def make_cards_pdf(
 
     fonts = engine.font_files(pages[0].source)
     parts = [MergePart(read_output(out_dir, card_file(p.card_id, p.back))) for p in pages]
-    boxes = [
-        json.loads(read_output(out_dir, fit_file(page.card_id, page.back)))["boxes"]
-        for page in pages
-    ]
+    boxes = [_bleed_boxes(out_dir, bleed_file(page.card_id, page.back)) for page in pages]
     subsets = KeptFiles(out_dir, f"{BLEED_DIR}/{FONTS_DIR}", MOST_FONT_BYTES)
     every = merged(parts, None, fonts, subsets)
     write_output(out_dir, BLEED_CARDS, sheets_pdf.with_bleed(every, boxes))
@@ -302,6 +297,37 @@ def make_cards_pdf(
         stamp(pdf, info)
         write_output(out_dir, "cards.pdf", tagging.saved(pdf))
     return Made(len(fronts), renders=0)
+
+
+def _bleed_boxes(out_dir: Path, name: str) -> dict[str, list[float]]:
+    """The boxes a card job kept, checked: the output folder is the user's."""
+    try:
+        boxes = json.loads(read_output(out_dir, name, limit=_MOST_BOXES_BYTES))
+    except ValueError:
+        boxes = None
+    sound = isinstance(boxes, dict) and all(
+        isinstance(values, list)
+        and len(values) == 4
+        and all(type(v) in (int, float) and abs(v) < _MOST_POINTS for v in values)
+        for values in boxes.values()
+    )
+    if not sound or set(boxes) - set(BOXES):
+        raise HandbookError(
+            [
+                Problem(
+                    str(out_dir / name),
+                    0,
+                    0,
+                    "this file of the build was changed since the build wrote it",
+                    "build again with --force",
+                )
+            ]
+        )
+    return boxes
+
+
+_MOST_BOXES_BYTES = 4096
+_MOST_POINTS = 100_000  # far larger than any card, in points
 
 
 def _variant_options(variant: Variant) -> dict:

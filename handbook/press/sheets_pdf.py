@@ -33,7 +33,7 @@ def trimmed(card_pdf: bytes) -> bytes:
         return save(pdf)
 
 
-_BOXES = ("/MediaBox", "/TrimBox", "/BleedBox")
+BOXES = ("/MediaBox", "/TrimBox", "/BleedBox")  # a card's, kept before it is trimmed
 
 
 def bleed_boxes(card_pdf: bytes) -> dict[str, list[float]]:
@@ -42,7 +42,7 @@ def bleed_boxes(card_pdf: bytes) -> dict[str, list[float]]:
 
     with pikepdf.Pdf.open(io.BytesIO(card_pdf)) as pdf:
         page = pdf.pages[0].obj
-        return {box: [float(v) for v in page[box]] for box in _BOXES if box in page}
+        return {box: [float(v) for v in page[box]] for box in BOXES if box in page}
 
 
 def with_bleed(cards_pdf: bytes, boxes: list[dict[str, list[float]]]) -> bytes:
