@@ -151,6 +151,7 @@ def test_letter_paper_booklets_print_their_cards_on_letter():
     assert sheet_for_paper("a5") == sheet_for_paper("a4") == "a4"
 
 
+@pytest.mark.slow
 def test_a_card_far_too_long_fails_alone_with_a_located_error(tiny_copy):
     project = _project_with(tiny_copy, "endless", FAR_TOO_LONG)
     out = project / "build"

@@ -52,6 +52,7 @@ def built(tiny_built: tuple[Path, Path]) -> tuple[Path, Path, dict[str, bytes]]:
     return project, out, pdf_bytes(out)
 
 
+@pytest.mark.slow
 def test_a_render_over_the_time_limit_is_a_located_error_and_the_old_pdf_stays(built):
     project, out, before = built
     make_pathological(project)
