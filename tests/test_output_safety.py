@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from handbook.build import BuildOptions, build, output, workers
+from handbook.build.cache import PARTS_DIR
 from handbook.build.output import TEMP_SUFFIX, build_lock, write_atomic
 from handbook.build.workers import Task
 from handbook.cli import cli
@@ -215,9 +216,12 @@ def test_kill_9_mid_build_keeps_earlier_outputs_and_next_build_cleans_up(
         finally:
             os.kill(child.pid, signal.SIGKILL)
     assert child.returncode == -signal.SIGKILL
-    stale = list(out.glob(f".handbook.pdf.*{TEMP_SUFFIX}"))
+    # killed as it wrote the booklet's first part, in the build's own .parts/ folder
+    stale = list(out.rglob(f"*{TEMP_SUFFIX}"))
     assert len(stale) == 1 and stale[0].stat().st_size > 0
-    assert {k: v for k, v in _outputs(out).items() if not k.endswith(TEMP_SUFFIX)} == earlier
+    assert stale[0].parent == out / PARTS_DIR
+    outputs = {k: v for k, v in _outputs(out).items() if not k.startswith(f"{PARTS_DIR}/")}
+    assert outputs == earlier
     for name in earlier:
         assert len(PdfReader(out / name).pages) >= 1  # each earlier PDF is whole
 

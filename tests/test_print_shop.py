@@ -261,15 +261,29 @@ def test_no_card_text_comes_nearer_the_cut_than_the_safe_margin(tiny_build):
 
 
 @pytest.mark.slow
-def test_a_card_record_changed_in_the_build_folder_is_a_located_problem(tiny_built):
+def test_a_card_record_changed_in_the_build_folder_makes_its_card_again(tiny_built):
     project, out = tiny_built
     record = out / ".bleed" / "gliding.boxes.json"
+    kept = record.read_text()
     record.write_text('{"/MediaBox": "wide"}')
     pressing = project / "content" / "pressing.yaml"
     pressing.write_text(pressing.read_text().replace("Release just", "Then release just"))
-    with pytest.raises(HandbookError) as caught:
-        build(project, BuildOptions(out_dir=out))
-    [problem] = caught.value.problems
-    assert problem.path == str(record)
-    assert problem.message == "this file of the build was changed since the build wrote it"
-    assert problem.hint == "build again with --force"
+    report = build(project, BuildOptions(out_dir=out))
+    remade = {r.path.name for r in report.outputs if r.status == "rendered"}
+    assert {"gliding.pdf", "pressing.pdf", "cards.pdf", "card-sheets.pdf"} <= remade
+    assert record.read_text() == kept
+
+
+def test_a_card_record_that_is_not_one_is_a_located_problem(tmp_path):
+    from handbook.build import makers
+
+    record = tmp_path / ".bleed" / "gliding.boxes.json"
+    record.parent.mkdir()
+    for text in ('{"/MediaBox": "wide"}', "[1, 2]", '{"/TrimBox": [0, 0, 1e9, 1]}', "{"):
+        record.write_text(text)
+        with pytest.raises(HandbookError) as caught:
+            makers._bleed_boxes(tmp_path, ".bleed/gliding.boxes.json")
+        [problem] = caught.value.problems
+        assert problem.path == str(record)
+        assert problem.message == "this file of the build was changed since the build wrote it"
+        assert problem.hint == "build again with --force"

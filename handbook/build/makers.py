@@ -92,8 +92,8 @@ def make_booklet(
     It is laid out in parts, each kept for the next build (see
     :mod:`handbook.build.booklet`; ``context`` is the hash of all it is made from
     besides its HTML; ``fresh``: none kept is used), or whole if it cannot be cut
-    into parts. Its page
-    numbers come from the last build's page map (see :func:`lay_out_booklet`).
+    into parts. Its page numbers come from the last build's page map (see
+    :func:`lay_out_booklet`).
     """
     from handbook.build.booklet import Written, in_parts
     from handbook.press import pdfx
@@ -278,6 +278,8 @@ def make_cards_pdf(
     saying ``info`` (a file of their own when there are backs, so that its
     structure tree holds only its pages).
     """
+    import pikepdf
+
     from handbook.press import sheets_pdf, tagging
     from handbook.press.merge import MergePart, merged
     from handbook.press.metadata import stamp
@@ -291,8 +293,6 @@ def make_cards_pdf(
     fronts = [part for part, page in zip(parts, pages, strict=True) if not page.back]
     cards = every if len(fronts) == len(parts) else merged(fronts, None, fonts, subsets)
     subsets.forget_unused()
-    import pikepdf
-
     with pikepdf.open(io.BytesIO(cards)) as pdf:
         stamp(pdf, info)
         write_output(out_dir, "cards.pdf", tagging.saved(pdf))
