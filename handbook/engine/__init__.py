@@ -5,6 +5,7 @@
 - ``structure``: which elements a page break splits, for the tagged PDF
 - ``pdf_options``: PDF variants and print-shop CSS, known without WeasyPrint
 - ``resources``: what WeasyPrint may read (the project's URL fetcher, image checks)
+- ``stylesheets``: parsed stylesheets kept in a process while the files they read stay
 - ``fonts``: the only fonts a render sees (the project's and the bundled ones)
 - ``problems``: WeasyPrint's warnings as located problems
 - ``workarounds``: upstream bugs worked around for the time of a render

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from handbook.engine import fonts, workarounds
+from handbook.engine import fonts, stylesheets, workarounds
 from handbook.engine.problems import warnings_are_errors
 from handbook.engine.resources import Asker, Refused, fetcher_class, shown
 from handbook.errors import HandbookError, Problem
@@ -110,14 +110,21 @@ def render(source: PageSource):
         workarounds.fonts_dated(_font_epoch(None)),  # WOFF fonts are decoded here
     ):
         sheets = [CSS(string=source.extra_css, font_config=config, url_fetcher=html_fetcher)]
+        parsed = []  # the stylesheets parsed now, kept once the render succeeded
         for path in source.stylesheets:
-            with seen.reading_stylesheet(shown(path, root)):
-                sheet_fetcher = fetcher((path, *sorted(path.parent.glob("*.css"))))
-                sheets.append(CSS(url=path.as_uri(), font_config=config, url_fetcher=sheet_fetcher))
+            sheet = stylesheets.kept(path, source.allowed_roots, config)
+            if sheet is None:
+                with seen.reading_stylesheet(shown(path, root)):
+                    sheet_fetcher = fetcher((path, *sorted(path.parent.glob("*.css"))))
+                    sheet = CSS(url=path.as_uri(), font_config=config, url_fetcher=sheet_fetcher)
+                parsed.append((path, sheet, sheet_fetcher.read))
+            sheets.append(sheet)
         html = HTML(string=source.html, base_url=str(root) + "/", url_fetcher=html_fetcher)
         document = html.render(stylesheets=sheets, font_config=config)
         _refuse_attachments(document, html_fetcher)
-        return document
+    for path, sheet, read in parsed:
+        stylesheets.keep(path, source.allowed_roots, config, sheet, read)
+    return document
 
 
 def _refuse_attachments(document, fetcher) -> None:

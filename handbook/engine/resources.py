@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from handbook.engine.stylesheets import Stamp
 from handbook.errors import Problem, relative_path, shortened
 from handbook.images import MAX_DATA_URL_CHARS, MAX_IMAGE_BYTES, ImageProblem, check_raster
 
@@ -74,8 +75,9 @@ def shown(path: Path, root: Path) -> str:
         return relative_path(path, root)
 
 
-def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, str]:
-    """The bytes of a ``file:`` URL that names a regular file inside an allowed root."""
+def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, str, Stamp]:
+    """The bytes of a ``file:`` URL that names a regular file inside an allowed root, its
+    content type, its name as shown, and its stamp (as :func:`stylesheets.stamp`)."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
         raise Refused(f"refused to read '{shortened(url)}': files on other hosts are not read")
@@ -114,7 +116,7 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
         # As much as it holds (and a byte more, should it grow), never a buffer of the limit.
         data = stream.read(status.st_size + 1)
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return data, content_type, str(name)
+    return data, content_type, str(name), (str(path), status.st_size, status.st_mtime_ns)
 
 
 def read_allowed(path: Path, allowed_roots: tuple[Path, ...]) -> bytes:
@@ -135,6 +137,7 @@ def fetcher_class():
         def __init__(self, allowed_roots: tuple[Path, ...], asker: Asker, refusals: list):
             super().__init__(allowed_protocols=("file", "data"))
             self.allowed_roots, self.asker, self.refusals = allowed_roots, asker, refusals
+            self.read: list[Stamp] = []  # the files it served
 
         def fetch(self, url, headers=None):
             try:
@@ -150,7 +153,9 @@ def fetcher_class():
             """The bytes, content type and a name to show for an allowed URL."""
             scheme = urlsplit(url).scheme.lower()
             if scheme == "file":
-                return _read_file(url, self.allowed_roots)
+                data, content_type, name, stamp = _read_file(url, self.allowed_roots)
+                self.read.append(stamp)
+                return data, content_type, name
             if scheme != "data":
                 raise Refused(
                     f"refused to fetch '{shortened(url)}': nothing is read from the network",
