@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,19 @@ class _Walk:
     renders: int = 0
     used: set[str] = dataclasses.field(default_factory=set)
     notes_laid_out: object = None
+    renumberable: bool = False  # the styles print a link's page only where it can be changed
+    # The parts laid out in this walk that cite pages after them, by index: written at its
+    # end, once those pages are known.
+    pending: dict[int, _Pending] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    laid: object  # a LaidOutPart
+    part: split.Part
+    start: int
+    lead: int
+    last: bool
 
 
 def in_parts(
@@ -109,6 +123,8 @@ def in_parts(
     ids = frozenset().union(*(part.ids for part in parts))
     pages = {anchor: page for anchor, page in known.items() if anchor in ids}
     walk = _Walk(source, notes, written, context, out_dir, pages, _read_leads(out_dir), fresh=fresh)
+    styles = _style_texts(source)
+    walk.renumberable = styles is not None and page_numbers.renumberable(styles)
     for _ in range(_WALKS):
         laid_out = _walk_through(walk, parts, ids)
         if laid_out is None:
@@ -126,32 +142,94 @@ def in_parts(
     return None
 
 
+_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>|\sstyle=\"([^\"]*)\"", re.DOTALL | re.IGNORECASE)
+
+
+def _style_texts(source: engine.PageSource) -> list[str] | None:
+    """Every stylesheet the booklet may be styled by: its extra CSS, the files of its
+    stylesheets' folders, and the styles in its HTML; None if a file cannot be read."""
+    files = {path for sheet in source.stylesheets for path in (sheet, *sheet.parent.glob("*.css"))}
+    texts = [source.extra_css]
+    for path in sorted(files):
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+    return texts + [block or attribute for block, attribute in _STYLE.findall(source.html)]
+
+
 def _walk_through(
     walk: _Walk, parts: list[split.Part], ids: frozenset[str]
 ) -> list[tuple[PartRecord, str | None]] | None:
     """Every part, in order, laid out (or taken from the last build) where it begins now,
     printing the pages known now; None if one cannot be laid out as a part.
 
-    A part that cites a page not known yet (a later part's, on a first build) is only
-    laid out, to learn its pages, and not written (its name is None): it is written
-    once the next walk knows the page.
+    A part that cites a page after it (the contents; a technique's "see" line to the
+    safety chapter that follows) is written at the end of the walk: as laid out if the
+    pages it printed were right, else with the right numbers printed into it (see
+    :func:`_written_pending`). A page not known yet is printed as a guess of the same
+    number of digits. A part that cannot be written then has no name: the next walk
+    lays it out again with the pages known by then.
     """
     laid_out = []
     start = 1
     walk.used.clear()  # only the last walk's parts are kept
+    after = _ids_after(parts)
     for index, part in enumerate(parts):
         cited = sorted(page_numbers.cited(part.html) & ids)
-        printed = {anchor: walk.pages.get(anchor, start) for anchor in cited}
-        guessed = any(anchor not in walk.pages for anchor in cited)
+        guesses = _guessed_pages(parts, index, start)
+        printed = {anchor: walk.pages.get(anchor, guesses.get(anchor, start)) for anchor in cited}
         last = index == len(parts) - 1
-        found = _part(walk, part, start, printed, last, guessed)
+        ahead = bool(after[index].intersection(cited))
+        found = _part(walk, part, start, printed, last, index if ahead else None)
         if found is None:
             return None
         record, _ = found
         laid_out.append(found)
         walk.pages.update({anchor: start + page for anchor, page in record.anchors.items()})
         start += record.pages
+    _written_pending(walk, laid_out)
     return laid_out
+
+
+def _ids_after(parts: list[split.Part]) -> list[frozenset[str]]:
+    """For each part, the ids of the parts after it."""
+    after, seen = [], frozenset()
+    for part in reversed(parts):
+        after.append(seen)
+        seen = seen | part.ids
+    return after[::-1]
+
+
+def _guessed_pages(parts: list[split.Part], index: int, start: int) -> dict[str, int]:
+    """A guess at the page of each id after this part, from the pages the parts before
+    it took for their HTML, to print until the page is known. Only its number of digits
+    counts: the part is not laid out again if the real page has as many."""
+    before = sum(len(part.html) for part in parts[:index])
+    pages_per_char = (start - 1) / before if before else 0.0
+    guesses, chars = {}, 0
+    for part in parts[index:]:
+        guesses.update(dict.fromkeys(part.ids, start + round(chars * pages_per_char)))
+        chars += len(part.html)
+    return guesses
+
+
+def _written_pending(walk: _Walk, laid_out: list[tuple[PartRecord, str | None]]) -> None:
+    """Write the parts that waited for the pages after them, printing those pages: as
+    laid out where they printed them right, else with the numbers changed in the laid
+    out part, where the styles and the numbers' widths allow it."""
+    from handbook.engine.parts import renumbered
+
+    for index, pending in sorted(walk.pending.items()):
+        record, _ = laid_out[index]
+        real = {anchor: walk.pages[anchor] for anchor in record.printed}
+        moved = {a: (page, real[a]) for a, page in record.printed.items() if page != real[a]}
+        if moved and not (walk.renumberable and renumbered(pending.laid, moved)):
+            continue  # laid out again by the next walk, printing the pages known then
+        record = record.model_copy(update={"printed": real})
+        key = _part_key(walk, pending.part, pending.start, real, pending.lead, pending.last)
+        laid_out[index] = (record, _write(walk, key, pending.laid, record))
+    walk.pending.clear()
 
 
 def _part(
@@ -160,11 +238,11 @@ def _part(
     start: int,
     printed: dict[str, int],
     last: bool,
-    guessed: bool = False,
+    pending: int | None = None,
 ) -> tuple[PartRecord, str | None] | None:
     """The part's record and the name of its PDF: the last build's if it was made from
-    the same, else laid out now; with ``guessed`` (it prints a page not known yet),
-    laid out but not written (no name)."""
+    the same, else laid out now. A part laid out now that cites pages after it (its
+    index given as ``pending``) is written at the end of the walk: no name yet."""
     html_key = digest(part.html)
     lead = walk.leads.get(html_key, 1 if part.first_id else 0)
     for _ in range(2):  # a lead that takes other pages than guessed: once more with those
@@ -183,24 +261,30 @@ def _part(
             continue
         walk.kept_leads[html_key] = laid.lead
         record = _record(laid, start, printed)
-        if guessed:
+        if pending is not None:
+            walk.pending[pending] = _Pending(laid, part, start, laid.lead, last)
             return record, None
-        data = engine.to_pdf_bytes(
-            laid.document,
-            walk.written.origin,
-            date=walk.written.date,
-            pdf_tags=True,
-            pdf_variant=walk.written.variant,
-        )
-        from handbook.press import tagging
-
-        data = tagging.finish(data, laid.chains)
-        _keep(walk.out_dir, f"{key}.pdf", data)
-        _keep(walk.out_dir, f"{key}.json", record.model_dump_json().encode())
-        walk.used.update({f"{key}.json", f"{key}.pdf"})
-        walk.made.add(key)
-        return record, f"{key}.pdf"
+        return record, _write(walk, key, laid, record)
     return None
+
+
+def _write(walk: _Walk, key: str, laid, record: PartRecord) -> str:
+    """Write a laid-out part's PDF and record; the PDF's name."""
+    from handbook.press import tagging
+
+    data = engine.to_pdf_bytes(
+        laid.document,
+        walk.written.origin,
+        date=walk.written.date,
+        pdf_tags=True,
+        pdf_variant=walk.written.variant,
+    )
+    data = tagging.finish(data, laid.chains)
+    _keep(walk.out_dir, f"{key}.pdf", data)
+    _keep(walk.out_dir, f"{key}.json", record.model_dump_json().encode())
+    walk.used.update({f"{key}.json", f"{key}.pdf"})
+    walk.made.add(key)
+    return f"{key}.pdf"
 
 
 def _part_key(

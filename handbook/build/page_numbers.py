@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from html import unescape
 from pathlib import Path
 
+import tinycss2
+
 from handbook.build.cache import PAGE_MAP
 from handbook.build.output import read_output
 from handbook.errors import HandbookError
@@ -70,3 +72,60 @@ def numbered(html: str, pages: Mapping[str, int]) -> str:
 def moved(printed: Mapping[str, int], real: Mapping[str, int]) -> bool:
     """Whether a printed page number differs from where its target was laid out."""
     return any(real.get(anchor) != page for anchor, page in printed.items())
+
+
+# Where a style may read the page a link carries and still let the number be printed
+# anew into a laid-out part (see :func:`handbook.engine.parts.renumbered`): only as the
+# generated text before or after the link.
+_GENERATED = re.compile(r"::?(?:before|after)\s*$")
+_ONE_VALUE = re.compile(r"data-page\s*[~|^$*]?=")  # [data-page="12"]: a rule for one page
+_GROUPING = ("media", "supports", "layer")
+
+
+def renumberable(css_texts: list[str]) -> bool:
+    """Whether every use of ``data-page`` in these stylesheets lets a part's printed
+    numbers be changed after layout: ``attr(data-page)`` in the ``content`` of a
+    ``::before`` or ``::after`` rule, or ``[data-page]`` matching any value. A
+    stylesheet that imports another (not among these) cannot be told."""
+    return all(
+        _rules_renumberable(tinycss2.parse_stylesheet(text, True, True))
+        for text in css_texts
+        if "data-page" in text or "@import" in text
+    )
+
+
+def _rules_renumberable(rules) -> bool:
+    for rule in rules:
+        if rule.type == "at-rule":
+            if rule.lower_at_keyword == "import":
+                return False
+            if rule.content is None or "data-page" not in _css(rule.content):
+                continue
+            if rule.lower_at_keyword not in _GROUPING:
+                return False
+            if not _rules_renumberable(tinycss2.parse_rule_list(rule.content, True, True)):
+                return False
+        elif rule.type == "error" or (
+            rule.type == "qualified-rule" and not _rule_renumberable(rule)
+        ):
+            return False
+    return True
+
+
+def _rule_renumberable(rule) -> bool:
+    selectors = _css(rule.prelude)
+    if _ONE_VALUE.search(selectors):
+        return False
+    if "data-page" not in _css(rule.content):
+        return True
+    generated = all(_GENERATED.search(selector) for selector in selectors.split(","))
+    for item in tinycss2.parse_blocks_contents(rule.content, True, True):
+        if "data-page" not in _css([item]):
+            continue
+        if item.type != "declaration" or not generated or item.lower_name != "content":
+            return False
+    return True
+
+
+def _css(nodes) -> str:
+    return tinycss2.serialize(nodes)

@@ -11,6 +11,8 @@ pages, and kept as plain data.
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +82,65 @@ def lay_out_part(
         chains=[(a - taken, b - taken, chain) for a, b, chain in chains if a >= taken],
         boundary=next(((b - taken, chain) for a, b, chain in chains if a < taken <= b), None),
     )
+
+
+def renumbered(part: LaidOutPart, numbers: Mapping[str, tuple[int, int]]) -> bool:
+    """Print other page numbers in a laid-out part, without laying it out again.
+
+    ``numbers`` maps an id to the page the part prints for it and the page to
+    print instead. The number of a link (or contents entry) is the text its
+    ``::before`` or ``::after`` generates from ``data-page`` (the caller has
+    checked that the styles print it nowhere else). It is changed only if
+    each link prints it once and the new number is exactly as wide in the
+    same font (Lato's figures all are), so that no line, and no page, would
+    break otherwise; else nothing is changed and False is returned: lay the
+    part out again.
+    """
+    edits = []
+    printed: dict[int, int] = {}  # how many numbers each link's generated text holds
+    for box in _generated_text(part.document):
+        element = box.element
+        target = element.get("href") or element.get("data-target") or ""
+        change = numbers.get(target[1:]) if target.startswith("#") else None
+        if change is None or element.get("data-page") != str(change[0]):
+            continue
+        old, new = map(str, change)
+        text, found = re.subn(rf"(?<!\d){old}(?!\d)", new, box.text)
+        printed[id(element)] = printed.get(id(element), 0) + found
+        if found and not _as_wide(box, text):
+            return False
+        edits.append((box, text))
+    if any(found != 1 for found in printed.values()):
+        return False
+    for box, text in edits:
+        box.text = box.pango_layout.text = text  # drawn from this text (shaped anew)
+    return True
+
+
+def _generated_text(document) -> Iterator[Any]:
+    """The text boxes of every ``::before`` and ``::after`` on the document's pages."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    stack = [page._page_box for page in document.pages]
+    while stack:
+        box = stack.pop()
+        if isinstance(box, TextBox):
+            if box.element is not None and box.element_tag.endswith(("::before", "::after")):
+                yield box
+        else:
+            stack.extend(getattr(box, "children", ()))
+
+
+def _as_wide(box, text: str) -> bool:
+    """Whether ``text`` sets exactly as wide as the box's own text, in its style."""
+    from weasyprint.text.line_break import Layout, line_size
+
+    widths = []
+    for each in (box.text, text):
+        layout = Layout(box.style, box.justification_spacing)
+        layout.set_text(each, justify=True)
+        widths.append(line_size(layout.get_first_line()[0], box.style)[0])
+    return widths[0] == widths[1]
 
 
 def _missing_anchors_kept(document) -> None:
