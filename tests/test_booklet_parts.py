@@ -170,6 +170,11 @@ def test_a_style_that_shows_the_page_elsewhere_has_its_parts_laid_out_again(
         ("a { bookmark-label: attr(data-page) }", False),
         ('@import "more.css";', False),
         ("@page { @bottom-center { content: attr(data-page) } }", False),
+        ("h2 { string-set: see content(after) }", False),
+        ("h2 { string-set: chapter content(text); bookmark-label: content() }", True),
+        ("a::after { content: target-text(attr(href), before) }", False),
+        ('A[DATA-PAGE="3"] { color: red }', False),
+        ("a { string-set: page attr(data\\-page) }", False),
     ],
 )
 def test_numbers_are_printed_into_laid_out_parts_only_where_styles_allow(css, renumberable):

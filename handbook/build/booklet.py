@@ -142,12 +142,16 @@ def in_parts(
     return None
 
 
+_LINKED_STYLE = re.compile(r"<link\b[^>]*stylesheet|<\?xml-stylesheet", re.IGNORECASE)
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>|\sstyle=\"([^\"]*)\"", re.DOTALL | re.IGNORECASE)
 
 
 def _style_texts(source: engine.PageSource) -> list[str] | None:
     """Every stylesheet the booklet may be styled by: its extra CSS, the files of its
-    stylesheets' folders, and the styles in its HTML; None if a file cannot be read."""
+    stylesheets' folders, and the styles in its HTML; None if a file cannot be read or
+    the HTML links a stylesheet of its own."""
+    if _LINKED_STYLE.search(source.html):
+        return None
     files = {path for sheet in source.stylesheets for path in (sheet, *sheet.parent.glob("*.css"))}
     texts = [source.extra_css]
     for path in sorted(files):
@@ -180,7 +184,8 @@ def _walk_through(
         guesses = _guessed_pages(parts, index, start)
         printed = {anchor: walk.pages.get(anchor, guesses.get(anchor, start)) for anchor in cited}
         last = index == len(parts) - 1
-        ahead = bool(after[index].intersection(cited))
+        # Kept until the walk ends only where the numbers can be printed in afterwards.
+        ahead = walk.renumberable and bool(after[index].intersection(cited))
         found = _part(walk, part, start, printed, last, index if ahead else None)
         if found is None:
             return None
@@ -222,7 +227,9 @@ def _written_pending(walk: _Walk, laid_out: list[tuple[PartRecord, str | None]])
 
     for index, pending in sorted(walk.pending.items()):
         record, _ = laid_out[index]
-        real = {anchor: walk.pages[anchor] for anchor in record.printed}
+        real = {anchor: walk.pages.get(anchor) for anchor in record.printed}
+        if None in real.values():
+            continue  # an id no part holds a page of: the walk does not settle
         moved = {a: (page, real[a]) for a, page in record.printed.items() if page != real[a]}
         if moved and not (walk.renumberable and renumbered(pending.laid, moved)):
             continue  # laid out again by the next walk, printing the pages known then

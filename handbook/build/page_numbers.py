@@ -80,6 +80,11 @@ def moved(printed: Mapping[str, int], real: Mapping[str, int]) -> bool:
 _GENERATED = re.compile(r"::?(?:before|after)\s*$")
 _ONE_VALUE = re.compile(r"data-page\s*[~|^$*]?=")  # [data-page="12"]: a rule for one page
 _GROUPING = ("media", "supports", "layer")
+# What a stylesheet that may show a link's page holds (a backslash: an escaped name).
+_SIGNS = ("data-page", "@import", "\\", "content(", "target-text")
+# Copies of generated text elsewhere (a running head, the outline), which keep the number
+# the part was laid out with.
+_COPIED = re.compile(r"\bcontent\(\s*(?:before|after)|\btarget-text\([^;}]*\b(?:before|after)\b")
 
 
 def renumberable(css_texts: list[str]) -> bool:
@@ -87,10 +92,11 @@ def renumberable(css_texts: list[str]) -> bool:
     numbers be changed after layout: ``attr(data-page)`` in the ``content`` of a
     ``::before`` or ``::after`` rule, or ``[data-page]`` matching any value. A
     stylesheet that imports another (not among these) cannot be told."""
+    texts = [text.lower() for text in css_texts]  # names in CSS are case-insensitive
     return all(
         _rules_renumberable(tinycss2.parse_stylesheet(text, True, True))
-        for text in css_texts
-        if "data-page" in text or "@import" in text
+        for text in texts
+        if any(sign in text for sign in _SIGNS)
     )
 
 
@@ -114,7 +120,7 @@ def _rules_renumberable(rules) -> bool:
 
 def _rule_renumberable(rule) -> bool:
     selectors = _css(rule.prelude)
-    if _ONE_VALUE.search(selectors):
+    if _ONE_VALUE.search(selectors) or _COPIED.search(_css(rule.content)):
         return False
     if "data-page" not in _css(rule.content):
         return True

@@ -104,16 +104,18 @@ def renumbered(part: LaidOutPart, numbers: Mapping[str, tuple[int, int]]) -> boo
         change = numbers.get(target[1:]) if target.startswith("#") else None
         if change is None or element.get("data-page") != str(change[0]):
             continue
-        old, new = map(str, change)
-        text, found = re.subn(rf"(?<!\d){old}(?!\d)", new, box.text)
+        number = re.compile(rf"(?<!\d){change[0]}(?!\d)")
+        text, found = number.subn(str(change[1]), box.text)
+        drawn, found_drawn = number.subn(str(change[1]), box.pango_layout.text)
         printed[id(element)] = printed.get(id(element), 0) + found
-        if found and not _as_wide(box, text):
+        if found != found_drawn or (found and not _as_wide(box, text)):
             return False
-        edits.append((box, text))
+        if found:
+            edits.append((box, text, drawn))
     if any(found != 1 for found in printed.values()):
         return False
-    for box, text in edits:
-        box.text = box.pango_layout.text = text  # drawn from this text (shaped anew)
+    for box, text, drawn in edits:
+        box.text, box.pango_layout.text = text, drawn  # drawn from this text, shaped anew
     return True
 
 

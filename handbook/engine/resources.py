@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handbook.engine.stylesheets import Stamp
+from handbook.engine.stylesheets import Stamp, stamp
 from handbook.errors import Problem, relative_path, shortened
 from handbook.images import MAX_DATA_URL_CHARS, MAX_IMAGE_BYTES, ImageProblem, check_raster
 
@@ -116,7 +116,7 @@ def _read_file(url: str, allowed_roots: tuple[Path, ...]) -> tuple[bytes, str, s
         # As much as it holds (and a byte more, should it grow), never a buffer of the limit.
         data = stream.read(status.st_size + 1)
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return data, content_type, str(name), (str(path), status.st_size, status.st_mtime_ns)
+    return data, content_type, str(name), stamp(str(path), status)
 
 
 def read_allowed(path: Path, allowed_roots: tuple[Path, ...]) -> bytes:
@@ -153,8 +153,8 @@ def fetcher_class():
             """The bytes, content type and a name to show for an allowed URL."""
             scheme = urlsplit(url).scheme.lower()
             if scheme == "file":
-                data, content_type, name, stamp = _read_file(url, self.allowed_roots)
-                self.read.append(stamp)
+                data, content_type, name, served = _read_file(url, self.allowed_roots)
+                self.read.append(served)
                 return data, content_type, name
             if scheme != "data":
                 raise Refused(

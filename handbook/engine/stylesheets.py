@@ -20,25 +20,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-Stamp = tuple[str, int, int]  # a file's real path, size and modification time (ns)
+# A file's real path, size, inode and times of its last change and modification (ns).
+Stamp = tuple[str, int, int, int, int]
 _MOST_KEPT = 32  # far more stylesheets than one project's outputs use
 
 
 @dataclass(frozen=True)
 class _Parse:
     css: Any  # a WeasyPrint CSS
+    real: str  # the file the stylesheet's path led to (a link may be pointed elsewhere)
     read: tuple[Stamp, ...]
 
 
 _kept: OrderedDict[tuple, _Parse] = OrderedDict()
+# Let them go while the interpreter still runs, before the font configurations they hold
+# (registered before them: see render._font_config_of, made on the first render).
+atexit.register(_kept.clear)
 
 
-def stamp(path: str) -> Stamp:
+def stamp(path: str, status: os.stat_result | None = None) -> Stamp:
+    """The file's stamp: as ``status`` says, else as it is now."""
     try:
-        status = os.stat(path)
+        status = status or os.stat(path)
     except OSError:
-        return (path, -1, -1)
-    return (path, status.st_size, status.st_mtime_ns)
+        return (path, -1, -1, -1, -1)
+    return (path, status.st_size, status.st_ino, status.st_ctime_ns, status.st_mtime_ns)
 
 
 def kept(path: Path, allowed_roots: tuple[Path, ...], font_config) -> Any | None:
@@ -47,7 +53,7 @@ def kept(path: Path, allowed_roots: tuple[Path, ...], font_config) -> Any | None
     found = _kept.get(key)
     if found is None:
         return None
-    if any(stamp(read[0]) != read for read in found.read):
+    if found.real != os.path.realpath(path) or any(stamp(read[0]) != read for read in found.read):
         del _kept[key]
         return None
     _kept.move_to_end(key)
@@ -56,10 +62,8 @@ def kept(path: Path, allowed_roots: tuple[Path, ...], font_config) -> Any | None
 
 def keep(path: Path, allowed_roots: tuple[Path, ...], font_config, css, read: list[Stamp]) -> None:
     """Keep a parse for later renders (call once the render it served succeeded)."""
-    if not _kept:
-        # Let them go while the interpreter still runs, before the font configurations
-        # they hold (see render._font_config_of).
-        atexit.register(_kept.clear)
-    _kept[(path.as_uri(), allowed_roots, font_config)] = _Parse(css, tuple(read))
+    _kept[(path.as_uri(), allowed_roots, font_config)] = _Parse(
+        css, os.path.realpath(path), tuple(read)
+    )
     while len(_kept) > _MOST_KEPT:
         _kept.popitem(last=False)
