@@ -32,7 +32,10 @@ SLOW_LIMIT = 2.5
 
 
 def pdf_bytes(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.pdf")}
+    """The output PDFs (not the build's own kept parts in hidden folders such as .parts/,
+    which a failed build may add to: a booklet part laid out before the card failed)."""
+    paths = [p for p in out.rglob("*.pdf") if not p.relative_to(out).parts[0].startswith(".")]
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in paths}
 
 
 def make_pathological(project: Path) -> None:
