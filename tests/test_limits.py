@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import weakref
 from functools import partial
 from pathlib import Path
 
@@ -18,11 +19,12 @@ from handbook.build.workers import (
     Limits,
     Task,
     WorkerPool,
+    _alarm,
     default_jobs,
     run_tasks,
 )
 from handbook.cli import cli
-from handbook.errors import HandbookError
+from handbook.errors import HandbookError, OutOfTime
 from tests.conftest import REPO, write
 from tests.hostile import mini_project
 
@@ -101,6 +103,31 @@ def test_a_stuck_worker_is_killed_and_the_other_tasks_still_run():
     [problem] = outcomes["stuck.pdf"].problems
     assert problem.path == "content/stuck.yaml"
     assert outcomes["stuck.pdf"].seconds < 5
+
+
+class _Held:
+    """Something whose weak reference runs a callback when it goes."""
+
+
+def _busy_for(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_the_time_limit_still_stops_a_task_when_its_first_alarm_was_dropped(monkeypatch):
+    """Python prints and drops an exception raised inside a weakref callback (the
+    import system's module locks have one); the alarm must ring again, or the task
+    runs on past its limit."""
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+    held = _Held()
+    ref = weakref.ref(held, lambda _: _busy_for(0.3))
+    with pytest.raises(OutOfTime), _alarm(0.05):
+        del held  # the callback runs now, and the alarm rings inside it
+        time.sleep(1)
+    assert ref() is None
+    assert [type(d.exc_value) for d in dropped] == [OutOfTime]
 
 
 # Work driven by project content that happens before any render: reading the YAML

@@ -59,6 +59,8 @@ _LONGEST_WAIT = 60.0
 # A worker stops its task itself at the time limit, to say where it was; the parent
 # kills it if it has not said so this many seconds later (stuck in C code, say).
 _GRACE_SECONDS = 2.0
+# How soon the time-limit alarm rings again if the exception it raised was dropped.
+_ALARM_REPEAT_SECONDS = 0.05
 # How long a new worker may take to start up before the clock of its first task runs:
 # starting is the tool's own work, not the project's.
 _STARTING_SECONDS = 60.0
@@ -501,7 +503,12 @@ def _attempt(task: Task) -> tuple[str, Any]:
 def _alarm(seconds: float | None) -> Iterator[None]:
     """Raise OutOfTime in this process after ``seconds``, so that the task can say where
     it was; the parent still kills it at the limit if it is stuck where Python cannot
-    interrupt it (Windows has no such alarm)."""
+    interrupt it (Windows has no such alarm).
+
+    The alarm rings again every ``_ALARM_REPEAT_SECONDS`` until the task ends: an
+    exception raised while Python runs a weakref callback or a finaliser (the import
+    system's module locks have one) is printed and dropped, and the task would go on
+    as if no limit had been reached."""
     if not seconds or not hasattr(signal, "setitimer"):
         yield
         return
@@ -510,7 +517,7 @@ def _alarm(seconds: float | None) -> Iterator[None]:
         raise OutOfTime
 
     previous = signal.signal(signal.SIGALRM, time_is_up)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, _ALARM_REPEAT_SECONDS)
     try:
         yield
     finally:
