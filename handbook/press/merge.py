@@ -54,7 +54,7 @@ def merged(
     with _opened(parts, 0) as pdf:
         dests = _dests(pdf, parts[0].anchors, 0)
         own_outlines = _outline_of(pdf, 0)
-        tagged = "/StructTreeRoot" in pdf.Root
+        structure = _Structure(pdf) if "/StructTreeRoot" in pdf.Root else None
         joins = []
         for index, part in enumerate(parts[1:], start=1):
             first = len(pdf.pages)
@@ -62,16 +62,18 @@ def merged(
                 # that named destinations are not copied with the pages: they are below
                 warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
                 pdf.pages.extend(other.pages)
-                if tagged:
-                    _structure_appended(pdf, other, first)
+                if structure is not None:
+                    structure.appended(other, first)
                 for name, destination in _dests(other, part.anchors, first).items():
                     dests.setdefault(name, destination)  # the first of an id, as WeasyPrint
                 own_outlines += _outline_of(other, first)
             if part.boundary is not None:
                 page, chain = part.boundary
                 joins.append((first - 1, first + page, chain))
-        if tagged and joins:
-            tagging.joined_across_pages(pdf, joins)
+        if structure is not None:
+            structure.written()
+            if joins:
+                tagging.joined_across_pages(pdf, joins)
         _dests_written(pdf, dests)
         _outline_written(pdf, own_outlines if outline is None else outline)
         unify_fonts(pdf, font_files, subsets)
@@ -119,42 +121,57 @@ def _dests_written(pdf, dests: dict[str, tuple]) -> None:
         if not dests:
             return
         pdf.Root.Names = pikepdf.Dictionary()
-    entries = pikepdf.Array()
+    entries = []  # a Python list: pikepdf copies an Array on each append
     for name in sorted(dests):
         page, rest = dests[name]
         entries.append(pikepdf.String(name))
         entries.append(pikepdf.Array([pdf.pages[page].obj, *rest]))
-    pdf.Root.Names.Dests = pdf.make_indirect(pikepdf.Dictionary(Names=entries))
+    names = pikepdf.Dictionary(Names=pikepdf.Array(entries))
+    pdf.Root.Names.Dests = pdf.make_indirect(names)
 
 
-def _structure_appended(pdf, other, first: int) -> None:
-    """``other``'s structure tree, whose pages were appended from page ``first`` on, joined
-    into ``pdf``'s: its elements under the one Document, its keys in the parent tree
-    after ``pdf``'s own."""
-    import pikepdf
+class _Structure:
+    """The merged PDF's structure tree as the parts are appended: its parent tree's keys
+    and the Document's kids gathered in Python lists and written once (:meth:`written`),
+    since pikepdf copies an Array each time it grows."""
 
-    root = pdf.Root.StructTreeRoot
-    nums = list(root.ParentTree.Nums)
-    offset = max((int(key) for key in nums[::2]), default=-1) + 1
-    copied = pdf.copy_foreign(other.Root.StructTreeRoot)
-    for page in pdf.pages[first:]:
-        if "/StructParents" in page.obj:
-            page.obj.StructParents = int(page.obj.StructParents) + offset
-        for annotation in page.obj.get("/Annots", []):
-            if "/StructParent" in annotation:
-                annotation.StructParent = int(annotation.StructParent) + offset
-    theirs = list(copied.ParentTree.Nums)
-    for key, value in zip(theirs[::2], theirs[1::2], strict=True):
-        nums.extend([int(key) + offset, value])
-    root.ParentTree.Nums = pikepdf.Array(nums)
-    if "/ParentTreeNextKey" in root:
-        root.ParentTreeNextKey = max(int(key) for key in nums[::2]) + 1
-    document = root.K[0]
-    kids = tagging.kids(copied.K[0])
-    for kid in kids:
-        if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
-            kid.P = document
-    document.K = pikepdf.Array([*tagging.kids(document), *kids])
+    def __init__(self, pdf) -> None:
+        root = pdf.Root.StructTreeRoot
+        self.pdf, self.root, self.document = pdf, root, root.K[0]
+        self.nums = list(root.ParentTree.Nums)
+        self.kids = tagging.kids(self.document)
+        self.next_key = max((int(key) for key in self.nums[::2]), default=-1) + 1
+
+    def appended(self, other, first: int) -> None:
+        """``other``'s structure tree, whose pages were appended from page ``first`` on:
+        its elements under the one Document, its keys in the parent tree after those
+        before it."""
+        import pikepdf
+
+        offset = self.next_key
+        copied = self.pdf.copy_foreign(other.Root.StructTreeRoot)
+        for page in self.pdf.pages[first:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + offset
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = int(annotation.StructParent) + offset
+        theirs = list(copied.ParentTree.Nums)
+        for key, value in zip(theirs[::2], theirs[1::2], strict=True):
+            self.nums.extend([int(key) + offset, value])
+            self.next_key = max(self.next_key, int(key) + offset + 1)
+        for kid in tagging.kids(copied.K[0]):
+            if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
+                kid.P = self.document
+            self.kids.append(kid)
+
+    def written(self) -> None:
+        import pikepdf
+
+        self.root.ParentTree.Nums = pikepdf.Array(self.nums)
+        if "/ParentTreeNextKey" in self.root:
+            self.root.ParentTreeNextKey = self.next_key
+        self.document.K = pikepdf.Array(self.kids)
 
 
 def _outline_of(source, first: int) -> list:

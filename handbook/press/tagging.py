@@ -280,7 +280,7 @@ def _parent_tree_updated(pdf, moved: dict, removed: set, pages: set[int] | None 
         for annotation in page.obj.get("/Annots", [])
         if "/StructParent" in annotation
     }
-    kept = pikepdf.Array()
+    kept = []  # a Python list: pikepdf copies an Array on each extend
     for key, value in zip(nums[::2], nums[1::2], strict=True):
         if isinstance(value, pikepdf.Array):
             for index, element in enumerate(value if pages is None or int(key) in pages else ()):
@@ -294,7 +294,7 @@ def _parent_tree_updated(pdf, moved: dict, removed: set, pages: set[int] | None 
         if isinstance(value, pikepdf.Dictionary) and value.objgen in moved:
             value = moved[value.objgen]
         kept.extend([key, value])
-    tree.Nums = kept
+    tree.Nums = pikepdf.Array(kept)
 
 
 # --- the contents ------------------------------------------------------------------
