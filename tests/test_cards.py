@@ -110,6 +110,46 @@ def test_the_sheets_get_the_card_with_its_bleed():
     assert bleed_mm == pytest.approx(2, abs=0.01)
 
 
+FIVE_FACTS = """\
+kind: technique
+id: gliding
+name: Gliding
+purpose: Warms up and calms.
+level: 1
+facts:
+  - {label: Hand, value: "Open palms, then the fingertips, then the whole hand again"}
+  - {label: Time, value: 2 min}
+  - {label: Place, value: Lying}
+  - {label: Oil, value: A little}
+steps: [Rest both hands flat., Glide slowly downward.]
+zones: [upper]
+safety: [gentle]
+"""
+
+
+def test_a_technique_cards_facts_stand_in_two_columns_each_stacked_on_its_own(tiny_copy):
+    """The first column takes the extra fact; a tall fact in it does not push the one
+    beside it down, as a grid's shared rows would."""
+    import pymupdf
+
+    write(tiny_copy / "content" / "gliding.yaml", FIVE_FACTS)
+    project = open_project(tiny_copy)
+    handbook = load_handbook(project)
+    fmt = BuildOptions().format_for(handbook)
+    card = next(card for card in cards(handbook) if card.id == "gliding")
+    source = Renderer(project).card(handbook, card, fmt)
+    data = engine.to_pdf_bytes(fit_card(source, fmt).document, "")
+    with pymupdf.open(stream=data) as pdf:
+        words = {w[4]: w[:2] for w in pdf[0].get_text("words")}
+    first, second = ["PRESSURE", "HAND", "TIME"], ["PLACE", "OIL"]
+    assert len({words[label][0] for label in first}) == 1
+    assert len({words[label][0] for label in second}) == 1
+    assert words["PLACE"][0] > words["PRESSURE"][0]
+    assert words["PLACE"][1] == pytest.approx(words["PRESSURE"][1])  # both columns at the top
+    assert words["PRESSURE"][1] < words["HAND"][1] < words["TIME"][1]
+    assert words["OIL"][1] < words["HAND"][1] + 20  # beside the long fact, not below it
+
+
 def test_card_text_is_large_and_selectable(tiny_build):
     out, _ = tiny_build
     text = PdfReader(out / "cards" / "gliding.pdf").pages[0].extract_text()
