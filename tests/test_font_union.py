@@ -13,6 +13,7 @@ import pytest
 
 from handbook import engine
 from handbook.engine import fonts
+from handbook.press import font_union
 from handbook.press.font_union import unify_fonts
 from handbook.press.sheets_pdf import save
 
@@ -238,3 +239,34 @@ def test_a_cid_set_lists_the_glyphs_of_all_parts():
     assert cid_sets(after) == wanted
     assert all(cid_sets(part)[face] < wanted[face] for part in old for face in cid_sets(part))
     assert page_pixels([after]) == page_pixels(old)
+
+
+def _embedded_programs(pdf: bytes) -> list[tuple[str, bytes]]:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return [
+            (str(item.FontName).split("+")[-1], item.FontFile2.read_bytes())
+            for item in document.objects
+            if isinstance(item, pikepdf.Dictionary) and item.get("/Type") == "/FontDescriptor"
+        ]
+
+
+def test_the_subsets_of_one_face_are_read_as_one_face_and_others_not(parts, monkeypatch):
+    """Each part's subset of a face differs, but what decides the face (see _face_key)
+    does not: one read with fontTools per face, with the facts each subset gives."""
+    subsets = [program for part in parts for program in _embedded_programs(part)]
+    assert len({program for _, program in subsets}) == len(subsets) == 3 * len(LATO_FACES)
+    keys: dict[str, set] = {}
+    for face, program in subsets:
+        keys.setdefault(face, set()).add(font_union._face_key(program))
+    assert all(len(found) == 1 for found in keys.values())
+    assert len(set().union(*keys.values())) == len(LATO_FACES)
+    assert font_union._face_key(b"not a font") is None
+
+    monkeypatch.setattr(font_union, "_FACES", {})
+    remembered = [font_union._face(program) for _, program in subsets]
+    assert len(font_union._FACES) == len(LATO_FACES)
+    each_read = []
+    for _, program in subsets:
+        monkeypatch.setattr(font_union, "_FACES", {})
+        each_read.append(font_union._face(program))
+    assert remembered == each_read

@@ -326,16 +326,66 @@ def _member(font: pikepdf.Dictionary) -> _Member | None:
     if not widths or not isinstance(program, pikepdf.Stream):
         return None
     try:
-        with TTFont(io.BytesIO(program.read_bytes()), lazy=True) as embedded:
-            identity = _identity(embedded)
-            hinted = any(tag in embedded for tag in HINTING_TABLES)
-            modified = embedded["head"].modified
+        face = _face(program.read_bytes())
     except (*UNREADABLE, pikepdf.PdfError):
         return None
-    if identity is None or identity[-1] != outlines:
+    if face.identity is None or face.identity[-1] != outlines:
         return None
     text = _text_map(font.get(Name.ToUnicode))
-    return _Member(font, descriptor, program_key, identity, widths, text, hinted, modified)
+    return _Member(
+        font, descriptor, program_key, face.identity, widths, text, face.hinted, face.modified
+    )
+
+
+@dataclass(frozen=True)
+class _Face:
+    """What an embedded program says of the face it was subset from."""
+
+    identity: tuple | None  # see _identity
+    hinted: bool
+    modified: int  # the head table's date
+
+
+_FACES: dict[tuple, _Face] = {}  # by _face_key, in this process
+_MOST_FACES = 256
+
+
+def _face(program: bytes) -> _Face:
+    """The face of an embedded program, read with fontTools once per face: the subsets
+    of one face (one per card in cards.pdf) share what decides it (see _face_key)."""
+    key = _face_key(program)
+    found = _FACES.get(key) if key is not None else None
+    if found is None:
+        with TTFont(io.BytesIO(program), lazy=True) as embedded:
+            hinted = any(tag in embedded for tag in HINTING_TABLES)
+            found = _Face(_identity(embedded), hinted, embedded["head"].modified)
+        if key is not None:
+            if len(_FACES) >= _MOST_FACES:
+                _FACES.clear()
+            _FACES[key] = found
+    return found
+
+
+_SFNT_VERSIONS = (b"\x00\x01\x00\x00", b"true", b"OTTO")
+_CHECKSUM_ADJUSTMENT = slice(8, 12)  # in the head table: a checksum of the whole file
+
+
+def _face_key(program: bytes) -> tuple | None:
+    """All a :class:`_Face` is read from: the program's table tags, its name table, and
+    its head table but for the checksum of the whole file; read from the table
+    directory (OpenType's "Table Directory"). None if it is not a plain sfnt."""
+    try:
+        version, count = struct.unpack_from(">4sH", program)
+        directory = program[12 : 12 + 16 * count]
+        records = {tag: (at, size) for tag, _, at, size in struct.iter_unpack(">4sIII", directory)}
+    except struct.error:
+        return None
+    if version not in _SFNT_VERSIONS or b"head" not in records or b"name" not in records:
+        return None
+    (head_at, head_size), (name_at, name_size) = records[b"head"], records[b"name"]
+    head = bytearray(program[head_at : head_at + head_size])
+    head[_CHECKSUM_ADJUSTMENT] = bytes(4)
+    return (tuple(sorted(records)), bytes(head), program[name_at : name_at + name_size])
 
 
 def _kind(member: _Member) -> tuple:
