@@ -415,18 +415,30 @@ def _worker_main(
     # Objects made so far live as long as the worker; freezing them keeps the
     # collector from walking them (and copying pages shared with the parent).
     gc.freeze()
+    try:
+        _serve(conn, out_of_memory)
+    except MemoryError:  # not even the reply fits: the parent tells the memory limit
+        os._exit(1)
+
+
+def _serve(conn: Connection, out_of_memory: bool) -> None:
+    """Run each task that arrives and send back what happened, until the build ends."""
     while True:
         try:
             task = conn.recv()
             conn.send(("began", None, 0.0))
         except (EOFError, BrokenPipeError, ConnectionResetError):
             return
+        except MemoryError:  # the task's own data did not fit in what the limit leaves
+            task = None
         started = time.perf_counter()
-        kind, payload = ("memory", None) if out_of_memory else _attempt(task)
+        kind, payload = ("memory", None) if out_of_memory or task is None else _attempt(task)
         try:
             conn.send((kind, payload, time.perf_counter() - started))
         except (BrokenPipeError, ConnectionResetError):  # the build ended meanwhile
             return
+        except MemoryError:
+            conn.send(("memory", None, time.perf_counter() - started))
 
 
 def _cap_memory(memory_mb: int) -> None:
