@@ -86,3 +86,50 @@ def test_a_stylesheet_with_a_problem_is_reported_every_time(tmp_path):
         assert problem.format() == (
             "styles/page.css:2:3: unknown CSS property 'colr'\n    hint: did you mean 'color'?"
         )
+
+
+def _first_card(project_dir: Path) -> engine.PageSource:
+    from handbook.build import BuildOptions
+    from handbook.content.validate import load_handbook
+    from handbook.html.render import Renderer
+    from handbook.html.views import cards
+    from handbook.project import open_project
+
+    project = open_project(project_dir)
+    handbook = load_handbook(project)
+    fmt = BuildOptions().format_for(handbook)
+    return Renderer(project).card(handbook, cards(handbook)[0], fmt)
+
+
+def test_a_worker_warmed_up_for_a_project_parses_none_of_its_stylesheets_again(
+    tiny_copy, monkeypatch
+):
+    """A worker lays out a few words in the booklet's and the cards' styles as it starts
+    (while the project is read): its first card finds them parsed."""
+    from handbook.engine import stylesheets
+    from handbook.html.render import first_pages
+    from handbook.project import open_project
+
+    monkeypatch.setattr(stylesheets, "_kept", type(stylesheets._kept)())
+    pages = first_pages(open_project(tiny_copy))
+    assert [len(page.stylesheets) for page in pages] == [2, 2]
+    engine.warm_up(pages)
+    parsed = _counting_parses(monkeypatch)
+    engine.render(_first_card(tiny_copy))
+    assert parsed == ["string"]  # the card's own size and scale, and no file
+
+
+def test_a_warm_up_in_styles_that_warn_says_nothing_and_keeps_nothing(tiny_copy, monkeypatch):
+    """The problem is the render's to report, naming the output it stops."""
+    from handbook.engine import stylesheets
+    from handbook.html.render import first_pages
+    from handbook.project import open_project
+
+    monkeypatch.setattr(stylesheets, "_kept", type(stylesheets._kept)())
+    write(tiny_copy / "styles" / "card.css", "p {\n  colr: red;\n}\n")
+    engine.warm_up(first_pages(open_project(tiny_copy)))
+    with pytest.raises(HandbookError) as raised:
+        engine.render(_first_card(tiny_copy))
+    assert [p.format() for p in raised.value.problems] == [
+        "styles/card.css:2:3: unknown CSS property 'colr'\n    hint: did you mean 'color'?"
+    ]

@@ -126,7 +126,7 @@ def check_cards(project_dir: Path, options: BuildOptions = BuildOptions()) -> Ch
     from handbook.build.jobs import read_and_plan_checks
 
     project = open_project(project_dir)
-    with _workers(options) as pool:
+    with _workers(project, options) as pool:
         planned = under_limits(
             project, options.limits, partial(read_and_plan_checks, project, options)
         )
@@ -212,7 +212,7 @@ class _Build:
 
             for edition in stale:
                 edition.cache.sources = None
-            with _workers(self.options, self._rebuild(stale)) as pool:
+            with _workers(self.project, self.options, self._rebuild(stale)) as pool:
                 languages = tuple(edition.language for edition in stale)
                 plan = partial(read_and_plan, self.project, self.options, languages)
                 planned: BuildPlan = under_limits(self.project, self.options.limits, plan)
@@ -407,11 +407,20 @@ def _default_out_dir(project: Project) -> Path:
     return out_dir
 
 
-def _workers(options: BuildOptions, rebuild: bool = False) -> WorkerPool:
+def _workers(project: Project, options: BuildOptions, rebuild: bool = False) -> WorkerPool:
     """Workers started now, so they import WeasyPrint while this process reads the project;
     for a ``rebuild``, only one: more start only if more outputs turn out to be stale."""
     jobs = options.jobs or default_jobs()
-    return WorkerPool(jobs, options.limits, engine.warm_up, ahead=1 if rebuild else None)
+    warm_up = partial(_warm_up, project)
+    return WorkerPool(jobs, options.limits, warm_up, ahead=1 if rebuild else None)
+
+
+def _warm_up(project: Project) -> None:
+    """What each worker does as it starts: import WeasyPrint and lay out a few words in
+    the project's styles (see ``engine.warm_up``)."""
+    from handbook.html.render import first_pages
+
+    engine.warm_up(first_pages(project))
 
 
 def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:

@@ -226,16 +226,36 @@ def _load_design(
             settings_source.problem(("theme",), f"unknown theme '{settings.theme}'", hint)
         )
         return None
+    themes = _themes(project, chosen, problems)
+    if themes is None:
+        return None
+    return _design([*(theme.design for theme in themes), settings.design])
+
+
+def theme_design(project: Project) -> Design | None:
+    """The design of the theme ``handbook.yaml`` names (the default theme's if it names
+    none it has), without what its ``design:`` changes, read without validating
+    handbook.yaml: for a worker's first layout (see ``engine.warm_up``), which needs
+    the design's values but not the very ones. None if a theme file has problems."""
+    chosen = project.theme_dir(project.theme) or BUILTIN_THEMES / DEFAULT_THEME
+    themes = _themes(project, chosen, [])
+    return None if themes is None else _design([theme.design for theme in themes])
+
+
+def _themes(project: Project, chosen: Path, problems: list[Problem]) -> list[ThemeFile] | None:
+    """The default theme's theme.yaml, then the chosen theme's; None if one has problems."""
     base_file = BUILTIN_THEMES / DEFAULT_THEME / THEME_FILE
     files = [base_file] if chosen == base_file.parent else [base_file, chosen / THEME_FILE]
     themes = [_read_theme(path, project, problems) for path in files]
-    if None in themes:
-        return None
-    values = combined([*(theme.design for theme in themes), settings.design])  # type: ignore[union-attr]
+    return None if None in themes else themes  # type: ignore[return-value]
+
+
+def _design(layers: list) -> Design:
     try:
-        return Design(**values)
+        return Design(**combined(layers))
     except ValidationError as exc:  # the default theme is incomplete: a broken installation
         missing = ", ".join(str(error["loc"][0]) for error in exc.errors())
+        base_file = BUILTIN_THEMES / DEFAULT_THEME / THEME_FILE
         raise RuntimeError(f"{base_file} gives no value for {missing}") from None
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime
+import gc
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -45,14 +47,24 @@ def font_files(source: PageSource) -> tuple[Path, ...]:
     return source.fonts or fonts.bundled()
 
 
-def warm_up() -> None:
-    """Import WeasyPrint now, so that worker processes forked afterwards have it loaded.
+def warm_up(first: Sequence[PageSource] = ()) -> None:
+    """Import WeasyPrint now, so that worker processes forked afterwards have it loaded;
+    then lay out each of ``first`` once and throw it away, so that the renders to come
+    find their stylesheets parsed (see :mod:`stylesheets`), their fonts loaded and
+    their hyphenation dictionary read.
 
     WeasyPrint loads a font configuration as it is imported: the bundled
     fonts', so that not even that one scans the machine's fonts.
     """
     fonts.confine(fonts.bundled())
     import weasyprint  # noqa: F401
+
+    for source in first:
+        # Whatever goes wrong is for the render of an output to report, with its name.
+        with contextlib.suppress(Exception):
+            render(source)
+    if first:  # the laid-out boxes hold cycles: gone before a worker freezes what it has
+        gc.collect()
 
 
 def _font_config(font_files: tuple[Path, ...]):

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache, cached_property
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from handbook.content import markup, pictures
-from handbook.content.validate import Handbook
+from handbook.content.validate import Handbook, theme_design
 from handbook.design import Design, resolved, root_rule
 from handbook.engine import PageSource
 from handbook.errors import HandbookError, OutOfTime, Problem, relative_path
@@ -36,9 +37,46 @@ from handbook.html.notes import ruled_lines
 from handbook.html.views import Card, Sequence, anchors, glossary, outline, sequence, title_of
 from handbook.press.format import Format
 from handbook.press.sizes import css_size
-from handbook.project import BUILTIN_THEMES, Project, defaults_root
+from handbook.project import BUILTIN_THEMES, SETTINGS_FILE, Project, defaults_root
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+# The stylesheets of each kind of page.
+BOOKLET_STYLES = ("base.css", "booklet.css")
+CARD_STYLES = ("base.css", "card.css")
+# What a worker lays out with each kind's styles as it starts (see first_pages).
+_FIRST_PAGE = (
+    '<html lang="{language}"><body class="{kind}"><p>Ready: <b>bold</b>, <i>italic, '
+    "<b>both</b></i>.</p></body></html>"
+)
+
+
+def first_pages(project: Project) -> list[PageSource]:
+    """A few words styled as the booklet and as a card, for each worker to lay out as it
+    starts, while the project is read (see ``engine.warm_up``); none if the styles
+    cannot be found (the build reports that)."""
+    try:
+        found = [
+            (kind, tuple(project.find("styles", name) for name in styles))
+            for kind, styles in (("booklet", BOOKLET_STYLES), ("card", CARD_STYLES))
+        ]
+        fonts = project.font_files()
+    except (HandbookError, OSError):
+        return []
+    design = theme_design(project)
+    if design is None:
+        return []
+    language = html_escape(project.source_language)
+    return [
+        PageSource(
+            html=_FIRST_PAGE.format(language=language, kind=kind),
+            stylesheets=stylesheets,
+            extra_css=root_rule(design),
+            origin=SETTINGS_FILE,
+            allowed_roots=project.allowed_roots,
+            fonts=fonts,
+        )
+        for kind, stylesheets in found
+    ]
 
 
 class Renderer:
@@ -75,7 +113,7 @@ class Renderer:
         return self._page(
             html,
             "booklet.html.j2",
-            ("base.css", "booklet.css"),
+            BOOKLET_STYLES,
             fmt.page_mm,
             "handbook.yaml",
             handbook.design,
@@ -108,9 +146,13 @@ class Renderer:
             paper=fmt.paper,
             notes_lines=lines,
         )
-        styles = ("base.css", "booklet.css")
         return self._page(
-            html, "booklet-notes.html.j2", styles, fmt.page_mm, "handbook.yaml", handbook.design
+            html,
+            "booklet-notes.html.j2",
+            BOOKLET_STYLES,
+            fmt.page_mm,
+            "handbook.yaml",
+            handbook.design,
         )
 
     def card(self, handbook: Handbook, card: Card, fmt: Format) -> PageSource:
@@ -134,7 +176,7 @@ class Renderer:
         return self._page(
             html,
             template,
-            ("base.css", "card.css"),
+            CARD_STYLES,
             fmt.card_mm,
             card.source_path,
             handbook.design,
