@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from handbook import engine
 from handbook.build import RENDERED, BuildOptions, build
 from handbook.build import workers as worker_module
 
 
 @pytest.fixture
 def render_workers(monkeypatch) -> list[object]:
-    """Every rendering worker the build starts (the planning worker imports no WeasyPrint)."""
+    """Every rendering worker the build starts (the planning worker has nothing to warm up:
+    it imports no WeasyPrint)."""
     started: list[object] = []
     original = worker_module._Worker.__init__
 
     def counting(self, limits, warm_up):
         original(self, limits, warm_up)
-        if warm_up is engine.warm_up:
+        if warm_up is not None:
             started.append(self)
 
     monkeypatch.setattr(worker_module._Worker, "__init__", counting)
