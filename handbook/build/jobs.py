@@ -209,31 +209,21 @@ SUSPECTS = 3  # how many of the largest content files a limit problem names
 
 
 def read_and_plan(
-    project: Project,
-    options: BuildOptions,
-    languages: tuple[str | None, ...],
-    early: Callable[[tuple[str | None, Job]], None] | None = None,
+    project: Project, options: BuildOptions, languages: tuple[str | None, ...]
 ) -> BuildPlan:
     """The handbook read and every output of each edition in ``languages`` planned
-    (in a worker: see :func:`planning_task`). ``early`` hears of each edition's
-    booklet (its language, its job) as soon as it is planned, before its cards: the
-    longest render can start while they are planned."""
+    (in a worker: see :func:`planning_task`)."""
     from handbook.content.validate import load_handbook
 
     handbook = load_handbook(project)
     editions = {
-        language: plan_edition(project, handbook, language, options, early)
-        for language in languages
+        language: plan_edition(project, handbook, language, options) for language in languages
     }
     return BuildPlan(handbook, editions)
 
 
 def plan_edition(
-    project: Project,
-    handbook: Handbook,
-    language: str | None,
-    options: BuildOptions,
-    early: Callable[[tuple[str | None, Job]], None] | None = None,
+    project: Project, handbook: Handbook, language: str | None, options: BuildOptions
 ) -> EditionPlan:
     """The jobs of the source's edition (``language`` None) or of a translation's; a
     translation that cannot be read is its problems, and no jobs."""
@@ -246,8 +236,7 @@ def plan_edition(
         except HandbookError as exc:
             return EditionPlan(problems=exc.problems)
         handbook, notices = translation.handbook, translation.notices
-    booklet_planned = (lambda job: early((language, job))) if early else None
-    jobs, problems = plan(project, handbook, options.format_for(handbook), options, booklet_planned)
+    jobs, problems = plan(project, handbook, options.format_for(handbook), options)
     return EditionPlan(jobs, problems, notices)
 
 
@@ -299,14 +288,9 @@ def planner(project: Project, handbook: Handbook, fmt: Format) -> Planner:
 
 
 def plan(
-    project: Project,
-    handbook: Handbook,
-    fmt: Format,
-    options: BuildOptions,
-    booklet_planned: Callable[[Job], None] | None = None,
+    project: Project, handbook: Handbook, fmt: Format, options: BuildOptions
 ) -> tuple[list[Job], list[Problem]]:
-    """Every output of the project as a job, booklet first (it takes longest);
-    ``booklet_planned`` hears of the booklet's job before the rest are planned.
+    """Every output of the project as a job, booklet first (it takes longest).
 
     An output whose HTML cannot be made (a template error) is reported among
     the problems and has no job, nor have the outputs made from it.
@@ -315,8 +299,6 @@ def plan(
 
     jobs_of = planner(project, handbook, fmt)
     jobs = _booklet_jobs(jobs_of, options) if outline(handbook) else []  # none for cards only
-    if jobs and booklet_planned:
-        booklet_planned(jobs[0])
     if options.html and outline(handbook):
         jobs += [job for job in [jobs_of.attempt(partial(_edition_job, jobs_of))] if job]
     all_cards = cards(handbook)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from handbook import engine
 from handbook.build.cache import CACHE_FILE, BuildCache
@@ -47,7 +47,6 @@ from handbook.build.workers import (
     Task,
     WorkerPool,
     default_jobs,
-    tell_parent,
 )
 from handbook.errors import HandbookError, Notice, Problem
 from handbook.press.format import Format, resolve_format
@@ -215,9 +214,8 @@ class _Build:
                 edition.cache.sources = None
             with _workers(self.project, self.options, self._rebuild(stale)) as pool:
                 languages = tuple(edition.language for edition in stale)
-                plan = partial(read_and_plan, self.project, self.options, languages, tell_parent)
-                early = partial(self._start_early, pool, stale)
-                planned: BuildPlan = under_limits(self.project, self.options.limits, plan, early)
+                plan = partial(read_and_plan, self.project, self.options, languages)
+                planned: BuildPlan = under_limits(self.project, self.options.limits, plan)
                 self.report.notices = planned.handbook.notices
                 for edition in stale:
                     self._plan(edition, planned.editions[edition.language])
@@ -300,29 +298,25 @@ class _Build:
         edition.problems += planned.problems
         edition.names = [job.name for job in edition.jobs]
         for job in edition.jobs:
-            if self._is_stale(edition, job):
+            if self.options.force or not edition.cache.is_fresh(job.name, job.key, job.files):
                 edition.stale.append(job)
             else:
                 path = edition.out_dir / job.name
                 self._settle(_up_to_date(path, edition.cache.pages(job.name)))
 
-    def _is_stale(self, edition: _Edition, job: Job) -> bool:
-        return self.options.force or not edition.cache.is_fresh(job.name, job.key, job.files)
-
-    def _start_early(
-        self, pool: WorkerPool, editions: list[_Edition], planning: Task, booklet: tuple
-    ) -> None:
-        """Start an edition's booklet as soon as it is planned, if it is stale: its cards
-        are planned meanwhile (see ``jobs.read_and_plan``)."""
-        language, job = booklet
-        edition = next(e for e in editions if e.language == language)
-        if not job.needs and self._is_stale(edition, job):
-            pool.start_early(_task(edition, job))
-
     def _render(self, pool: WorkerPool, editions: list[_Edition]) -> None:
         """Make the stale jobs of every edition in the workers, recording each as it ends."""
         by_name = {e.task(job.name): (e, job) for e in editions for job in e.stale}
-        tasks = [_task(e, job) for e, job in by_name.values()]
+        tasks = [
+            Task(
+                name,
+                job.origin,
+                partial(job.make, e.out_dir),
+                tuple(map(e.task, job.needs)),
+                suspects=job.suspects,
+            )
+            for name, (e, job) in by_name.items()
+        ]
         on_start = self._tell_render(tasks, pool, by_name) if self.on_render else None
         for outcome in pool.run(tasks, on_start):
             edition, job = by_name[outcome.task.name]
@@ -429,31 +423,18 @@ def _warm_up(project: Project) -> None:
     engine.warm_up(first_pages(project))
 
 
-def under_limits(
-    project: Project,
-    limits: Limits,
-    run: Callable[[], T],
-    on_early: Callable[[Task, Any], None] | None = None,
-) -> T:
+def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:
     """What ``run`` reads and plans, in a worker of its own (with what it needs imported,
-    while the rendering workers import WeasyPrint); raises HandbookError if that fails.
-    ``on_early`` hears of what it sends ahead (see ``workers.tell_parent``)."""
+    while the rendering workers import WeasyPrint); raises HandbookError if that fails."""
     from handbook.build.jobs import planning_task
 
     for module in PLANNING_MODULES:
         importlib.import_module(module)
     with WorkerPool(1, limits) as pool:
-        [outcome] = pool.run([planning_task(project, run)], on_early=on_early)
+        [outcome] = pool.run([planning_task(project, run)])
     if not outcome.ok:
         raise HandbookError(outcome.problems)
     return outcome.value
-
-
-def _task(edition: _Edition, job: Job) -> Task:
-    """The task that makes an edition's job, named as among every edition's outputs."""
-    needs = tuple(map(edition.task, job.needs))
-    make = partial(job.make, edition.out_dir)
-    return Task(edition.task(job.name), job.origin, make, needs, suspects=job.suspects)
 
 
 def _up_to_date(path: Path, pages: int) -> OutputResult:

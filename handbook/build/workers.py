@@ -191,8 +191,6 @@ class WorkerPool:
             _say_memory_is_uncapped()
         started = min(self.jobs, default_jobs(), max(1, ahead or self.jobs))
         self.workers = [_Worker(limits, warm_up) for _ in range(started)]
-        self.early: dict[str, Task] = {}  # given out before run() (see start_early)
-        self.on_early: Callable[[Task, Any], None] | None = None  # as run() is told
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -201,28 +199,19 @@ class WorkerPool:
         self.close()
 
     def run(
-        self,
-        tasks: Sequence[Task],
-        on_start: Callable[[Task], None] | None = None,
-        on_early: Callable[[Task, Any], None] | None = None,
+        self, tasks: Sequence[Task], on_start: Callable[[Task], None] | None = None
     ) -> Iterator[Outcome]:
         """Yield each task's outcome as it ends; ``on_start`` hears of each task a
-        worker takes (those given out by :meth:`start_early` first), ``on_early`` of
-        what a task sends ahead of its value (see :func:`tell_parent`).
+        worker takes.
 
         Tasks start in the order given (put the longest first); a task waits
         for the tasks it ``needs`` and is skipped if one of them failed. A
         needed task that is not in ``tasks`` counts as done.
         """
-        self.on_early = on_early
         names = {task.name for task in tasks}
         tasks = [replace(task, needs=tuple(n for n in task.needs if n in names)) for task in tasks]
-        waiting = [task for task in tasks if task.name not in self.early]
+        waiting = list(tasks)
         done: dict[str, bool] = {}
-        for task in self.early.values():
-            if on_start:
-                on_start(task)
-        self.early.clear()  # busy workers hold them: their outcomes come as any other's
         while waiting or self._busy():
             for task in [t for t in waiting if any(done.get(n) is False for n in t.needs)]:
                 waiting.remove(task)
@@ -234,21 +223,6 @@ class WorkerPool:
             for outcome in outcomes:
                 done[outcome.task.name] = outcome.ok
                 yield outcome
-
-    def start_early(self, task: Task) -> bool:
-        """Give ``task`` (one that needs none) to an idle worker now, before :meth:`run`
-        is called with every task (``task`` among them, under the same name): the
-        booklet, while the cards are still being planned. False if no worker is idle."""
-        worker = self._idle_worker()
-        if worker is None:
-            return False
-        try:
-            worker.give(task)
-        except (BrokenPipeError, ConnectionResetError):
-            self._replace(worker)
-            return False
-        self.early[task.name] = task
-        return True
 
     def close(self) -> None:
         for worker in self.workers:
@@ -324,10 +298,6 @@ class WorkerPool:
             return Outcome(task, problems=[problem], seconds=time.monotonic() - worker.started)
         if kind == "began":
             worker.begin()
-            return None
-        if kind == "early":  # a part of the value, sent ahead (see tell_parent)
-            if self.on_early:
-                self.on_early(task, payload)
             return None
         outcome = Outcome(task, seconds=seconds)
         if kind == "value":
@@ -451,19 +421,8 @@ def _worker_main(
         os._exit(1)
 
 
-_to_parent: list[Connection] = []  # in a worker: where its outcomes go
-
-
-def tell_parent(payload: Any) -> None:
-    """Send the parent a part of the running task's value ahead of the rest, for the
-    pool's ``on_early``; nothing outside a worker."""
-    if _to_parent:
-        _to_parent[0].send(("early", payload, 0.0))
-
-
 def _serve(conn: Connection, out_of_memory: bool) -> None:
     """Run each task that arrives and send back what happened, until the build ends."""
-    _to_parent.append(conn)
     while True:
         try:
             task = conn.recv()
