@@ -46,6 +46,7 @@ from handbook.build.workers import (
     Outcome,
     Task,
     WorkerPool,
+    at_most,
     default_jobs,
 )
 from handbook.errors import HandbookError, Notice, Problem
@@ -407,6 +408,10 @@ def _default_out_dir(project: Project) -> Path:
     return out_dir
 
 
+# How long a worker may spend laying out its first few words (see _warm_up).
+_READY_SECONDS = 10.0
+
+
 def _workers(project: Project, options: BuildOptions, rebuild: bool = False) -> WorkerPool:
     """Workers started now, so they import WeasyPrint while this process reads the project;
     for a ``rebuild``, only one: more start only if more outputs turn out to be stale."""
@@ -416,11 +421,14 @@ def _workers(project: Project, options: BuildOptions, rebuild: bool = False) -> 
 
 
 def _warm_up(project: Project) -> None:
-    """What each worker does as it starts: import WeasyPrint and lay out a few words in
-    the project's styles (see ``engine.warm_up``)."""
+    """What each worker does as it starts: import WeasyPrint, then lay out a few words in
+    the project's styles (see ``engine.warm_up``), for at most a few seconds: styles
+    slower than that are the renders' to time, under the build's limit."""
     from handbook.html.render import first_pages
 
-    engine.warm_up(first_pages(project))
+    engine.warm_up()
+    with at_most(_READY_SECONDS):
+        engine.warm_up(first_pages(project))
 
 
 def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:

@@ -304,8 +304,9 @@ class WorkerPool:
             outcome.value = payload
         elif kind == "problems":
             outcome.problems = payload
-        elif kind == "memory":
+        elif kind == "memory":  # what is left of it is not to be trusted (see _serve)
             outcome.problems = [_too_big(task, self.limits)]
+            self._replace(worker)
         elif kind == "recursion":
             outcome.problems = [_too_deep(task)]
         elif kind == "slow":  # it stopped itself, maybe in the middle of anything
@@ -429,16 +430,19 @@ def _serve(conn: Connection, out_of_memory: bool) -> None:
             conn.send(("began", None, 0.0))
         except (EOFError, BrokenPipeError, ConnectionResetError):
             return
-        except MemoryError:  # the task's own data did not fit in what the limit leaves
+        except MemoryError:
+            # The task's own data did not fit in what the limit leaves, and may be unread
+            # in the pipe: the parent replaces a worker that answers so.
             task = None
         started = time.perf_counter()
         kind, payload = ("memory", None) if out_of_memory or task is None else _attempt(task)
         try:
-            conn.send((kind, payload, time.perf_counter() - started))
+            try:
+                conn.send((kind, payload, time.perf_counter() - started))
+            except MemoryError:
+                conn.send(("memory", None, time.perf_counter() - started))
         except (BrokenPipeError, ConnectionResetError):  # the build ended meanwhile
             return
-        except MemoryError:
-            conn.send(("memory", None, time.perf_counter() - started))
 
 
 def _cap_memory(memory_mb: int) -> None:
@@ -517,24 +521,46 @@ def _alarm(seconds: float | None) -> Iterator[None]:
     it was; the parent still kills it at the limit if it is stuck where Python cannot
     interrupt it (Windows has no such alarm).
 
-    The alarm rings again every ``_ALARM_REPEAT_SECONDS`` until the task ends: an
-    exception raised while Python runs a weakref callback or a finaliser (the import
-    system's module locks have one) is printed and dropped, and the task would go on
-    as if no limit had been reached."""
+    An exception raised while Python runs a weakref callback or a finaliser (the import
+    system's module locks have one) is dropped, and the task would go on as if no limit
+    had been reached. So the alarm rings again every ``_ALARM_REPEAT_SECONDS`` and, if
+    the OutOfTime it raised was dropped (Python's unraisable hook hears of it, and says
+    nothing of it), raises another; once one is on its way it raises no more, so that
+    the task's own handlers can say where it was."""
     if not seconds or not hasattr(signal, "setitimer"):
         yield
         return
+    due = [True]  # whether the next ring raises
 
     def time_is_up(signum, frame):
-        raise OutOfTime
+        if due[0]:
+            due[0] = False
+            raise OutOfTime
 
+    def dropped(unraisable) -> None:
+        if isinstance(unraisable.exc_value, OutOfTime):
+            due[0] = True
+        else:
+            hook(unraisable)
+
+    hook = sys.unraisablehook
     previous = signal.signal(signal.SIGALRM, time_is_up)
+    sys.unraisablehook = dropped
     signal.setitimer(signal.ITIMER_REAL, seconds, _ALARM_REPEAT_SECONDS)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
+
+
+@contextlib.contextmanager
+def at_most(seconds: float) -> Iterator[None]:
+    """Stop what runs inside after ``seconds``, quietly: for work a worker may give up,
+    such as getting ready for its renders."""
+    with contextlib.suppress(OutOfTime), _alarm(seconds):
+        yield
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
