@@ -150,6 +150,40 @@ def test_a_technique_cards_facts_stand_in_two_columns_each_stacked_on_its_own(ti
     assert words["OIL"][1] < words["HAND"][1] + 20  # beside the long fact, not below it
 
 
+def _technique_card_html(project_dir: Path, card_id: str = "gliding") -> str:
+    project = open_project(project_dir)
+    handbook = load_handbook(project)
+    fmt = BuildOptions().format_for(handbook)
+    card = next(card for card in cards(handbook) if card.id == card_id)
+    return Renderer(project).card(handbook, card, fmt).html
+
+
+def test_a_project_macros_file_made_before_the_fact_columns_leaves_the_card_working(tiny_copy):
+    """A project's own _macros.html.j2 whose facts macro takes no columns: the built-in
+    technique card takes its facts from _facts.html.j2, not from it."""
+    built_in = (REPO / "templates" / "_macros.html.j2").read_text(encoding="utf-8")
+    old_macro = (
+        "{% macro facts(item, scale, meter=False) -%}"
+        '<ul class="facts"><li>own facts</li></ul>{%- endmacro %}\n'
+    )
+    start = built_in.index("{% macro facts(")
+    end = built_in.index("{%- endmacro %}", start) + len("{%- endmacro %}")
+    own = built_in[:start] + old_macro + built_in[end:]
+    write(tiny_copy / "templates" / "_macros.html.j2", own)
+    html = _technique_card_html(tiny_copy)
+    assert html.count('<ul class="facts">') == 2 and "own facts" not in html
+
+
+def test_a_technique_with_one_fact_has_one_list_not_an_empty_one(tiny_copy):
+    """An empty list would be an empty L element in a tagged card: "list, 0 items"."""
+    level_only = FIVE_FACTS.split("facts:")[0] + "steps:" + FIVE_FACTS.split("steps:")[1]
+    write(tiny_copy / "content" / "gliding.yaml", level_only)
+    html = _technique_card_html(tiny_copy)
+    assert html.count('<ul class="facts">') == 1
+    facts = html.split('<ul class="facts">')[1].split("</ul>")[0]
+    assert facts.count("<li>") == 1
+
+
 def test_card_text_is_large_and_selectable(tiny_build):
     out, _ = tiny_build
     text = PdfReader(out / "cards" / "gliding.pdf").pages[0].extract_text()
