@@ -88,7 +88,9 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # one renderer per build: its templates do not change
         )
+        self._booklet_anchors: dict[int, tuple[Handbook, frozenset[str]]] = {}
         self.env.filters["markdown"] = _markdown
         self.env.filters["inline"] = _inline
         self.env.filters["long_date"] = _long_date
@@ -166,7 +168,7 @@ class Renderer:
         html = self._render(
             template,
             frozenset(),  # a card has none of the places content links to
-            anchors(outline(handbook)),  # where the booklet has them
+            self.booklet_anchors(handbook),  # where the booklet has them
             f"{handbook.settings.labels.see} {handbook.settings.labels.page}",
             handbook=handbook,
             card=card,
@@ -191,16 +193,39 @@ class Renderer:
         origin: str,
         design: Design,
     ) -> PageSource:
-        own_templates = sorted((self.project.root / "templates").glob("*.j2"))
         return PageSource(
             html=html,
-            stylesheets=tuple(self.project.find("styles", name) for name in styles),
-            extra_css=f"{root_rule(design)}@page {{ size: {css_size(size)}; }}",
+            stylesheets=self._stylesheets(styles),
+            extra_css=self._extra_css(design, size),
             origin=origin,
             allowed_roots=self.project.allowed_roots,
-            template_files=(Path(self.env.get_template(template).filename), *own_templates),
+            template_files=self._template_files(template),
             fonts=self.fonts,
         )
+
+    # What every page of a kind shares, found once per renderer (one per build, in
+    # which the project's files do not change): a build plans hundreds of cards.
+
+    def booklet_anchors(self, handbook: Handbook) -> frozenset[str]:
+        """The ids the booklet has a place for, which a card's links may point to."""
+        known = self._booklet_anchors.get(id(handbook))
+        if known is None or known[0] is not handbook:
+            known = (handbook, anchors(outline(handbook)))
+            self._booklet_anchors[id(handbook)] = known
+        return known[1]
+
+    @cache  # noqa: B019
+    def _stylesheets(self, styles: tuple[str, ...]) -> tuple[Path, ...]:
+        return tuple(self.project.find("styles", name) for name in styles)
+
+    @cache  # noqa: B019
+    def _extra_css(self, design: Design, size: tuple[float, float]) -> str:
+        return f"{root_rule(design)}@page {{ size: {css_size(size)}; }}"
+
+    @cache  # noqa: B019
+    def _template_files(self, template: str) -> tuple[Path, ...]:
+        own_templates = sorted((self.project.root / "templates").glob("*.j2"))
+        return (Path(self.env.get_template(template).filename), *own_templates)
 
     @cached_property
     def fonts(self) -> tuple[Path, ...]:
