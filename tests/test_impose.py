@@ -6,6 +6,7 @@ import math
 from io import BytesIO
 from pathlib import Path
 
+import pikepdf
 import pypdfium2
 import pytest
 from pypdf import PdfReader
@@ -138,3 +139,31 @@ def test_the_imposed_file_says_its_title_authors_and_language():
     metadata = pypdfium2.PdfDocument(imposed.pdf).get_metadata_dict()
     assert (metadata["Title"], metadata["Author"]) == ("Nummeriert", "Anna Muster")
     assert PdfReader(BytesIO(imposed.pdf)).trailer["/Root"]["/Lang"] == "de"
+
+
+def test_each_side_draws_the_booklet_pages_content_as_it_was_compressed():
+    booklet = numbered_booklet(4)
+    imposed = impose(booklet, print_sheet("a5"), INFO)
+    with pikepdf.open(BytesIO(booklet)) as source, pikepdf.open(BytesIO(imposed.pdf)) as out:
+        contents = {page.obj.Contents.read_raw_bytes() for page in source.pages}
+        forms = [
+            form.read_raw_bytes()
+            for page in out.pages
+            for form in page.obj.Resources.XObject.values()
+        ]
+    assert sorted(forms) == sorted(contents)
+
+
+def test_pages_written_otherwise_than_weasyprint_writes_them_are_imposed_too():
+    """A page whose content is several streams, and one whose resources it inherits from
+    the page tree, are made forms by qpdf: they print as they show."""
+    with pikepdf.open(BytesIO(numbered_booklet(4))) as pdf:
+        first = pdf.pages[0].obj
+        first.Contents = pikepdf.Array([pdf.make_stream(b"q Q"), first.Contents])
+        last = pdf.pages[3].obj
+        pdf.Root.Pages.Resources = last.Resources
+        del last.Resources
+        buffer = BytesIO()
+        pdf.save(buffer)
+    imposed = impose(buffer.getvalue(), print_sheet("a5"), INFO)
+    assert halves(imposed.pdf) == [("Page 4", "Page 1"), ("Page 2", "Page 3")]

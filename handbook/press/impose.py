@@ -13,7 +13,7 @@ from typing import NamedTuple
 from handbook.errors import HandbookError, Problem
 from handbook.press.format import READABLE_PT
 from handbook.press.metadata import DocumentInfo, stamp
-from handbook.press.sheets_pdf import save
+from handbook.press.sheets_pdf import page_form, save
 from handbook.press.sizes import MM_PER_POINT
 
 PAGES_PER_SHEET = 4  # a folded sheet of a saddle-stitched booklet: two pages a side
@@ -118,7 +118,7 @@ def impose(booklet: bytes, sheet_size: tuple[float, float], info: DocumentInfo) 
 
     out = pikepdf.Pdf.new()
     with pikepdf.Pdf.open(io.BytesIO(booklet)) as source:  # open until saved
-        forms = [out.copy_foreign(page.as_form_xobject()) for page in source.pages]
+        forms = [page_form(out, page) for page in source.pages]
         for sheet in saddle_order(len(forms)):
             for side in sheet:
                 _add_side(out, forms, side, sheet_size)

@@ -107,14 +107,50 @@ def _add_sheet(out, sheet, placements: tuple[Placement, ...], forms: list) -> No
 
 
 def _form(out, page):
-    """A card's page, bleed included, as a form XObject copied into ``out``.
+    """A card's page, bleed included, as a form XObject copied into ``out``."""
+    return page_form(out, page, page.mediabox)
 
-    Forms copied from one file share the fonts and images they use; their
-    streams are read from it when ``out`` is saved, so it stays open till then.
+
+# What makes a page's content draw differently from a form's made of the same stream.
+_TRANSFORMS = ("/Rotate", "/UserUnit")
+
+
+def page_form(out, page, bbox=None):
+    """``page`` as a form XObject copied into ``out``, clipped to ``bbox`` (by default its
+    trim box, as qpdf's ``as_form_xobject``).
+
+    A page as WeasyPrint writes one (a content stream and resources of its own)
+    becomes a form made of its content stream itself, whose compressed data is
+    copied as it is. A form qpdf makes is given the page's content decoded when
+    ``out`` is saved, to compress it again: most of the time of imposing a
+    booklet. Forms copied from one file share the fonts and images they use;
+    their streams are read from it when ``out`` is saved, so it stays open till then.
     """
-    form = page.as_form_xobject()
-    form.BBox = page.mediabox
-    return out.copy_foreign(form)
+    import pikepdf
+
+    own = page.obj
+    contents = own.get("/Contents")
+    simple = isinstance(contents, pikepdf.Stream) and "/Resources" in own
+    simple = simple and not any(key in own for key in _TRANSFORMS)
+    form = out.copy_foreign(contents) if simple else None
+    if form is None or "/Subtype" in form:  # the page is not so simple, or shares its stream
+        made = page.as_form_xobject()
+        if bbox is not None:
+            made.BBox = bbox
+        return out.copy_foreign(made)
+    form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    form.BBox = pikepdf.Array(page.trimbox if bbox is None else bbox)
+    form.Resources = _copied(out, own.Resources)
+    if "/Group" in own:
+        form.Group = _copied(out, own.Group)
+    return form
+
+
+def _copied(out, value):
+    """A page's entry (direct or not) copied into ``out``."""
+    if not value.is_indirect:
+        value = value.owner.make_indirect(value)
+    return out.copy_foreign(value)
 
 
 def mark_drawing(marks: list[Segment]) -> list[str]:
