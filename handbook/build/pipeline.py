@@ -414,7 +414,12 @@ _READY_SECONDS = 10.0
 
 def _workers(project: Project, options: BuildOptions, rebuild: bool = False) -> WorkerPool:
     """Workers started now, so they import WeasyPrint while this process reads the project;
-    for a ``rebuild``, only one: more start only if more outputs turn out to be stale."""
+    for a ``rebuild``, only one: more start only if more outputs turn out to be stale.
+
+    What planning needs is imported first: the workers need it too (their tasks
+    carry the handbook's models; their warm-up reads the theme), and forked after,
+    each starts with it, where each would import it again."""
+    _import_planning()
     jobs = options.jobs or default_jobs()
     warm_up = partial(_warm_up, project)
     return WorkerPool(jobs, options.limits, warm_up, ahead=1 if rebuild else None)
@@ -436,13 +441,17 @@ def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:
     while the rendering workers import WeasyPrint); raises HandbookError if that fails."""
     from handbook.build.jobs import planning_task
 
-    for module in PLANNING_MODULES:
-        importlib.import_module(module)
+    _import_planning()
     with WorkerPool(1, limits) as pool:
         [outcome] = pool.run([planning_task(project, run)])
     if not outcome.ok:
         raise HandbookError(outcome.problems)
     return outcome.value
+
+
+def _import_planning() -> None:
+    for module in PLANNING_MODULES:
+        importlib.import_module(module)
 
 
 def _up_to_date(path: Path, pages: int) -> OutputResult:
