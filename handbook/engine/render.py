@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from handbook.engine import fonts, stylesheets, workarounds
+from handbook.engine import fonts, prebuilt_ffi, stylesheets, workarounds
 from handbook.engine.problems import warnings_are_errors
 from handbook.engine.resources import Asker, Refused, fetcher_class, shown
 from handbook.errors import HandbookError, Problem
@@ -57,7 +57,7 @@ def warm_up(first: Sequence[PageSource] = ()) -> None:
     fonts', so that not even that one scans the machine's fonts.
     """
     fonts.confine(fonts.bundled())
-    import weasyprint  # noqa: F401
+    prebuilt_ffi.import_weasyprint()
 
     for source in first:
         # Whatever goes wrong is for the render of an output to report, with its name.

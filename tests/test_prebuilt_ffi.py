@@ -1,0 +1,73 @@
+"""WeasyPrint imported with its C declarations prebuilt (handbook.engine.prebuilt_ffi)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from handbook.engine import _weasyprint_ffi, prebuilt_ffi
+
+REPO = Path(__file__).parent.parent
+
+# Renders a few words in a fresh process, warmed up as a worker is; WeasyPrint imported
+# before (``plain``), or declaring other functions than the prebuilt ones (``other``).
+# Writes the PDF, prints the class of WeasyPrint's FFI.
+RENDER = """
+import sys
+from pathlib import Path
+from handbook import engine
+if sys.argv[1] == "other":  # as if WeasyPrint declared other functions
+    from handbook.engine import _weasyprint_ffi
+    _weasyprint_ffi.DECLARATIONS = "0" * 64
+if sys.argv[1] == "plain":
+    import weasyprint
+engine.warm_up()
+source = engine.PageSource(
+    html='<p style="font-family: Lato">Warm hands, slow strokes.</p>',
+    stylesheets=(),
+    extra_css="@page { size: 80mm 50mm }",
+    origin="test",
+    allowed_roots=(Path(sys.argv[3]),),
+)
+Path(sys.argv[2]).write_bytes(engine.to_pdf_bytes(engine.render(source), "test", date="2026-01-01"))
+print(type(sys.modules["weasyprint.text.ffi"].ffi).__name__)
+"""
+
+
+def rendered(how: str, tmp_path: Path) -> tuple[str, bytes]:
+    pdf = tmp_path / f"{how}.pdf"
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER, how, str(pdf), str(REPO)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return done.stdout.strip(), pdf.read_bytes()
+
+
+def test_the_prebuilt_declarations_are_the_installed_weasyprints():
+    """Fails after a WeasyPrint upgrade that changed them: then the workers parse them again
+    in each process. Run ``python -m handbook.engine.prebuilt_ffi`` to write them anew."""
+    source = prebuilt_ffi.declarations()
+    assert source is not None and "pango_layout_new" in source
+    assert prebuilt_ffi.digest(source) == _weasyprint_ffi.DECLARATIONS
+
+
+def test_a_worker_renders_with_the_prebuilt_declarations_the_same_pdf(tmp_path):
+    prebuilt, with_tables = rendered("prebuilt", tmp_path)
+    plain, as_it_is = rendered("plain", tmp_path)
+    assert (prebuilt, plain) == ("PrebuiltFFI", "FFI")
+    assert with_tables == as_it_is
+
+
+def test_declarations_other_than_the_prebuilt_ones_are_parsed_as_weasyprint_does(tmp_path):
+    assert rendered("other", tmp_path)[0] == "FFI"
+
+
+def test_written_again_the_prebuilt_module_is_the_same(tmp_path):
+    written = tmp_path / "_weasyprint_ffi.py"
+    prebuilt_ffi.write_prebuilt(written)
+    committed = Path(_weasyprint_ffi.__file__).read_text(encoding="utf-8")
+    assert written.read_text(encoding="utf-8") == committed
