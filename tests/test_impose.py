@@ -155,15 +155,16 @@ def test_each_side_draws_the_booklet_pages_content_as_it_was_compressed():
 
 
 def test_pages_written_otherwise_than_weasyprint_writes_them_are_imposed_too():
-    """A page whose content is several streams, and one whose resources it inherits from
-    the page tree, are made forms by qpdf: they print as they show."""
+    """A page whose content is several streams, and one whose resources are written in it
+    rather than referred to, are made forms by qpdf: they print as they show."""
     with pikepdf.open(BytesIO(numbered_booklet(4))) as pdf:
         first = pdf.pages[0].obj
         first.Contents = pikepdf.Array([pdf.make_stream(b"q Q"), first.Contents])
         last = pdf.pages[3].obj
-        pdf.Root.Pages.Resources = last.Resources
-        del last.Resources
+        last.Resources = pikepdf.Dictionary(last.Resources)
         buffer = BytesIO()
         pdf.save(buffer)
+    with pikepdf.open(BytesIO(buffer.getvalue())) as written:
+        assert not written.pages[3].obj.Resources.is_indirect
     imposed = impose(buffer.getvalue(), print_sheet("a5"), INFO)
     assert halves(imposed.pdf) == [("Page 4", "Page 1"), ("Page 2", "Page 3")]

@@ -12,10 +12,14 @@ that one set of fonts.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from handbook.press.metadata import DocumentInfo, stamp
 from handbook.press.sheets import Placement, Segment, SheetLayout
 from handbook.press.sizes import MM_PER_POINT
+
+if TYPE_CHECKING:
+    from pikepdf import Array, Dictionary, Object, Page, Pdf
 
 MARK_WIDTH_PT = 0.3
 # Crop marks print on every plate (registration). The files are DeviceRGB, where
@@ -106,7 +110,7 @@ def _add_sheet(out, sheet, placements: tuple[Placement, ...], forms: list) -> No
     page.obj.Contents = out.make_stream("\n".join(ops).encode())
 
 
-def _form(out, page):
+def _form(out: Pdf, page: Page) -> Object:
     """A card's page, bleed included, as a form XObject copied into ``out``."""
     return page_form(out, page, page.mediabox)
 
@@ -115,42 +119,45 @@ def _form(out, page):
 _TRANSFORMS = ("/Rotate", "/UserUnit")
 
 
-def page_form(out, page, bbox=None):
+def page_form(out: Pdf, page: Page, bbox: Array | None = None) -> Object:
     """``page`` as a form XObject copied into ``out``, clipped to ``bbox`` (by default its
     trim box, as qpdf's ``as_form_xobject``).
 
-    A page as WeasyPrint writes one (a content stream and resources of its own)
-    becomes a form made of its content stream itself, whose compressed data is
-    copied as it is. A form qpdf makes is given the page's content decoded when
-    ``out`` is saved, to compress it again: most of the time of imposing a
-    booklet. Forms copied from one file share the fonts and images they use;
-    their streams are read from it when ``out`` is saved, so it stays open till then.
+    A page as WeasyPrint writes one (see :func:`_as_written`) becomes a form
+    made of its content stream itself, whose compressed data is copied as it
+    is. A form qpdf makes is given the page's content decoded when ``out`` is
+    saved, to compress it again: most of the time of imposing a booklet. Forms
+    copied from one file share the fonts and images they use; their streams are
+    read from it when ``out`` is saved, so it stays open till then.
     """
     import pikepdf
 
     own = page.obj
-    contents = own.get("/Contents")
-    simple = isinstance(contents, pikepdf.Stream) and "/Resources" in own
-    simple = simple and not any(key in own for key in _TRANSFORMS)
-    form = out.copy_foreign(contents) if simple else None
-    if form is None or "/Subtype" in form:  # the page is not so simple, or shares its stream
+    form = out.copy_foreign(own.Contents) if _as_written(own) else None
+    if form is None or "/Subtype" in form:  # made a form already: another page's stream too
         made = page.as_form_xobject()
         if bbox is not None:
             made.BBox = bbox
         return out.copy_foreign(made)
     form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
     form.BBox = pikepdf.Array(page.trimbox if bbox is None else bbox)
-    form.Resources = _copied(out, own.Resources)
+    form.Resources = out.copy_foreign(own.Resources)
     if "/Group" in own:
-        form.Group = _copied(out, own.Group)
+        form.Group = out.copy_foreign(own.Group)
     return form
 
 
-def _copied(out, value):
-    """A page's entry (direct or not) copied into ``out``."""
-    if not value.is_indirect:
-        value = value.owner.make_indirect(value)
-    return out.copy_foreign(value)
+def _as_written(own: Dictionary) -> bool:
+    """Whether a page draws one content stream, untransformed, with its resources (and any
+    transparency group) its own and referred to, so that they can be copied as they are."""
+    import pikepdf
+
+    return (
+        isinstance(own.get("/Contents"), pikepdf.Stream)
+        and not any(key in own for key in _TRANSFORMS)
+        and "/Resources" in own
+        and all(own[key].is_indirect for key in ("/Resources", "/Group") if key in own)
+    )
 
 
 def mark_drawing(marks: list[Segment]) -> list[str]:
