@@ -6,20 +6,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from handbook.build.workers import FORK_SERVER_PRELOAD
 from handbook.engine import _weasyprint_ffi, prebuilt_ffi
 
 REPO = Path(__file__).parent.parent
 
 # Renders a few words in a fresh process, warmed up as a worker is; WeasyPrint imported
-# before (``plain``), or declaring other functions than the prebuilt ones (``other``).
+# before (``plain``), or declaring other functions than the prebuilt ones (``other``), or
+# declaring them only as its module is imported (``changed``).
 # Writes the PDF, prints the class of WeasyPrint's FFI.
 RENDER = """
 import sys
 from pathlib import Path
 from handbook import engine
+from handbook.engine import _weasyprint_ffi, prebuilt_ffi
 if sys.argv[1] == "other":  # as if WeasyPrint declared other functions
-    from handbook.engine import _weasyprint_ffi
-    _weasyprint_ffi.DECLARATIONS = "0" * 64
+    _weasyprint_ffi.DECLARATIONS = "0" * len(_weasyprint_ffi.DECLARATIONS)
+if sys.argv[1] == "changed":  # its module read as it was prebuilt for, its cdef given other
+    prebuilt_ffi.declarations = lambda: "int changed(void);"
+    _weasyprint_ffi.DECLARATIONS = prebuilt_ffi.digest("int changed(void);")
 if sys.argv[1] == "plain":
     import weasyprint
 engine.warm_up()
@@ -63,7 +68,26 @@ def test_a_worker_renders_with_the_prebuilt_declarations_the_same_pdf(tmp_path):
 
 
 def test_declarations_other_than_the_prebuilt_ones_are_parsed_as_weasyprint_does(tmp_path):
-    assert rendered("other", tmp_path)[0] == "FFI"
+    _, as_it_is = rendered("plain", tmp_path)
+    for how in ("other", "changed"):
+        assert rendered(how, tmp_path) == ("FFI", as_it_is)
+
+
+def test_the_fork_server_imports_weasyprint_with_the_prebuilt_declarations():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, handbook.engine.loaded;"
+            "print(type(sys.modules['weasyprint.text.ffi'].ffi).__name__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    assert done.stdout.strip() == "PrebuiltFFI"
+    assert "handbook.engine.loaded" in FORK_SERVER_PRELOAD
 
 
 def test_written_again_the_prebuilt_module_is_the_same(tmp_path):

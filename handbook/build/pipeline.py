@@ -437,8 +437,8 @@ def _warm_up(project: Project) -> None:
 
 
 def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:
-    """What ``run`` reads and plans, in a worker of its own (with what it needs imported,
-    while the rendering workers import WeasyPrint); raises HandbookError if that fails."""
+    """What ``run`` reads and plans, in a worker of its own, forked with what it needs
+    imported; raises HandbookError if that fails."""
     from handbook.build.jobs import planning_task
 
     _import_planning()

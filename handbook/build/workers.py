@@ -579,7 +579,7 @@ _TEMP_PREFIX = "handbook-worker-"
 # What reading and templating a project needs, imported before its worker starts.
 PLANNING_MODULES = ("handbook.build.jobs", "handbook.content.validate", "handbook.html.render")
 # Imported once by the fork server, so the workers it forks start with them loaded.
-FORK_SERVER_PRELOAD = ("handbook.build.workers", *PLANNING_MODULES, "weasyprint")
+FORK_SERVER_PRELOAD = ("handbook.build.workers", *PLANNING_MODULES, "handbook.engine.loaded")
 
 
 def _limit_hint(task: Task, option: str) -> str:

@@ -9,6 +9,8 @@
 - ``fonts``: the only fonts a render sees (the project's and the bundled ones)
 - ``problems``: WeasyPrint's warnings as located problems
 - ``workarounds``: upstream bugs worked around for the time of a render
+- ``prebuilt_ffi``: WeasyPrint's C declarations loaded prebuilt, not parsed in each process
+  (``loaded``: WeasyPrint imported so, for the fork server to preload)
 
 Importing this package does not import WeasyPrint; rendering does, or ``warm_up``.
 """

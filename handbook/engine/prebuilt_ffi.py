@@ -19,21 +19,27 @@ says when it is due).
 from __future__ import annotations
 
 import ast
+import ctypes.util
 import hashlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 FFI_MODULE = "weasyprint.text.ffi"
 _PREBUILT = Path(__file__).with_name("_weasyprint_ffi.py")
 
 
 def import_weasyprint() -> None:
-    """Import WeasyPrint, its declarations taken from the prebuilt module where they fit."""
+    """Import WeasyPrint, its declarations taken from the prebuilt module where they fit.
+
+    Call it before other threads use cffi: it changes ``cffi.FFI`` for the import.
+    """
     if FFI_MODULE not in sys.modules:
         prebuilt = _prebuilt_ffi()
-        if prebuilt is not None:
-            _import_with(prebuilt)
+        if prebuilt is not None and not _imported_with(prebuilt):
+            _forget_weasyprint()  # what it imported so far, to import again as it is
     import weasyprint  # noqa: F401
 
 
@@ -48,24 +54,26 @@ def declarations() -> str | None:
         tree = ast.parse(module.with_suffix(".py").read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError):
         return None
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "cdef"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            return node.args[0].value
-    return None
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "cdef"
+    ]
+    # One cdef of one literal, as the prebuilt module holds; anything else is not known here.
+    if len(calls) != 1 or len(calls[0].args) != 1:
+        return None
+    argument = calls[0].args[0]
+    return argument.value if isinstance(argument, ast.Constant) else None
 
 
 def digest(source: str) -> str:
+    """What the prebuilt module records of the declarations it was made from."""
     return hashlib.sha256(source.encode()).hexdigest()
 
 
-def _prebuilt_ffi():
+def _prebuilt_ffi() -> Any:
     """An FFI of the prebuilt declarations, if they are the installed WeasyPrint's and
     this cffi loads them; else None."""
     try:
@@ -73,14 +81,29 @@ def _prebuilt_ffi():
     except ImportError:
         return None
     source = declarations()
-    if source is None or digest(source) != prebuilt.DECLARATIONS:
+    if not isinstance(source, str) or digest(source) != prebuilt.DECLARATIONS:
         return None
     import _cffi_backend
 
     class PrebuiltFFI(_cffi_backend.FFI):
-        def cdef(self, csource: str, *args, **kwargs) -> None:
+        def cdef(self, csource: str, *args: Any, **kwargs: Any) -> None:
+            """Declare nothing: check that they are the declarations prebuilt."""
             if digest(csource) != prebuilt.DECLARATIONS:
                 raise RuntimeError("WeasyPrint declares other C functions than were prebuilt")
+
+        def dlopen(self, name: str, flags: int = 0) -> Any:
+            """Open a library as cffi's own FFI does: a name with a dot or a slash as it
+            is, else (or if that fails) the file ctypes finds for it."""
+            first_error = None
+            if "." in name or "/" in name or os.sep in name:
+                try:
+                    return super().dlopen(name, flags)
+                except OSError as error:
+                    first_error = error
+            found = ctypes.util.find_library(name)
+            if found is None:
+                raise first_error or OSError(f"no library called {name!r} was found")
+            return super().dlopen(found, flags)
 
     try:
         return PrebuiltFFI(prebuilt.NAME, **prebuilt.TABLES)
@@ -88,16 +111,25 @@ def _prebuilt_ffi():
         return None
 
 
-def _import_with(ffi) -> None:
-    """Import WeasyPrint's FFI module with ``cffi.FFI()`` giving ``ffi``."""
+def _imported_with(ffi: Any) -> bool:
+    """Import WeasyPrint's FFI module with ``cffi.FFI()`` giving ``ffi``; whether it went
+    well (declarations or libraries it does not find make it fail)."""
     import cffi
 
     original = cffi.FFI
     cffi.FFI = lambda *args, **kwargs: ffi
     try:
         importlib.import_module(FFI_MODULE)
+    except Exception:
+        return False
     finally:
         cffi.FFI = original
+    return True
+
+
+def _forget_weasyprint() -> None:
+    for name in [name for name in sys.modules if name.partition(".")[0] == "weasyprint"]:
+        del sys.modules[name]
 
 
 def write_prebuilt(path: Path = _PREBUILT) -> None:
@@ -112,13 +144,15 @@ def write_prebuilt(path: Path = _PREBUILT) -> None:
     name = path.stem
     builder.set_source(name, None)
     written = path.with_suffix(".cffi.py")
-    builder.emit_python_code(str(written))
-    call = next(
-        node.value
-        for node in ast.parse(written.read_text(encoding="utf-8")).body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-    )
-    written.unlink()
+    try:
+        builder.emit_python_code(str(written))
+        [call] = [
+            node.value
+            for node in ast.parse(written.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+        ]
+    finally:
+        written.unlink(missing_ok=True)
     tables = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
     lines = [
         '"""WeasyPrint\'s C declarations as cffi parses them (see prebuilt_ffi).',

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from handbook.engine import fonts, prebuilt_ffi, stylesheets, workarounds
+from handbook.engine import fonts, stylesheets, workarounds
 from handbook.engine.problems import warnings_are_errors
 from handbook.engine.resources import Asker, Refused, fetcher_class, shown
 from handbook.errors import HandbookError, Problem
@@ -56,8 +56,10 @@ def warm_up(first: Sequence[PageSource] = ()) -> None:
     WeasyPrint loads a font configuration as it is imported: the bundled
     fonts', so that not even that one scans the machine's fonts.
     """
+    from handbook.engine.prebuilt_ffi import import_weasyprint
+
     fonts.confine(fonts.bundled())
-    prebuilt_ffi.import_weasyprint()
+    import_weasyprint()
 
     for source in first:
         # Whatever goes wrong is for the render of an output to report, with its name.

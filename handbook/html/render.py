@@ -168,7 +168,7 @@ class Renderer:
         html = self._render(
             template,
             frozenset(),  # a card has none of the places content links to
-            self.booklet_anchors(handbook),  # where the booklet has them
+            self._anchors_in_booklet(handbook),  # where the booklet has them
             f"{handbook.settings.labels.see} {handbook.settings.labels.page}",
             handbook=handbook,
             card=card,
@@ -204,14 +204,14 @@ class Renderer:
         )
 
     # What every page of a kind shares, found once per renderer (one per build, in
-    # which the project's files do not change): a build plans hundreds of cards.
+    # which the project's files do not change): a build plans hundreds of cards. The
+    # caches keep their renderer for as long as the planning worker lives.
 
-    def booklet_anchors(self, handbook: Handbook) -> frozenset[str]:
+    def _anchors_in_booklet(self, handbook: Handbook) -> frozenset[str]:
         """The ids the booklet has a place for, which a card's links may point to."""
         known = self._booklet_anchors.get(id(handbook))
-        if known is None or known[0] is not handbook:
-            known = (handbook, anchors(outline(handbook)))
-            self._booklet_anchors[id(handbook)] = known
+        if known is None:  # kept with the handbook, whose id is then no other's
+            known = self._booklet_anchors[id(handbook)] = (handbook, anchors(outline(handbook)))
         return known[1]
 
     @cache  # noqa: B019
