@@ -117,12 +117,13 @@ def coverage_problems(texts: Iterable[PrintedText], fonts: Iterable[Path]) -> li
     every text in a right-to-left script."""
     texts = list(texts)
     every_character = set().union(*(printed.text for printed in texts))
-    covered = covered_by(tuple(fonts), set(filter(_needs_glyph, every_character)))
+    needed = set(filter(_needs_glyph, every_character))
+    covered = covered_by(tuple(fonts), needed)
+    # Each character looked at once, not once per text it is in.
+    suspect = (needed - covered) | set(filter(_steers_direction, every_character))
     problems = []
     for printed in texts:
-        distinct = set(printed.text)
-        unknown = distinct - covered
-        if not any(map(_needs_glyph, unknown)) and not any(map(_steers_direction, distinct)):
+        if suspect.isdisjoint(printed.text):
             continue  # most texts
         controls = [c for c in dict.fromkeys(printed.text) if _direction_control(c)]
         if controls:
