@@ -32,6 +32,9 @@ from tests.hostile import mini_project
 TECHNIQUE = "content/gliding.yaml"
 # Enough to read the project and fill in its templates, too little for the slow card.
 SLOW_LIMIT = 2.5
+# Steps of the slow card: laid out in several times the limit (a hundred took 1.7 s once
+# workers loaded WeasyPrint faster), so that it times out on any machine.
+STEPS = 500
 
 
 def pdf_bytes(out: Path) -> dict[str, bytes]:
@@ -42,9 +45,9 @@ def pdf_bytes(out: Path) -> dict[str, bytes]:
 
 
 def make_pathological(project: Path) -> None:
-    """A hundred long steps of one unbreakable word each: a slow card to lay out."""
+    """Long steps of one unbreakable word each: a card far slower to lay out than the limit."""
     path = project / TECHNIQUE
-    steps = "".join(f"  - {'Knead' * 400}{n}\n" for n in range(100))
+    steps = "".join(f"  - {'Knead' * 400}{n}\n" for n in range(STEPS))
     text = path.read_text(encoding="utf-8")
     head, _, rest = text.partition("steps:\n")
     rest = rest[rest.index("never:") :]
