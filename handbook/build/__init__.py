@@ -11,6 +11,7 @@ from handbook.build.pipeline import (
     check_cards,
     check_project,
     languages,
+    session_workers,
 )
 from handbook.build.report import (
     FAILED,
@@ -37,4 +38,5 @@ __all__ = [
     "check_cards",
     "check_project",
     "languages",
+    "session_workers",
 ]

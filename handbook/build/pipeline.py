@@ -15,7 +15,8 @@ edition's record and hands the jobs to the rendering workers.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -156,16 +157,30 @@ def build(
     options: BuildOptions = BuildOptions(),
     on_output: Callable[[OutputResult], None] | None = None,
     on_render: RenderListener | None = None,
+    workers: WorkerPool | None = None,
 ) -> BuildReport:
     """Bring every output up to date; ``on_output`` hears of each as it is settled,
-    ``on_render`` of the outputs to render and of each as it starts.
+    ``on_render`` of the outputs to render and of each as it starts. The outputs
+    render in ``workers`` where given (see :func:`session_workers`), else in
+    workers started for this build.
 
     Raises HandbookError (after writing what it could) if any output failed.
     """
     project = open_project(project_dir)
     out_dir = options.out_dir or _default_out_dir(project)
     with build_lock(out_dir):
-        return _Build(project, out_dir, options, on_output, on_render).run()
+        return _Build(project, out_dir, options, on_output, on_render, workers).run()
+
+
+def session_workers(project_dir: Path, options: BuildOptions = BuildOptions()) -> WorkerPool:
+    """Workers for a series of builds of one project with the same options (``watch``,
+    ``serve``), to give each :func:`build`; close them when the series ends.
+
+    They start and warm up once, so the build after a save finds them ready,
+    the project's stylesheets parsed and its fonts loaded, where workers started
+    for it would spend most of a small rebuild getting there.
+    """
+    return _workers(open_project(project_dir), options)
 
 
 @dataclass
@@ -201,6 +216,7 @@ class _Build:
     options: BuildOptions
     on_output: Callable[[OutputResult], None] | None
     on_render: RenderListener | None = None
+    workers: WorkerPool | None = None  # kept for a series of builds; else started for this one
     report: BuildReport = field(default_factory=BuildReport)
 
     def run(self) -> BuildReport:
@@ -213,7 +229,7 @@ class _Build:
 
             for edition in stale:
                 edition.cache.sources = None
-            with _workers(self.project, self.options, self._rebuild(stale)) as pool:
+            with self._pool(stale) as pool:
                 languages = tuple(edition.language for edition in stale)
                 plan = partial(read_and_plan, self.project, self.options, languages)
                 planned: BuildPlan = under_limits(self.project, self.options.limits, plan)
@@ -231,6 +247,20 @@ class _Build:
         if self.report.problems:
             raise HandbookError(self.report.problems)
         return self.report
+
+    @contextmanager
+    def _pool(self, stale: list[_Edition]) -> Iterator[WorkerPool]:
+        """The workers the stale outputs render in: the series' (left with no task of this
+        build's, however it ends), or started for this build and stopped after it."""
+        if self.workers is None:
+            with _workers(self.project, self.options, self._rebuild(stale)) as pool:
+                yield pool
+            return
+        self.workers.settle()
+        try:
+            yield self.workers
+        finally:
+            self.workers.settle()
 
     def _rebuild(self, stale: list[_Edition]) -> bool:
         """Whether every stale edition was built before: then only some outputs are

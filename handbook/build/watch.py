@@ -17,7 +17,7 @@ from threading import Event
 import watchfiles
 
 from handbook import engine
-from handbook.build import BuildOptions, BuildReport, OutputResult, build
+from handbook.build import BuildOptions, BuildReport, OutputResult, build, session_workers
 from handbook.errors import HandbookError
 from handbook.images import PICTURE_TYPES
 from handbook.project import OUTPUT_DIR, SETTINGS_FILE, open_project
@@ -60,24 +60,26 @@ def watch(
     """Build now and after every change until ``stop_event`` is set (or Ctrl-C)."""
     root = open_project(project_dir).root
     out_dir = (options.out_dir or root / OUTPUT_DIR).resolve()
-    # The first build's workers fork with WeasyPrint loaded; once the file watcher's
-    # threads run, a fork server that has loaded it makes them (see workers.start_method).
+    # The workers fork with WeasyPrint loaded; one that replaces a worker once the file
+    # watcher's threads run is made by a fork server that has loaded it (see
+    # workers.start_method). They serve every build, ready when a file is saved.
     engine.warm_up()
+    with session_workers(root, options) as workers:
 
-    def build_once() -> None:
-        try:
-            on_build(build(root, options, on_output))
-        except HandbookError as exc:
-            on_build(exc)
+        def build_once() -> None:
+            try:
+                on_build(build(root, options, on_output, workers=workers))
+            except HandbookError as exc:
+                on_build(exc)
 
-    build_once()
-    for changes in watchfiles.watch(
-        root,
-        watch_filter=SourceFilter(root, out_dir),
-        debounce=debounce_ms,
-        stop_event=stop_event,
-        raise_interrupt=False,
-    ):
-        if on_change:
-            on_change({Path(path) for _, path in changes})
         build_once()
+        for changes in watchfiles.watch(
+            root,
+            watch_filter=SourceFilter(root, out_dir),
+            debounce=debounce_ms,
+            stop_event=stop_event,
+            raise_interrupt=False,
+        ):
+            if on_change:
+                on_change({Path(path) for _, path in changes})
+            build_once()

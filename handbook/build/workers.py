@@ -229,6 +229,13 @@ class WorkerPool:
             worker.stop()
         self.workers.clear()
 
+    def settle(self) -> None:
+        """Stop the workers still busy, so that the next :meth:`run` hears only of its own
+        tasks (a run its caller stopped reading, as a build that failed does, leaves them
+        mid-task), and forget those that died meanwhile: others start as tasks wait."""
+        for worker in [w for w in self.workers if w.task or not w.process.is_alive()]:
+            self._replace(worker)
+
     def _busy(self) -> list[_Worker]:
         return [worker for worker in self.workers if worker.task]
 
