@@ -3,7 +3,7 @@
 WeasyPrint declares the Pango, HarfBuzz and fontconfig functions it calls in
 one cffi ``cdef``, which cffi parses with pycparser as WeasyPrint is
 imported: about half a second of CPU in every worker, and pycparser again
-for each C type WeasyPrint names the first time (another few tenths in a
+for each C type WeasyPrint names the first time (some hundredths more in a
 process's first render). cffi's out-of-line ABI mode keeps declarations
 parsed: :mod:`handbook.engine._weasyprint_ffi` holds them, as cffi writes
 them for a module of its own. WeasyPrint is then imported with ``cffi.FFI()``
