@@ -170,6 +170,64 @@ def test_every_link_has_text_and_nested_links_are_merged(small_ua1):
             )
 
 
+def _marks(pdf) -> list[tuple[tuple[int, int], int]]:
+    """Each marked content the tree holds, in reading order: (its page, its MCID)."""
+    found = []
+
+    def visit(element, page):
+        page = element.get("/Pg", page)
+        kids = element.get("/K")
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, int):
+                found.append((page.objgen, kid))
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                found.append((kid.get("/Pg", page).objgen, int(kid.MCID)))
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") != "/OBJR":
+                visit(kid, page)
+
+    visit(pdf.Root.StructTreeRoot.K[0], None)
+    return found
+
+
+def _bare_spans(pdf) -> int:
+    return sum(
+        1
+        for element in _elements(pdf)
+        if element.S == "/Span" and set(element.keys()) <= {"/K", "/P", "/Pg", "/S", "/Type"}
+    )
+
+
+def test_runs_of_text_read_as_the_element_they_sit_in(small_ua1):
+    """WeasyPrint makes each run of text a Span of its own; finished, the text belongs to
+    the element the Span sat in, in the same order, and the parent tree says so."""
+    with pikepdf.open(io.BytesIO(small_ua1)) as pdf:
+        assert _bare_spans(pdf) > 10
+        pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+        before = [(pages[page], mark) for page, mark in _marks(pdf)]
+    with pikepdf.open(io.BytesIO(tagging.finish(small_ua1))) as pdf:
+        assert _bare_spans(pdf) == 0
+        pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
+        assert [(pages[page], mark) for page, mark in _marks(pdf)] == before
+        tree = dict(zip(*[iter(pdf.Root.StructTreeRoot.ParentTree.Nums)] * 2, strict=True))
+        for page in pdf.pages:
+            holders = tree[int(page.obj.StructParents)]
+            for mark, element in enumerate(holders):
+                if isinstance(element, pikepdf.Dictionary):
+                    assert (page.objgen, mark) in _marks_of(element)
+
+
+def _marks_of(element) -> set[tuple[tuple[int, int], int]]:
+    page = element.get("/Pg")
+    kids = element.get("/K")
+    found = set()
+    for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, int):
+            found.add((page.objgen, kid))
+        elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+            found.add((kid.get("/Pg", page).objgen, int(kid.MCID)))
+    return found
+
+
 LONG_LIST = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Long list</title></head>
 <body class="booklet"><main><h1>Many steps</h1>

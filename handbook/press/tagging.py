@@ -15,6 +15,10 @@ cannot do, and these functions do after it:
 - The contents page comes out as ``NonStruct`` with a plain list (WeasyPrint
   has no tag for ``nav``); :func:`finish` names it ``TOC`` and its items
   ``TOCI``.
+- Every run of text is a ``Span`` of its own, saying nothing a ``Span`` could
+  say (attributes, a language, an alternate text): more than half of a
+  booklet's objects, which every step after reads, copies and writes again.
+  :func:`finish` gives their text to the element they sit in.
 
 Each step checks that the tree looks as WeasyPrint 70 writes it and leaves
 the file alone otherwise, so a newer WeasyPrint that does better is never
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from collections import deque
 
 from handbook.press.metadata import with_xmp
 
@@ -42,6 +47,7 @@ def finish(data: bytes, chains: list[tuple[int, int, tuple[str, ...]]] | None = 
                 joined_across_pages(pdf, chains)
             _links_flattened(pdf)
             _contents_as_toc(pdf)
+            _bare_spans_dissolved(pdf)
         with_xmp(pdf)
         return saved(pdf)
 
@@ -345,6 +351,83 @@ def _as_toc(listing) -> None:
                     for kid in kids(body):
                         if isinstance(kid, pikepdf.Dictionary) and kid.get("/S") == "/L":
                             _as_toc(kid)
+
+
+# --- runs of text -------------------------------------------------------------------
+
+# The entries WeasyPrint gives every Span: one with no other says nothing of its content.
+_BARE_SPAN_KEYS = frozenset(["/K", "/P", "/Pg", "/S", "/Type"])
+
+
+def _bare_spans_dissolved(pdf) -> None:
+    """Each Span with no other entry than WeasyPrint gives every Span (a Span means
+    nothing by itself, PDF 1.7 section 14.8.4.4) leaves the tree: what it held takes
+    its place in its parent, in order, its marked content naming its page where the
+    parent is on another, and the parent tree points at the parent."""
+    import pikepdf
+
+    moved: dict[tuple[int, int], object] = {}
+    seen: set[tuple[int, int]] = set()
+    stack = [pdf.Root.StructTreeRoot.K[0]]
+    while stack:
+        element = stack.pop()
+        if element.objgen in seen:
+            continue
+        seen.add(element.objgen)
+        content, pending, changed = [], deque(kids(element)), False
+        while pending:
+            kid = pending.popleft()
+            if _is_bare_span(kid):
+                pending.extendleft(reversed(_given_to(kid, element)))
+                moved[kid.objgen] = element
+                changed = True
+                continue
+            content.append(kid)
+            if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") not in ("/OBJR", "/MCR"):
+                stack.append(kid)
+        if changed:
+            element.K = pikepdf.Array(content)
+    if moved:
+        _parent_tree_updated(pdf, moved, set())
+
+
+def _is_bare_span(kid) -> bool:
+    """Whether ``kid`` is a Span that says nothing of its content, and whose marked
+    content can name its page."""
+    import pikepdf
+
+    if not isinstance(kid, pikepdf.Dictionary) or kid.get("/S") != "/Span":
+        return False
+    if not set(kid.keys()) <= _BARE_SPAN_KEYS:
+        return False
+    return "/Pg" in kid or not any(_needs_page(inner) for inner in kids(kid))
+
+
+def _needs_page(mark) -> bool:
+    import pikepdf
+
+    return isinstance(mark, int) or (
+        isinstance(mark, pikepdf.Dictionary) and mark.get("/Type") == "/MCR" and "/Pg" not in mark
+    )
+
+
+def _given_to(span, parent) -> list:
+    """What ``span`` holds, made ``parent``'s."""
+    import pikepdf
+
+    page, parent_page = span.get("/Pg"), parent.get("/Pg")
+    on_page = page is not None and parent_page is not None and page.objgen == parent_page.objgen
+    content = []
+    for kid in kids(span):
+        if _needs_page(kid) and not on_page:
+            if isinstance(kid, int):
+                kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=page, MCID=kid)
+            else:
+                kid.Pg = page
+        elif isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
+            kid.P = parent
+        content.append(kid)
+    return content
 
 
 def eol_safe(data: bytes) -> bytes:
