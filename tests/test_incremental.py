@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handbook.build import RENDERED, UP_TO_DATE, BuildOptions, build
+from handbook.build import RENDERED, UP_TO_DATE, BuildOptions, build, makers
 from handbook.build.booklet import PARTS_DIR
-from handbook.build.cache import CACHE_FILE
+from handbook.build.cache import CACHE_FILE, GROUPS_DIR
 
 
 def fingerprints(out: Path) -> dict[str, tuple[int, str]]:
@@ -54,6 +54,41 @@ def test_editing_one_technique_rebuilds_its_card_and_the_booklet_only(tiny_built
     booklet = "".join(page.extract_text() for page in PdfReader(out / "handbook.pdf").pages)
     assert "Ylang" in booklet
     assert "Ylang" in PdfReader(out / "cards/gliding.pdf").pages[0].extract_text()
+
+
+def test_an_edit_to_one_card_merges_its_group_of_cards_again_only(tiny_copy, tmp_path):
+    """cards.pdf is put together a group of cards at a time, each group kept: after an
+    edit, the edited card's group is merged again, the others are taken as kept, and
+    the files are the bytes a build from scratch makes."""
+    gliding = (tiny_copy / "content/gliding.yaml").read_text()
+    for number in range(makers.CARDS_PER_GROUP):  # one group, and one more
+        copy = gliding.replace("id: gliding", f"id: gliding-{number}")
+        copy = copy.replace("name: Gliding", f"name: Gliding {number}")
+        (tiny_copy / f"content/gliding-{number}.yaml").write_text(copy)
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out))
+    groups = _kept_groups(out)
+    cards = sorted((out / "cards").glob("*.pdf"))
+    assert len(groups) == -(-len(cards) // makers.CARDS_PER_GROUP) == 2
+
+    edit = tiny_copy / "content/pressing.yaml"
+    edit.write_text(edit.read_text().replace("Press slowly", "Press Ylang slowly"))
+    assert {"cards/pressing.pdf", "cards.pdf"} <= rendered(
+        build(tiny_copy, BuildOptions(out_dir=out)), out
+    )
+    kept = _kept_groups(out)
+    assert len(kept - groups) == 1 and len(groups - kept) == 1  # written again: one
+
+    clean = tmp_path / "clean"
+    build(tiny_copy, BuildOptions(out_dir=clean))
+    for name in ("cards.pdf", "card-sheets.pdf", ".bleed/cards.pdf"):
+        assert (out / name).read_bytes() == (clean / name).read_bytes(), name
+    texts = [page.extract_text() for page in PdfReader(out / "cards.pdf").pages]
+    assert sorted(texts) == sorted(PdfReader(card).pages[0].extract_text() for card in cards)
+
+
+def _kept_groups(out: Path) -> set[tuple[str, int]]:
+    return {(path.name, path.stat().st_mtime_ns) for path in (out / GROUPS_DIR).iterdir()}
 
 
 def pdf_bytes(out: Path) -> dict[str, bytes]:

@@ -27,6 +27,10 @@ BLEED_DIR = ".bleed"  # how each card was fitted, and all cards with their bleed
 # In .parts/ and .bleed/: the subset font programs of the merged booklet and cards.pdf,
 # kept for the next build (an edit seldom brings a glyph no page had).
 FONTS_DIR = "fonts"
+GROUPS_DIR = f"{BLEED_DIR}/groups"  # cards put together a group at a time (makers.py)
+MOST_GROUP_BYTES = 256 * 1024 * 1024
+# The folders whose files only the build reads: every one of them goes with a translation.
+KEPT_FOLDERS = (PARTS_DIR, f"{PARTS_DIR}/{FONTS_DIR}", f"{BLEED_DIR}/{FONTS_DIR}", GROUPS_DIR)
 MOST_FONT_BYTES = 64 * 1024 * 1024
 _FORMAT = 1
 # Far more than the record of any real project; a larger file (one that came with a
@@ -124,7 +128,7 @@ class BuildCache:
         removed = self.prune(set())
         for name in (CACHE_FILE, PAGE_MAP):
             (self.out_dir / name).unlink(missing_ok=True)
-        for folder in (PARTS_DIR, f"{PARTS_DIR}/{FONTS_DIR}", f"{BLEED_DIR}/{FONTS_DIR}"):
+        for folder in KEPT_FOLDERS:
             remove_outputs_except(self.out_dir, folder, set())
         folders = [path for path, is_folder in entries_under(self.out_dir) if is_folder]
         for folder in sorted(folders, key=lambda p: -len(p.parts)):

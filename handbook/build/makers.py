@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING
 
 from handbook import engine
 from handbook.build import page_numbers
-from handbook.build.cache import BLEED_DIR, FONTS_DIR, MOST_FONT_BYTES, PAGE_MAP
+from handbook.build.cache import (
+    BLEED_DIR,
+    FONTS_DIR,
+    GROUPS_DIR,
+    MOST_FONT_BYTES,
+    MOST_GROUP_BYTES,
+    PAGE_MAP,
+    digest,
+)
+from handbook.build.inputs import tool_version
 from handbook.build.output import KeptFiles, read_output, write_output
 from handbook.build.report import Made
 from handbook.errors import HandbookError, Problem
@@ -34,6 +43,9 @@ if TYPE_CHECKING:
 # What card-sheets.pdf is made from: each card's boxes before it was trimmed
 # (``bleed_file``), and all cards put together with their bleed (``BLEED_CARDS``).
 BLEED_CARDS = f"{BLEED_DIR}/cards.pdf"
+# Cards are put together this many at a time, each group kept for the next build, and
+# then the groups: an edit to one card merges its group and the groups again, not all.
+CARDS_PER_GROUP = 16
 PREVIEW_DPI = 150
 
 
@@ -281,22 +293,63 @@ def make_cards_pdf(
     import pikepdf
 
     from handbook.press import sheets_pdf, tagging
-    from handbook.press.merge import MergePart, merged
+    from handbook.press.merge import MergePart
     from handbook.press.metadata import stamp
 
     fonts = engine.font_files(pages[0].source)
     parts = [MergePart(read_output(out_dir, card_file(p.card_id, p.back))) for p in pages]
     boxes = [_bleed_boxes(out_dir, bleed_file(page.card_id, page.back)) for page in pages]
     subsets = KeptFiles(out_dir, f"{BLEED_DIR}/{FONTS_DIR}", MOST_FONT_BYTES)
-    every = merged(parts, None, fonts, subsets)
+    groups = _Groups(KeptFiles(out_dir, GROUPS_DIR, MOST_GROUP_BYTES), fonts, subsets)
+    every = groups.merged(parts)
     write_output(out_dir, BLEED_CARDS, sheets_pdf.with_bleed(every, boxes))
     fronts = [part for part, page in zip(parts, pages, strict=True) if not page.back]
-    cards = every if len(fronts) == len(parts) else merged(fronts, None, fonts, subsets)
+    cards = every if len(fronts) == len(parts) else groups.merged(fronts)
     subsets.forget_unused()
+    groups.kept.forget_unused()
     with pikepdf.open(io.BytesIO(cards)) as pdf:
         stamp(pdf, info)
         write_output(out_dir, "cards.pdf", tagging.saved(pdf))
     return Made(len(fronts), renders=0)
+
+
+@dataclass
+class _Groups:
+    """Card PDFs put together as :func:`handbook.press.merge.merged` puts them, in groups
+    of :data:`CARDS_PER_GROUP`, each group's PDF kept under a hash of what it is made
+    of (its cards' PDFs, the font files, the tool) for the next build; then the groups.
+    The same cards give the same bytes whichever groups were kept."""
+
+    kept: KeptFiles
+    fonts: tuple[Path, ...]
+    subsets: KeptFiles
+
+    def merged(self, parts: list) -> bytes:
+        from handbook.press.merge import MergePart, merged
+
+        if len(parts) <= CARDS_PER_GROUP:
+            return merged(parts, None, self.fonts, self.subsets)
+        made_of = self._made_of()
+        grouped = []
+        for start in range(0, len(parts), CARDS_PER_GROUP):
+            group = parts[start : start + CARDS_PER_GROUP]
+            key = digest(made_of, *(part.pdf for part in group))
+            data = self.kept.get(key)
+            if data is None:
+                data = merged(group, None, self.fonts, self.subsets)
+                self.kept.put(key, data)
+            grouped.append(MergePart(data))
+        return merged(grouped, None, self.fonts, self.subsets)
+
+    def _made_of(self) -> str:
+        """What every group is made with besides its cards: the tool and the font files."""
+        files = []
+        for path in self.fonts:
+            try:
+                files.append(path.read_bytes())
+            except OSError:  # the merge leaves a font it cannot read as it is
+                files.append(b"")
+        return digest(tool_version(), *(str(path) for path in self.fonts), *files)
 
 
 def _bleed_boxes(out_dir: Path, name: str) -> dict[str, list[float]]:
