@@ -854,4 +854,32 @@ def schema(out_dir: Path) -> None:
 
 
 def main() -> None:
-    cli(prog_name="handbook")
+    """Run the command, then end the process at once.
+
+    By then the command has written and closed its files and stopped its
+    workers; what is left is the interpreter freeing each object of every
+    module the build imported (pydantic's, Jinja's, pikepdf's): 0.06-0.09 s
+    at the end of every build that read the project. The exit functions
+    (atexit, weak reference finalizers: the temporary folders) still run, and
+    the output is flushed. An error that escaped the command ends as Python
+    ends it.
+    """
+    try:
+        cli(prog_name="handbook")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    _end_now(code)
+
+
+def _end_now(code: int | str | None) -> None:
+    import atexit
+
+    if isinstance(code, str):  # as sys.exit("message") ends: the message, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed, or a closed pipe
+            stream.flush()
+    os._exit(code or 0)

@@ -100,3 +100,23 @@ def test_ctrl_c_in_a_real_build_stops_it_without_a_traceback(tiny_copy: Path):
     assert build.returncode == 130, first + rest + err
     assert err.strip().endswith("interrupted")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("code", "status", "said"), [(None, 0, ""), (3, 3, ""), ("bad", 1, "bad")])
+def test_the_command_line_ends_at_once_after_the_exit_functions(code, status, said):
+    """main() ends the process without freeing the interpreter's objects, but only after
+    the exit functions ran (temporary folders go then) and the output is out."""
+    script = (
+        "import atexit, sys, tempfile, handbook.cli as cli\n"
+        "folder = tempfile.TemporaryDirectory()\n"
+        "atexit.register(lambda: print('exit functions ran'))\n"
+        "print(folder.name)\n"
+        "sys.stdout.write('unflushed')\n"
+        f"cli._end_now({code!r})\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == status
+    folder, rest = run.stdout.split("\n", 1)
+    assert rest == "unflushedexit functions ran\n"
+    assert not Path(folder).exists()
+    assert run.stderr.strip() == said
