@@ -189,23 +189,41 @@ def _marks(pdf) -> list[tuple[tuple[int, int], int]]:
     return found
 
 
-def _bare_spans(pdf) -> int:
+# PDF 1.7's grouping elements (14.8.4.2), which hold no content directly.
+GROUPING = {"Document", "Part", "Art", "Sect", "Div", "BlockQuote", "Caption", "TOC", "TOCI"}
+GROUPING |= {"Index", "NonStruct", "Private"}
+
+
+def _bare_spans(pdf, in_grouping: bool = False) -> int:
+    """The Spans with nothing of their own, in elements that may hold content (or, with
+    ``in_grouping``, in grouping elements)."""
     return sum(
         1
         for element in _elements(pdf)
-        if element.S == "/Span" and set(element.keys()) <= {"/K", "/P", "/Pg", "/S", "/Type"}
+        if element.S == "/Span"
+        and set(element.keys()) <= {"/K", "/P", "/Pg", "/S", "/Type"}
+        and (str(element.P.S)[1:] in GROUPING) == in_grouping
     )
 
 
 def test_runs_of_text_read_as_the_element_they_sit_in(small_ua1):
     """WeasyPrint makes each run of text a Span of its own; finished, the text belongs to
-    the element the Span sat in, in the same order, and the parent tree says so."""
+    the element the Span sat in (unless that is a grouping element, which holds no
+    content), in the same order, and the parent tree says so."""
     with pikepdf.open(io.BytesIO(small_ua1)) as pdf:
         assert _bare_spans(pdf) > 10
+        assert _bare_spans(pdf, in_grouping=True) > 0
         pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
         before = [(pages[page], mark) for page, mark in _marks(pdf)]
     with pikepdf.open(io.BytesIO(tagging.finish(small_ua1))) as pdf:
         assert _bare_spans(pdf) == 0
+        assert _bare_spans(pdf, in_grouping=True) > 0
+        assert not any(
+            isinstance(kid, int) or kid.get("/Type") == "/MCR"
+            for element in _elements(pdf)
+            if str(element.S)[1:] in GROUPING
+            for kid in (element.K if isinstance(element.K, pikepdf.Array) else [element.K])
+        )
         pages = {page.objgen: index for index, page in enumerate(pdf.pages)}
         assert [(pages[page], mark) for page, mark in _marks(pdf)] == before
         tree = dict(zip(*[iter(pdf.Root.StructTreeRoot.ParentTree.Nums)] * 2, strict=True))

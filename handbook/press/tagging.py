@@ -142,16 +142,16 @@ def joined_across_pages(pdf, chains: list[tuple[int, int, tuple[str, ...]]]) -> 
         if isinstance(kid, pikepdf.Dictionary) and "/Pg" in kid:
             by_page.setdefault(pages.get(kid.Pg.objgen, -1), []).append(kid)
     moved: dict[tuple[int, int], object] = {}
+    marked: set[tuple[int, int]] = set()  # the pages of the emptied elements' marked content
     for page_before, page_after, chain in chains:
         while page_before > 0 and page_before not in by_page:  # an empty page between
             page_before -= 1
         before, after = by_page.get(page_before, []), by_page.get(page_after, [])
         if chain and before and after:
             tail = _resolved(before[-1], moved)
-            _join(tail, after[0], document, chain, moved)
+            _join(tail, after[0], document, chain, moved, marked)
     if moved:
-        # the emptied elements' marked content lies on the pages after the breaks only
-        touched = {pdf.pages[after].obj.get("/StructParents") for _, after, _ in chains}
+        touched = {page.obj.get("/StructParents") for page in pdf.pages if page.objgen in marked}
         _parent_tree_updated(pdf, moved, set(), {int(key) for key in touched if key is not None})
 
 
@@ -161,12 +161,12 @@ def _resolved(element, moved: dict):
     return element
 
 
-def _join(ending, going_on, parent, chain: tuple[str, ...], moved: dict) -> None:
+def _join(ending, going_on, parent, chain: tuple[str, ...], moved: dict, marked: set) -> None:
     for kind in chain:
         if ending.get("/S") != f"/{kind}" or going_on.get("/S") != f"/{kind}":
             return
         inner_ending, inner_going_on = _elements_of(ending)[-1:], _elements_of(going_on)[:1]
-        _empty_into(going_on, ending, parent, moved)
+        _empty_into(going_on, ending, parent, moved, marked)
         if not (inner_ending and inner_going_on):
             return
         parent, ending, going_on = ending, inner_ending[0], inner_going_on[0]
@@ -182,8 +182,9 @@ def _elements_of(element) -> list:
     ]
 
 
-def _empty_into(source, target, parent, moved: dict) -> None:
-    """``source``'s content appended to ``target``'s; ``source`` leaves ``parent``."""
+def _empty_into(source, target, parent, moved: dict, marked: set) -> None:
+    """``source``'s content appended to ``target``'s; ``source`` leaves ``parent``. The
+    pages of the marked content it held go into ``marked``."""
     import pikepdf
 
     content = []
@@ -192,6 +193,9 @@ def _empty_into(source, target, parent, moved: dict) -> None:
             kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=source.Pg, MCID=kid)
         elif "/P" in kid:
             kid.P = target
+        page = kid.get("/Pg", source.get("/Pg")) if kid.get("/Type") == "/MCR" else None
+        if page is not None:
+            marked.add(page.objgen)
         content.append(kid)
     target.K = pikepdf.Array([*kids(target), *content])
     parent.K = pikepdf.Array([kid for kid in kids(parent) if kid.objgen != source.objgen])
@@ -357,13 +361,19 @@ def _as_toc(listing) -> None:
 
 # The entries WeasyPrint gives every Span: one with no other says nothing of its content.
 _BARE_SPAN_KEYS = frozenset(["/K", "/P", "/Pg", "/S", "/Type"])
+# Grouping elements hold no content directly (PDF 1.7, 14.8.4.2): a Span in one stays.
+_GROUPING = frozenset(
+    {"/Document", "/Part", "/Art", "/Sect", "/Div", "/BlockQuote", "/Caption", "/TOC", "/TOCI"}
+    | {"/Index", "/NonStruct", "/Private"}
+)
 
 
 def _bare_spans_dissolved(pdf) -> None:
     """Each Span with no other entry than WeasyPrint gives every Span (a Span means
-    nothing by itself, PDF 1.7 section 14.8.4.4) leaves the tree: what it held takes
-    its place in its parent, in order, its marked content naming its page where the
-    parent is on another, and the parent tree points at the parent."""
+    nothing by itself, PDF 1.7 section 14.8.4.4) leaves the tree, unless its parent is
+    a grouping element: what it held takes its place in its parent, in order, its
+    marked content naming its page where the parent is on another, and the parent
+    tree points at the parent."""
     import pikepdf
 
     moved: dict[tuple[int, int], object] = {}
@@ -375,9 +385,10 @@ def _bare_spans_dissolved(pdf) -> None:
             continue
         seen.add(element.objgen)
         content, pending, changed = [], deque(kids(element)), False
+        holds_content = element.get("/S") not in _GROUPING
         while pending:
             kid = pending.popleft()
-            if _is_bare_span(kid):
+            if holds_content and _is_bare_span(kid):
                 pending.extendleft(reversed(_given_to(kid, element)))
                 moved[kid.objgen] = element
                 changed = True
