@@ -872,14 +872,22 @@ def main() -> None:
     _end_now(code)
 
 
-def _end_now(code: int | str | None) -> None:
+# The status Python ends with when it cannot write out what is left of its output.
+_UNWRITTEN_STATUS = 120
+
+
+def _end_now(code: object) -> None:
     import atexit
 
-    if isinstance(code, str):  # as sys.exit("message") ends: the message, status 1
+    if code is not None and not isinstance(code, int):  # as sys.exit("message") ends
         print(code, file=sys.stderr)
         code = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # closed, or a closed pipe
+        try:
             stream.flush()
+        except ValueError:  # closed already: nothing left in it
+            pass
+        except OSError:  # a full disk, a closed pipe: the output is not all there
+            code = code or _UNWRITTEN_STATUS
     os._exit(code or 0)

@@ -120,3 +120,12 @@ def test_the_command_line_ends_at_once_after_the_exit_functions(code, status, sa
     assert rest == "unflushedexit functions ran\n"
     assert not Path(folder).exists()
     assert run.stderr.strip() == said
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_the_command_line_cannot_write_out_ends_with_status_120_as_python_does():
+    script = "import sys, handbook.cli as cli\nsys.stdout.write('x' * 100)\ncli._end_now(0)\n"
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        run = subprocess.run([sys.executable, "-c", script], stdout=full, env=environment)
+    assert run.returncode == 120

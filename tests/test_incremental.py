@@ -78,6 +78,10 @@ def test_an_edit_to_one_card_merges_its_group_of_cards_again_only(tiny_copy, tmp
     )
     kept = _kept_groups(out)
     assert len(kept - groups) == 1 and len(groups - kept) == 1  # written again: one
+    # the subset programs of the group taken as kept stay, for an edit to it next
+    [(untouched, _)] = kept & groups
+    subsets = json.loads((out / GROUPS_DIR / f"{untouched}.fonts").read_bytes()[32:])
+    assert subsets and all((out / ".bleed/fonts" / key).is_file() for key in subsets)
 
     clean = tmp_path / "clean"
     build(tiny_copy, BuildOptions(out_dir=clean))
@@ -88,7 +92,12 @@ def test_an_edit_to_one_card_merges_its_group_of_cards_again_only(tiny_copy, tmp
 
 
 def _kept_groups(out: Path) -> set[tuple[str, int]]:
-    return {(path.name, path.stat().st_mtime_ns) for path in (out / GROUPS_DIR).iterdir()}
+    """The kept groups' PDFs (not their records of the subset programs they used)."""
+    return {
+        (path.name, path.stat().st_mtime_ns)
+        for path in (out / GROUPS_DIR).iterdir()
+        if path.suffix != ".fonts"
+    }
 
 
 def pdf_bytes(out: Path) -> dict[str, bytes]:

@@ -334,10 +334,14 @@ class _Groups:
         for start in range(0, len(parts), CARDS_PER_GROUP):
             group = parts[start : start + CARDS_PER_GROUP]
             key = digest(made_of, *(part.pdf for part in group))
-            data = self.kept.get(key)
-            if data is None:
-                data = merged(group, None, self.fonts, self.subsets)
+            data, subsets = self.kept.get(key), _subset_keys(self.kept.get(f"{key}.fonts"))
+            if data is None or subsets is None:
+                asked = _Asked(self.subsets)
+                data = merged(group, None, self.fonts, asked)
                 self.kept.put(key, data)
+                self.kept.put(f"{key}.fonts", json.dumps(sorted(asked.keys)).encode())
+            else:  # kept for when the group is merged again, after an edit to one of its cards
+                self.subsets.keep(subsets)
             grouped.append(MergePart(data))
         return merged(grouped, None, self.fonts, self.subsets)
 
@@ -350,6 +354,33 @@ class _Groups:
             except OSError:  # the merge leaves a font it cannot read as it is
                 files.append(b"")
         return digest(tool_version(), *(str(path) for path in self.fonts), *files)
+
+
+@dataclass
+class _Asked:
+    """Subset programs kept between builds, noting which a merge asked for."""
+
+    kept: KeptFiles
+    keys: set[str] = dataclasses.field(default_factory=set)
+
+    def get(self, key: str) -> bytes | None:
+        self.keys.add(key)
+        return self.kept.get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self.keys.add(key)
+        self.kept.put(key, data)
+
+
+def _subset_keys(data: bytes | None) -> list[str] | None:
+    """The subset programs a kept group was merged with, as recorded; None if unreadable."""
+    try:
+        keys = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        return None
+    return keys
 
 
 def _bleed_boxes(out_dir: Path, name: str) -> dict[str, list[float]]:

@@ -226,6 +226,10 @@ class KeptFiles:
         self.used.add(key)
         write_output(self.out_dir, f"{self.folder}/{key}", hashlib.sha256(data).digest() + data)
 
+    def keep(self, keys: list[str]) -> None:
+        """Keep these files for the next build too, though this one did not ask for them."""
+        self.used.update(keys)
+
     def forget_unused(self) -> None:
         remove_outputs_except(self.out_dir, self.folder, self.used)
 
