@@ -34,6 +34,7 @@ from handbook.html import split
 from handbook.press.merge import UnreadablePart
 
 _LEADS = "leads.json"  # how many pages each part's lead took, by the part's HTML
+_STARTS = "starts.json"  # the page each part began on, by the id it begins with
 # Walks through the parts in order before a booklet whose page numbers still move from
 # one layout to the next is laid out whole.
 _WALKS = 3
@@ -84,6 +85,7 @@ class _Walk:
     pages: dict[str, int]  # the best known page of every id
     leads: dict[str, int]  # the last build's
     kept_leads: dict[str, int] = dataclasses.field(default_factory=dict)  # this build's
+    starts: dict[str, int] = dataclasses.field(default_factory=dict)  # this build's
     fresh: bool = False  # lay out every part again (--force), once in this build
     made: set[str] = dataclasses.field(default_factory=set)  # the keys laid out in it
     unreadable: set[str] = dataclasses.field(default_factory=set)  # kept PDFs that are not
@@ -113,16 +115,20 @@ def in_parts(
     known: dict[str, int],
     out_dir: Path,
     fresh: bool = False,
+    made: frozenset[str] = frozenset(),
+    parts: list[split.Part] | None = None,
 ) -> Booklet | None:
     """The booklet laid out in parts and merged; None if it cannot be cut into parts, or
     its page numbers do not settle: then it is laid out whole. With ``fresh``, no part
-    an earlier build kept is used."""
-    parts = split.split(source.html)
+    an earlier build kept is used but those of ``made``: the keys of the parts laid
+    out ahead in this build (:func:`lay_out_ahead`). ``parts``: its HTML cut already."""
+    parts = split.split(source.html) if parts is None else parts
     if parts is None or len(parts) < 2:
         return None
     ids = frozenset().union(*(part.ids for part in parts))
     pages = {anchor: page for anchor, page in known.items() if anchor in ids}
     walk = _Walk(source, notes, written, context, out_dir, pages, _read_leads(out_dir), fresh=fresh)
+    walk.made.update(made)
     styles = _style_texts(source)
     walk.renumberable = styles is not None and page_numbers.renumberable(styles)
     for _ in range(_WALKS):
@@ -135,11 +141,83 @@ def in_parts(
             for anchor, page in record.printed.items()
         )
         if settled and all(name for _, name in laid_out):
+            walk.starts = {
+                part.first_id: record.start
+                for part, (record, _) in zip(parts, laid_out, strict=True)
+                if part.first_id
+            }
             try:
                 return _merged(walk, laid_out)
             except UnreadablePart as unreadable:  # laid out again on the next walk
                 walk.unreadable.add(str(laid_out[unreadable.index][1]))
     return None
+
+
+@dataclass(frozen=True)
+class PartAhead:
+    """A part to lay out before the walk, where the last build's page map puts it."""
+
+    part: split.Part
+    start: int
+    printed: dict[str, int]
+    lead: int
+    last: bool
+
+
+def parts_ahead(
+    source: engine.PageSource,
+    notes: engine.PageSource | None,
+    written: Written,
+    context: str,
+    known: dict[str, int],
+    out_dir: Path,
+    fresh: bool = False,
+    parts: list[split.Part] | None = None,
+) -> list[PartAhead]:
+    """The parts the walk would lay out again, each where it began in the last build,
+    printing the pages of the last build's page map (``known``): laid out ahead, side
+    by side (:func:`lay_out_ahead`), each is the part the walk then finds kept, as long
+    as no part before it took other pages than in the last build. None after no build
+    (no page map), or if the booklet cannot be cut into parts. ``parts``: its HTML cut
+    already."""
+    if not known:
+        return []
+    parts = split.split(source.html) if parts is None else parts
+    if parts is None or len(parts) < 2:
+        return []
+    ids = frozenset().union(*(part.ids for part in parts))
+    walk = _Walk(source, notes, written, context, out_dir, {}, _read_leads(out_dir), fresh=fresh)
+    starts = _read_starts(out_dir)
+    ahead = []
+    for index, part in enumerate(parts):
+        start = starts.get(part.first_id) if part.first_id else 1
+        cited = sorted(page_numbers.cited(part.html) & ids)
+        if start is None or any(anchor not in known for anchor in cited):
+            continue
+        printed = {anchor: known[anchor] for anchor in cited}
+        lead = walk.leads.get(digest(part.html), 1 if part.first_id else 0)
+        last = index == len(parts) - 1
+        key = _part_key(walk, part, start, printed, lead, last)
+        if fresh or _kept_record(out_dir, key) is None:
+            ahead.append(PartAhead(part, start, printed, lead, last))
+    return ahead
+
+
+def lay_out_ahead(
+    source: engine.PageSource,
+    notes: engine.PageSource | None,
+    written: Written,
+    context: str,
+    out_dir: Path,
+    fresh: bool,
+    ahead: PartAhead,
+) -> tuple[str | None, int]:
+    """Lay out and keep one part of :func:`parts_ahead` (in a worker of its own, beside
+    the others): the key it is kept under (None if it cannot be laid out as a part),
+    and how many layouts it took. ``source`` is the booklet's, its HTML left out."""
+    walk = _Walk(source, notes, written, context, out_dir, {}, {}, fresh=fresh)
+    found = _part(walk, ahead.part, ahead.start, ahead.printed, ahead.last, lead=ahead.lead)
+    return (found[1].removesuffix(".pdf") if found and found[1] else None), walk.renders
 
 
 _LINKED_STYLE = re.compile(r"<link\b[^>]*stylesheet|<\?xml-stylesheet", re.IGNORECASE)
@@ -246,12 +324,15 @@ def _part(
     printed: dict[str, int],
     last: bool,
     pending: int | None = None,
+    lead: int | None = None,
 ) -> tuple[PartRecord, str | None] | None:
     """The part's record and the name of its PDF: the last build's if it was made from
     the same, else laid out now. A part laid out now that cites pages after it (its
-    index given as ``pending``) is written at the end of the walk: no name yet."""
+    index given as ``pending``) is written at the end of the walk: no name yet. Its
+    lead is guessed to take as many pages as ``lead``, else as in the last build."""
     html_key = digest(part.html)
-    lead = walk.leads.get(html_key, 1 if part.first_id else 0)
+    if lead is None:
+        lead = walk.leads.get(html_key, 1 if part.first_id else 0)
     for _ in range(2):  # a lead that takes other pages than guessed: once more with those
         key = _part_key(walk, part, start, printed, lead, last)
         unwanted = (walk.fresh and key not in walk.made) or f"{key}.pdf" in walk.unreadable
@@ -371,13 +452,24 @@ def _within(record: PartRecord) -> bool:
 
 
 def _read_leads(out_dir: Path) -> dict[str, int]:
+    stored = _read_numbers(out_dir, _LEADS)
+    return {key: lead for key, lead in stored.items() if 0 <= lead < 100}
+
+
+def _read_starts(out_dir: Path) -> dict[str, int]:
+    return {key: start for key, start in _read_numbers(out_dir, _STARTS).items() if start >= 1}
+
+
+def _read_numbers(out_dir: Path, name: str) -> dict[str, int]:
+    """A record of numbers the last build kept in ``.parts/``; empty if it is not one
+    (the output folder is the user's)."""
     try:
-        stored = json.loads(read_output(out_dir, f"{PARTS_DIR}/{_LEADS}", _MOST_RECORD_BYTES))
+        stored = json.loads(read_output(out_dir, f"{PARTS_DIR}/{name}", _MOST_RECORD_BYTES))
     except (HandbookError, ValueError, RecursionError):
         return {}
     if not isinstance(stored, dict):
         return {}
-    return {key: lead for key, lead in stored.items() if type(lead) is int and 0 <= lead < 100}
+    return {key: number for key, number in stored.items() if type(number) is int}
 
 
 def _read_part(out_dir: Path, name: str | None, index: int) -> bytes:
@@ -409,6 +501,7 @@ def _merged(walk: _Walk, laid_out: list[tuple[PartRecord, str | None]]) -> Bookl
     pdf = merged(parts, outline(pages), engine.font_files(walk.source), subsets)
     subsets.forget_unused()
     _keep(walk.out_dir, _LEADS, json.dumps(walk.kept_leads, sort_keys=True).encode())
-    remove_outputs_except(walk.out_dir, PARTS_DIR, {*walk.used, _LEADS})
+    _keep(walk.out_dir, _STARTS, json.dumps(walk.starts, sort_keys=True).encode())
+    remove_outputs_except(walk.out_dir, PARTS_DIR, {*walk.used, _LEADS, _STARTS})
     count = sum(record.pages for record, _ in laid_out)
     return Booklet(pdf, dict(walk.pages), count, walk.renders)

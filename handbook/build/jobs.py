@@ -23,7 +23,7 @@ from handbook.build.cache import digest
 from handbook.build.dates import document_date
 from handbook.build.inputs import pictures_shown, shared_inputs
 from handbook.build.report import Made
-from handbook.build.workers import Task
+from handbook.build.workers import Task, default_jobs
 from handbook.errors import HandbookError, Notice, Problem
 from handbook.html.render import pages_wanted
 from handbook.press.metadata import DocumentInfo
@@ -383,8 +383,16 @@ def _booklet_job(jobs_of: Planner, options: BuildOptions) -> Job:
     notes_html = notes.html if notes else ""
     params = (str(date), str(options.pdf_variant), f"marks={options.marks}", notes_html)
     context = jobs_of.besides_html(source, *params)
+    ahead = (options.jobs or default_jobs()) > 1  # its parts side by side, where it helps
     make = partial(
-        makers.make_booklet, date, options.pdf_variant, options.marks, notes, context, options.force
+        makers.make_booklet,
+        date,
+        options.pdf_variant,
+        options.marks,
+        notes,
+        context,
+        options.force,
+        ahead,
     )
     job = jobs_of.rendered_job("handbook.pdf", source.origin, source, make, *params)
     return dataclasses.replace(job, files=(makers.PAGE_MAP,), suspects=jobs_of.suspects)

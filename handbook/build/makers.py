@@ -11,6 +11,7 @@ import dataclasses
 import io
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from handbook.build.cache import (
 from handbook.build.inputs import tool_version
 from handbook.build.output import KeptFiles, read_output, write_output
 from handbook.build.report import Made
+from handbook.build.workers import RunFirst
 from handbook.errors import HandbookError, Problem
 from handbook.html.render import pages_wanted, with_pages
 from handbook.press.sheets_pdf import BOXES
@@ -43,6 +45,9 @@ if TYPE_CHECKING:
 # What card-sheets.pdf is made from: each card's boxes before it was trimmed
 # (``bleed_file``), and all cards put together with their bleed (``BLEED_CARDS``).
 BLEED_CARDS = f"{BLEED_DIR}/cards.pdf"
+# Parts to lay out again for the booklet before they go to workers of their own: one the
+# booklet's worker lays out itself as soon.
+LEAST_PARTS_AHEAD = 2
 # Cards are put together this many at a time, each group kept for the next build, and
 # then the groups: an edit to one card merges its group and the groups again, not all.
 CARDS_PER_GROUP = 16
@@ -94,9 +99,12 @@ def make_booklet(
     notes: PageSource | None,
     context: str,
     fresh: bool,
+    ahead: bool,
     source: PageSource,
     out_dir: Path,
-) -> Made:
+    made: frozenset[str] = frozenset(),
+    renders_ahead: int = 0,
+) -> Made | RunFirst:
     """The tagged booklet; with ``marks``, crop marks in a slug around its bleed; with
     ``notes``, the pages that complete its last sheet are notes pages; for a print
     shop, converted to PDF/X (no longer tagged).
@@ -105,27 +113,65 @@ def make_booklet(
     :mod:`handbook.build.booklet`; ``context`` is the hash of all it is made from
     besides its HTML; ``fresh``: none kept is used), or whole if it cannot be cut
     into parts. Its page numbers come from the last build's page map (see
-    :func:`lay_out_booklet`).
+    :func:`lay_out_booklet`). With ``ahead``, when the walk would lay out several
+    parts again where the page map puts them (after a change to the styles, say),
+    they are laid out first, side by side on the workers, and the booklet then
+    (:class:`RunFirst`); ``made`` are their keys, ``renders_ahead`` their layouts.
     """
-    from handbook.build.booklet import Written, in_parts
-    from handbook.press import pdfx
+    from handbook.build.booklet import Written, in_parts, parts_ahead
+    from handbook.html import split
 
     written = Written(source.origin, date, engine.weasyprint_variant(variant))
     known = page_numbers.read_page_map(out_dir)
-    booklet = in_parts(source, notes, written, context, known, out_dir, fresh)
+    parts = split.split(source.html)
+    if ahead:
+        found = parts_ahead(source, notes, written, context, known, out_dir, fresh, parts)
+        if len(found) >= LEAST_PARTS_AHEAD:
+            options = (date, variant, marks, notes, context, fresh)
+            return _parts_first(found, options, written, source, out_dir)
+    booklet = in_parts(source, notes, written, context, known, out_dir, fresh, made, parts)
     if booklet is None:
         data, anchors, pages, renders = _booklet_whole(source, notes, written, known)
     else:
         data, anchors, pages, renders = booklet.pdf, booklet.anchors, booklet.pages, booklet.renders
+    renders += renders_ahead
     if marks:
         from handbook.press.marks import with_marks
 
         data = with_marks(data)
     if variant == engine.PRINT_SHOP_VARIANT:
+        from handbook.press import pdfx
+
         data = pdfx.convert(data)
     write_output(out_dir, "handbook.pdf", data)
     write_output(out_dir, PAGE_MAP, page_numbers.page_map_bytes(anchors))
     return Made(pages, renders=renders)
+
+
+def _parts_first(
+    found: list, options: tuple, written, source: PageSource, out_dir: Path
+) -> RunFirst:
+    """The parts ``found`` laid out each in a task of its own, then the booklet, with
+    them kept (see :func:`make_booklet`; ``options``: its arguments before ``ahead``)."""
+    from handbook.build.booklet import lay_out_ahead
+
+    notes, context, fresh = options[3:]
+    bare = dataclasses.replace(source, html="")  # each part brings its own
+    runs = []
+    for part in found:  # the notes pages complete the last part's sheet
+        last_notes = notes if part.last else None
+        lay_out = partial(lay_out_ahead, bare, last_notes, written, context, out_dir, fresh)
+        runs.append(partial(lay_out, part))
+    then = partial(_booklet_after_parts, options, source, out_dir)
+    return RunFirst(tuple(runs), then, "laying out a part of the booklet")
+
+
+def _booklet_after_parts(options: tuple, source: PageSource, out_dir: Path, laid: list) -> Made:
+    """The booklet, once the parts laid out ahead are kept (``laid``: their keys and
+    layouts)."""
+    made = frozenset(key for key, _ in laid if key)
+    renders = sum(count for _, count in laid)
+    return make_booklet(*options, False, source, out_dir, made, renders)
 
 
 def _booklet_whole(source: PageSource, notes: PageSource | None, written, known: dict[str, int]):

@@ -17,8 +17,10 @@ the build says so once.
 The workers start before the tasks are known, so that they import
 WeasyPrint while the parent still reads the project. A task may list other
 tasks it needs (a combined file needs the files it combines): it starts
-once they all succeeded, and is skipped if one failed. The time limit
-counts from when a task is handed to its worker.
+once they all succeeded, and is skipped if one failed. A task may also find
+that it is better done as several (:class:`RunFirst`): they run on any
+worker, and then the task's last step. The time limit counts from when a
+task is handed to its worker.
 """
 
 from __future__ import annotations
@@ -114,6 +116,53 @@ class Outcome:
         return not self.problems and not self.skipped
 
 
+@dataclass(frozen=True)
+class RunFirst:
+    """What a task returns to have ``runs`` done first, each a task of its own on any
+    worker (laying out a booklet's parts side by side): then ``then`` runs, given
+    their values in order, and what it returns is the task's. If one of them fails,
+    the task fails with their problems. ``action`` says what each does, for messages.
+    """
+
+    runs: tuple[Callable[[], Any], ...]
+    then: Callable[[list[Any]], Any]
+    action: str = ""
+
+
+@dataclass
+class _Ahead:
+    """A task that returned :class:`RunFirst`, while its runs are under way."""
+
+    task: Task
+    first: RunFirst
+    values: dict[int, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def children(self) -> list[Task]:
+        action = self.first.action or self.task.doing
+        return [
+            replace(
+                self.task, name=f"{self.task.name} [{index + 1}]", run=run, needs=(), action=action
+            )
+            for index, run in enumerate(self.first.runs)
+        ]
+
+    def took(self, index: int, outcome: Outcome) -> bool:
+        """Note one run's outcome; whether all have ended."""
+        self.seconds += outcome.seconds
+        if outcome.ok:
+            self.values[index] = outcome.value
+        else:
+            self.values[index] = None
+            self.problems.extend(outcome.problems)
+        return len(self.values) == len(self.first.runs)
+
+    def last_step(self) -> Task:
+        values = [self.values[index] for index in range(len(self.first.runs))]
+        return replace(self.task, run=functools.partial(self.first.then, values))
+
+
 def default_jobs() -> int:
     """One worker per core this process may use (or per core, where that is unknown)."""
     if hasattr(os, "sched_getaffinity"):  # not on macOS or Windows
@@ -206,23 +255,32 @@ class WorkerPool:
 
         Tasks start in the order given (put the longest first); a task waits
         for the tasks it ``needs`` and is skipped if one of them failed. A
-        needed task that is not in ``tasks`` counts as done.
+        needed task that is not in ``tasks`` counts as done. A task that
+        returns :class:`RunFirst` has its runs start before any other waiting
+        task, then its last step; only its final outcome is yielded, and
+        ``on_start`` hears of it once.
         """
         names = {task.name for task in tasks}
         tasks = [replace(task, needs=tuple(n for n in task.needs if n in names)) for task in tasks]
         waiting = list(tasks)
         done: dict[str, bool] = {}
+        ahead: dict[str, tuple[_Ahead, int]] = {}  # a run's name: its task's, its index
+        stepped: set[str] = set()  # the tasks that asked for runs first
+        started: set[str] = set()
+        told = on_start and functools.partial(_first_start, on_start, names, started)
         while waiting or self._busy():
             for task in [t for t in waiting if any(done.get(n) is False for n in t.needs)]:
                 waiting.remove(task)
                 done[task.name] = False
                 yield Outcome(task, skipped=True)
-            outcomes = self._dispatch(waiting, done, on_start)
+            outcomes = self._dispatch(waiting, done, told)
             if self._busy():
                 outcomes += self._collect()
             for outcome in outcomes:
-                done[outcome.task.name] = outcome.ok
-                yield outcome
+                final = _after(outcome, ahead, waiting, stepped)
+                if final is not None:
+                    done[final.task.name] = final.ok
+                    yield final
 
     def close(self) -> None:
         for worker in self.workers:
@@ -326,6 +384,43 @@ class WorkerPool:
     def _replace(self, worker: _Worker) -> None:
         worker.stop()
         self.workers.remove(worker)
+
+
+def _first_start(
+    on_start: Callable[[Task], None], names: set[str], started: set[str], task: Task
+) -> None:
+    """Tell ``on_start`` of a task of the caller's as it first begins: not of the runs
+    it asked for, nor of its last step."""
+    if task.name in names and task.name not in started:
+        started.add(task.name)
+        on_start(task)
+
+
+def _after(
+    outcome: Outcome, ahead: dict[str, tuple[_Ahead, int]], waiting: list[Task], stepped: set[str]
+) -> Outcome | None:
+    """The outcome to report, or None while the task it belongs to goes on: a task that
+    returned :class:`RunFirst` has its runs put first in ``waiting``; once they have
+    all ended, its last step is (or it fails with their problems)."""
+    if outcome.task.name in ahead:
+        pending, index = ahead.pop(outcome.task.name)
+        if not pending.took(index, outcome):
+            return None
+        if pending.problems:
+            return Outcome(pending.task, problems=pending.problems, seconds=pending.seconds)
+        waiting.insert(0, pending.last_step())
+        return None
+    if not (outcome.ok and isinstance(outcome.value, RunFirst)):
+        return outcome
+    if outcome.task.name in stepped:
+        raise RuntimeError(f"{outcome.task.doing} asked for runs first in its last step")
+    stepped.add(outcome.task.name)
+    pending = _Ahead(outcome.task, outcome.value)
+    children = pending.children()
+    for index, child in enumerate(children):
+        ahead[child.name] = (pending, index)
+    waiting[:0] = children or [pending.last_step()]
+    return None
 
 
 class _Worker:
