@@ -133,3 +133,67 @@ def test_a_warm_up_in_styles_that_warn_says_nothing_and_keeps_nothing(tiny_copy,
     assert [p.format() for p in raised.value.problems] == [
         "styles/card.css:2:3: unknown CSS property 'colr'\n    hint: did you mean 'color'?"
     ]
+
+
+HYPHENATED = (
+    '<html lang="{language}"><body><p style="width: 4em; hyphens: auto">'
+    "extraordinarily</p></body></html>"
+)
+HYPHEN = "\u2010"  # what WeasyPrint ends a broken word with (hyphenate-character: auto)
+
+
+def _hyphenated_lines(source: engine.PageSource) -> list[str]:
+    pdf = engine.to_pdf_bytes(engine.render(source), "content/test.yaml")
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        return document[0].get_text().split()
+
+
+def _patterns_of(language: str) -> str:
+    """The file of patterns Pyphen has for ``language`` (en: one of its regions')."""
+    import pyphen
+
+    return pyphen.LANGUAGES[pyphen.language_fallback(language)].name
+
+
+def _counting_pattern_reads(monkeypatch) -> list[str]:
+    import pyphen
+
+    read: list[str] = []
+    original = pyphen.HyphDict
+
+    def counting(path):
+        read.append(Path(path).name)
+        return original(path)
+
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    monkeypatch.setattr(pyphen, "HyphDict", counting)
+    return read
+
+
+def test_a_worker_warmed_up_for_a_project_has_its_hyphenation_patterns_read(tiny_copy, monkeypatch):
+    """Reading a language's patterns costs more than laying out a page: the warm-up
+    reads them, for the source's language and each translation's, and the first word
+    a render breaks finds them read."""
+    from handbook.build.pipeline import _warm_up
+    from handbook.project import open_project
+
+    write(tiny_copy / "translations" / "de" / "handbook.yaml", "title: Rückenmassage\n")
+    read = _counting_pattern_reads(monkeypatch)
+    _warm_up(open_project(tiny_copy))
+    assert sorted(read) == sorted(_patterns_of(language) for language in ("de", "en"))
+    read.clear()
+    source = engine.PageSource(
+        HYPHENATED.format(language="en"), (), "", "content/test.yaml", (tiny_copy,)
+    )
+    lines = _hyphenated_lines(source)
+    assert len(lines) > 1 and lines[0].endswith(HYPHEN)  # a word broken by the patterns
+    assert read == []
+
+
+def test_without_a_warm_up_the_first_word_broken_reads_the_patterns(tmp_path, monkeypatch):
+    read = _counting_pattern_reads(monkeypatch)
+    source = engine.PageSource(
+        HYPHENATED.format(language="en"), (), "", "content/test.yaml", (tmp_path,)
+    )
+    assert _hyphenated_lines(source)[0].endswith(HYPHEN)
+    assert read == [_patterns_of("en")]

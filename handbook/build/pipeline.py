@@ -463,7 +463,16 @@ def _warm_up(project: Project) -> None:
 
     engine.warm_up()
     with at_most(_READY_SECONDS):
-        engine.warm_up(first_pages(project))
+        engine.warm_up(first_pages(project), _languages_of(project))
+
+
+def _languages_of(project: Project) -> list[str]:
+    """The source's language and each translation's; none if handbook.yaml cannot tell
+    (the build reports that)."""
+    try:
+        return [project.source_language, *project.translation_languages()]
+    except (HandbookError, OSError):
+        return []
 
 
 def under_limits(project: Project, limits: Limits, run: Callable[[], T]) -> T:

@@ -47,11 +47,11 @@ def font_files(source: PageSource) -> tuple[Path, ...]:
     return source.fonts or fonts.bundled()
 
 
-def warm_up(first: Sequence[PageSource] = ()) -> None:
+def warm_up(first: Sequence[PageSource] = (), languages: Sequence[str] = ()) -> None:
     """Import WeasyPrint now, so that worker processes forked afterwards have it loaded;
     then lay out each of ``first`` once and throw it away, so that the renders to come
-    find their stylesheets parsed (see :mod:`stylesheets`), their fonts loaded and
-    their hyphenation dictionary read.
+    find their stylesheets parsed (see :mod:`stylesheets`) and their fonts loaded; and
+    read the hyphenation dictionary of each of ``languages``.
 
     WeasyPrint loads a font configuration as it is imported: the bundled
     fonts', so that not even that one scans the machine's fonts.
@@ -61,12 +61,26 @@ def warm_up(first: Sequence[PageSource] = ()) -> None:
     fonts.confine(fonts.bundled())
     import_weasyprint()
 
+    _hyphenation_read(languages)
     for source in first:
         # Whatever goes wrong is for the render of an output to report, with its name.
         with contextlib.suppress(Exception):
             render(source)
     if first:  # the laid-out boxes hold cycles: gone before a worker freezes what it has
         gc.collect()
+
+
+def _hyphenation_read(languages: Sequence[str]) -> None:
+    """Each language's hyphenation patterns read, as WeasyPrint finds them for an
+    element's ``lang``: Pyphen keeps them for the process, and reading them takes longer
+    than laying out a page. A few words never need them, so the first pages do not
+    read them; without this, each worker's first document with a word to break would."""
+    import pyphen
+
+    for language in languages:
+        found = pyphen.language_fallback(language)
+        if found:
+            pyphen.Pyphen(lang=found)
 
 
 def _font_config(font_files: tuple[Path, ...]):
