@@ -281,6 +281,41 @@ def test_an_untagged_pdf_gets_only_xmp(tiny_build):
         assert pdf.open_metadata()["dc:title"] == "Gliding | Tiny handbook"
 
 
+def _object_stream_ending_in_a_cr() -> tuple[pikepdf.Pdf, int]:
+    """A PDF whose one object stream, as qpdf writes it, has compressed data that ends in
+    a CR (a 1 in 256 chance for each), and how many words its objects hold."""
+    for value in range(3000):
+        pdf = pikepdf.new()
+        pdf.add_blank_page()
+        note = pikepdf.String("warm " * value)
+        items = [pdf.make_indirect(pikepdf.Dictionary(N=n, Note=note)) for n in range(3)]
+        pdf.Root.Items = pikepdf.Array(items)
+        written = io.BytesIO()
+        pdf.save(written, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        if b"\r\nendstream" in written.getvalue():
+            return pdf, value
+    raise AssertionError("no object stream ending in a CR in 3000 tries")
+
+
+def test_an_object_stream_that_ends_in_a_cr_keeps_its_length_for_a_pdf_a_checker():
+    """qpdf writes a LF before endstream, which after a CR reads as one CR LF: a PDF/A
+    checker finds the stream a byte short. The file keeps its object streams (the booklet
+    has hundreds, one of which mostly ends so) and reads the same."""
+    pdf, value = _object_stream_ending_in_a_cr()
+    plain = io.BytesIO()
+    pdf.save(plain, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    assert "PDFA3B-STREAM-LENGTH-001" in failed_rules(plain.getvalue(), A3B)
+
+    saved = tagging.saved(pdf, regroup=True)
+    assert b"/ObjStm" in saved and b"\r\r\nendstream" in saved
+    assert "PDFA3B-STREAM-LENGTH-001" not in failed_rules(saved, A3B)
+    with pikepdf.open(io.BytesIO(saved)) as read:
+        assert read.check_pdf_syntax() == []
+        assert [(int(item.N), str(item.Note)) for item in read.Root.Items] == [
+            (n, "warm " * value) for n in range(3)
+        ]
+
+
 # --- metadata on every output ---------------------------------------------------------
 
 

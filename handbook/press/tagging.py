@@ -28,6 +28,7 @@ made worse.
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from collections import deque
 
@@ -450,17 +451,19 @@ def eol_safe(data: bytes) -> bytes:
 
 
 def saved(pdf, regroup: bool = False) -> bytes:
-    """The PDF's bytes, no stream's data ending in a carriage return.
+    """The PDF's bytes, no stream's data read one byte short by a PDF/A checker.
 
     Before ``endstream`` comes a line feed; data that ends in a CR makes it a CR LF,
     which PDF/A checkers read as the end of line, so they find the stream one byte
     shorter than its /Length. Compressing the same data again ends the same (the last
     bytes are a checksum of the data), so a stream (images aside) that ends so gets a
     space its readers ignore before it is compressed again (a NUL would not do: the
-    checksum's last byte is the sum of the bytes). If a stream that saving
-    makes (an object stream) ends in a CR, the file is saved without object streams.
-    With ``regroup``, objects go into object streams afresh (a PDF put together from
-    others, whose objects came with none), else they stay in those they were in.
+    checksum's last byte is the sum of the bytes). The streams that saving makes (object
+    streams, the cross-reference stream) are written by qpdf, which has no such
+    choice: one that ends in a CR is given a CR LF before ``endstream`` (see
+    :func:`_eol_after_cr`). With ``regroup``, objects go into object streams afresh (a
+    PDF put together from others, whose objects came with none), else they stay in
+    those they were in.
     """
     import pikepdf
 
@@ -472,18 +475,55 @@ def saved(pdf, regroup: bool = False) -> bytes:
             stream.write(zlib.compress(stream.read_raw_bytes()), filter=pikepdf.Name.FlateDecode)
         if _ends_in_cr(stream):
             _padded(stream)
-    first = pikepdf.ObjectStreamMode.generate if regroup else pikepdf.ObjectStreamMode.preserve
-    for objects in (first, pikepdf.ObjectStreamMode.disable):
-        buffer = io.BytesIO()
-        pdf.save(
-            buffer,
-            deterministic_id=True,
-            stream_decode_level=pikepdf.StreamDecodeLevel.none,  # compressed ones stay so
-            object_stream_mode=objects,
-        )
-        if b"\r\nendstream" not in buffer.getvalue():
-            break
+    mode = pikepdf.ObjectStreamMode.generate if regroup else pikepdf.ObjectStreamMode.preserve
+    data = _written(pdf, mode)
+    if _CR_BEFORE_END not in data:
+        return data
+    kept = _eol_after_cr(data)
+    # Not as qpdf writes a stream: saved without object streams, the only ones it makes
+    # (its cross-reference table is then plain text).
+    return kept if kept is not None else _written(pdf, pikepdf.ObjectStreamMode.disable)
+
+
+def _written(pdf, objects) -> bytes:
+    import pikepdf
+
+    buffer = io.BytesIO()
+    pdf.save(
+        buffer,
+        deterministic_id=True,
+        stream_decode_level=pikepdf.StreamDecodeLevel.none,  # compressed ones stay so
+        object_stream_mode=objects,
+    )
     return buffer.getvalue()
+
+
+_CR_BEFORE_END = b"\r\nendstream"
+_DICTIONARY_END = b" >>\nstream\n"  # how qpdf ends a stream's dictionary
+_STREAM_LENGTH = re.compile(rb"/Length (\d+)[ />]")
+
+
+def _eol_after_cr(data: bytes) -> bytes | None:
+    """``data`` with each stream whose data ends in a CR followed by a CR LF, not a lone
+    LF, before ``endstream``; None if such a stream is not written as qpdf writes
+    streams, with its dictionary's /Length given.
+
+    The byte the CR takes comes from the space before the dictionary's ``>>``, so
+    the object keeps its length and no offset in the file moves.
+    """
+    fixed = bytearray(data)
+    for found in re.finditer(re.escape(_CR_BEFORE_END), data):
+        end = found.start() + 1  # where the stream's data ends, after its CR
+        dictionary_end = data.rfind(_DICTIONARY_END, 0, end)
+        head = data.rfind(b" obj\n<<", 0, dictionary_end)
+        if dictionary_end < 0 or head < 0:
+            return None
+        start = dictionary_end + len(_DICTIONARY_END)
+        length = _STREAM_LENGTH.search(data, head, dictionary_end + 3)
+        if length is None or start + int(length[1]) != end:
+            return None
+        fixed[dictionary_end : end + 1] = b">>\nstream\n" + data[start:end] + b"\r\n"
+    return bytes(fixed)
 
 
 _FONT_LENGTH = "/Length1"  # a TrueType font file's length, which the padding changes
