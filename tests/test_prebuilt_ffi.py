@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +16,8 @@ REPO = Path(__file__).parent.parent
 
 # Renders a few words in a fresh process, warmed up as a worker is; WeasyPrint imported
 # before (``plain``), or declaring other functions than the prebuilt ones (``other``), or
-# declaring them only as its module is imported (``changed``).
+# declaring them only as its module is imported (``changed``), or with ctypes' own search
+# for libraries failing (``listed``).
 # Writes the PDF, prints the class of WeasyPrint's FFI.
 RENDER = """
 import sys
@@ -27,6 +31,11 @@ if sys.argv[1] == "changed":  # its module read as it was prebuilt for, its cdef
     _weasyprint_ffi.DECLARATIONS = prebuilt_ffi.digest("int changed(void);")
 if sys.argv[1] == "plain":
     import weasyprint
+if sys.argv[1] == "listed":  # libraries found from the loader's listing, never by ctypes
+    import ctypes.util
+    def find_library(name):
+        raise AssertionError(f"ctypes asked for {name}")
+    ctypes.util.find_library = find_library
 engine.warm_up()
 source = engine.PageSource(
     html='<p style="font-family: Lato">Warm hands, slow strokes.</p>',
@@ -65,6 +74,23 @@ def test_a_worker_renders_with_the_prebuilt_declarations_the_same_pdf(tmp_path):
     plain, as_it_is = rendered("plain", tmp_path)
     assert (prebuilt, plain) == ("PrebuiltFFI", "FFI")
     assert with_tables == as_it_is
+
+
+def test_a_worker_finds_weasyprints_libraries_without_asking_ctypes(tmp_path):
+    """On Linux, ctypes asks gcc and ld for every name the loader's cache lacks, and
+    WeasyPrint tries a dozen such names before the ones that exist."""
+    _, with_tables = rendered("prebuilt", tmp_path)
+    assert rendered("listed", tmp_path) == ("PrebuiltFFI", with_tables)
+
+
+def test_each_library_name_weasyprint_tries_is_found_as_ctypes_finds_it():
+    module = Path(importlib.util.find_spec("weasyprint").submodule_search_locations[0])
+    source = (module / "text" / "ffi.py").read_text(encoding="utf-8")
+    calls = re.findall(r"_dlopen\(\s*ffi,([^)]*)\)", source)
+    names = [name for call in calls for name in re.findall(r"'([^']+)'", call)]
+    assert "pango-1.0" in names and len(names) >= 30
+    for name in [*names, "c", "m", "no-such-library-at-all"]:
+        assert prebuilt_ffi._find_library(name) == ctypes.util.find_library(name), name
 
 
 def test_declarations_other_than_the_prebuilt_ones_are_parsed_as_weasyprint_does(tmp_path):

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import ast
 import ctypes.util
+import functools
 import hashlib
 import importlib.util
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,7 +103,7 @@ def _prebuilt_ffi() -> Any:
                     return super().dlopen(name, flags)
                 except OSError as error:
                     first_error = error
-            found = ctypes.util.find_library(name)
+            found = _find_library(name)
             if found is None:
                 raise first_error or OSError(f"no library called {name!r} was found")
             return super().dlopen(found, flags)
@@ -109,6 +112,54 @@ def _prebuilt_ffi() -> Any:
         return PrebuiltFFI(prebuilt.NAME, **prebuilt.TABLES)
     except Exception:  # tables of another cffi's format: it says so in its own way
         return None
+
+
+def _find_library(name: str) -> str | None:
+    """What ``ctypes.util.find_library`` finds for ``name``, asked of one listing of the
+    dynamic loader's cache for all names, on Linux (elsewhere, of ctypes).
+
+    WeasyPrint tries names for other systems first. For each that the loader's cache
+    lacks, ctypes then asks gcc and ld in subprocesses, some 15 ms each: a quarter of
+    a second of every worker's start. Those can only find a library the loader finds
+    too under its soname, which WeasyPrint tries after, and so loads all the same.
+    """
+    if name not in _FOUND:
+        listing = _loader_cache() if sys.platform == "linux" else None
+        if listing is None:
+            _FOUND[name] = ctypes.util.find_library(name)
+        else:
+            found = re.search(
+                rb"\s+(lib%s\.[^\s]+)\s+\(%s" % (re.escape(name.encode()), _ABI), listing
+            )
+            _FOUND[name] = os.fsdecode(found[1]) if found else None
+    return _FOUND[name]
+
+
+_FOUND: dict[str, str | None] = {}
+# How ldconfig names this process's kind of library, as ctypes reads its listing.
+_ABI = {
+    "x86_64-64": b"libc6,x86-64",
+    "ppc64-64": b"libc6,64bit",
+    "sparc64-64": b"libc6,64bit",
+    "s390x-64": b"libc6,64bit",
+    "ia64-64": b"libc6,IA-64",
+}.get(f"{os.uname().machine}-{8 * ctypes.sizeof(ctypes.c_void_p)}", b"libc6")
+
+
+@functools.cache
+def _loader_cache() -> bytes | None:
+    """``ldconfig -p``, as ctypes runs it; None where it lists nothing (no glibc)."""
+    try:
+        listed = subprocess.run(
+            ["/sbin/ldconfig", "-p"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env={"LC_ALL": "C", "LANG": "C"},
+            check=False,
+        ).stdout
+    except OSError:
+        return None
+    return listed or None
 
 
 def _imported_with(ffi: Any) -> bool:
