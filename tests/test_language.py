@@ -82,6 +82,20 @@ def test_quotation_marks_of_the_language():
     assert quotes("en") == quotes("tlh") == ("\u201c", "\u201d", "\u2018", "\u2019")
 
 
+def test_the_same_text_is_quoted_in_each_language_it_is_rendered_in():
+    """The HTML of a text is kept between renders (a booklet and its cards render the
+    same texts): the same words in two languages keep apart."""
+    from handbook.content.markup import to_inline_html
+
+    text = 'Say "slowly" as you go'
+    rendered = [to_inline_html(text, quotes(language)) for language in ("en", "de", "en")]
+    assert rendered == [
+        "Say \u201cslowly\u201d as you go",
+        "Say \u201eslowly\u201c as you go",
+        "Say \u201cslowly\u201d as you go",
+    ]
+
+
 def germanised(root: Path) -> Path:
     """The tiny project in German: a long compound title, times in half minutes, a date,
     authors, a glossary whose terms begin with umlauts, a quotation."""

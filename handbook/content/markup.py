@@ -7,11 +7,14 @@ chapter, technique, routine or safety topic of the handbook.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from markdown_it import MarkdownIt
 
 ENGLISH_QUOTES = ("\u201c", "\u201d", "\u2018", "\u2019")  # what "smartquotes" makes of ' and "
+# How many texts keep their HTML: a build renders each one for the booklet and again for
+# its card, and a handbook's often repeat (a caution, a step).
+KEPT_RENDERINGS = 4096
 
 
 @cache
@@ -22,12 +25,14 @@ def _parser(quotes: tuple[str, str, str, str] = ENGLISH_QUOTES) -> MarkdownIt:
     return parser
 
 
+@lru_cache(maxsize=KEPT_RENDERINGS)
 def to_html(text: str, quotes: tuple[str, str, str, str] = ENGLISH_QUOTES) -> str:
     """Render Markdown to safe HTML (content HTML is escaped, never passed through);
     straight quotes become ``quotes`` (outer open, close, inner open, close)."""
     return _parser(quotes).render(text)
 
 
+@lru_cache(maxsize=KEPT_RENDERINGS)
 def to_inline_html(text: str, quotes: tuple[str, str, str, str] = ENGLISH_QUOTES) -> str:
     """Render one line of Markdown without wrapping it in a paragraph."""
     return _parser(quotes).renderInline(text)
