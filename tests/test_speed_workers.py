@@ -15,8 +15,8 @@ def render_workers(monkeypatch) -> list[object]:
     started: list[object] = []
     original = worker_module._Worker.__init__
 
-    def counting(self, limits, warm_up):
-        original(self, limits, warm_up)
+    def counting(self, limits, warm_up, *zygote):
+        original(self, limits, warm_up, *zygote)
         if warm_up is not None:
             started.append(self)
 

@@ -34,11 +34,13 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
@@ -239,7 +241,9 @@ class WorkerPool:
         if not can_cap_memory():
             _say_memory_is_uncapped()
         started = min(self.jobs, default_jobs(), max(1, ahead or self.jobs))
-        self.workers = [_Worker(limits, warm_up) for _ in range(started)]
+        forks = warm_up is not None and start_method() == "fork"
+        self.zygote = _Zygote(limits, warm_up) if forks else None
+        self.workers = [_Worker(limits, warm_up, self.zygote) for _ in range(started)]
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -283,6 +287,10 @@ class WorkerPool:
                     yield final
 
     def close(self) -> None:
+        """Kill the workers and wait for them to end: they hold what the build holds (the
+        output folder's lock, say)."""
+        if self.zygote is not None:  # first: it forks no more, and its workers end with it
+            self.zygote.stop()
         for worker in self.workers:
             worker.stop()
         self.workers.clear()
@@ -325,7 +333,7 @@ class WorkerPool:
             if worker.task is None:
                 return worker
         if len(self.workers) < self.jobs:  # one was killed, or more may start
-            self.workers.append(_Worker(self.limits, self.warm_up))
+            self.workers.append(_Worker(self.limits, self.warm_up, self.zygote))
             return self.workers[-1]
         return None
 
@@ -424,23 +432,16 @@ def _after(
 
 
 class _Worker:
-    def __init__(self, limits: Limits, warm_up: Callable[[], Any] | None):
-        method = start_method()
-        context = multiprocessing.get_context(method)
-        if method == "forkserver":  # takes effect when the server starts, with the first worker
-            context.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
-        self.conn, child_conn = context.Pipe()
-        memory_mb = limits.memory_mb if can_cap_memory() else None
-        parent = None if method == "forkserver" else os.getpid()
+    def __init__(
+        self, limits: Limits, warm_up: Callable[[], Any] | None, zygote: _Zygote | None = None
+    ):
+        """A worker warmed up by ``warm_up``: forked warm by ``zygote`` where there is one
+        (that has run it), else started to run it itself."""
         self.temp_dir = tempfile.mkdtemp(prefix=_TEMP_PREFIX)
-        self.process = context.Process(
-            target=_worker_main,
-            args=(child_conn, memory_mb, warm_up, parent, self.temp_dir),
-            daemon=True,
-        )
-        with _ctrl_c_ignored_by_new_workers():
-            self.process.start()
-        child_conn.close()
+        if zygote is not None and zygote.serves():
+            self.conn, self.process = zygote.fork(self.temp_dir)
+        else:
+            self.conn, self.process = _started(limits, warm_up, self.temp_dir)
         self.task: Task | None = None
         self.started = 0.0
         self.deadline = 0.0  # when the parent kills it, if the task has not ended
@@ -470,6 +471,232 @@ class _Worker:
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
+def _started(limits: Limits, warm_up: Callable[[], Any] | None, temp_dir: str):
+    """A worker process of its own (forked, from the fork server, or spawned: see
+    :func:`start_method`) and the build's end of its pipe."""
+    method = start_method()
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":  # takes effect when the server starts, with the first worker
+        context.set_forkserver_preload(list(FORK_SERVER_PRELOAD))
+    conn, child_conn = context.Pipe()
+    memory_mb = limits.memory_mb if can_cap_memory() else None
+    parent = None if method == "forkserver" else os.getpid()
+    process = context.Process(
+        target=_worker_main,
+        args=(child_conn, memory_mb, warm_up, parent, temp_dir),
+        daemon=True,
+    )
+    with _ctrl_c_ignored_by_new_workers():
+        process.start()
+    child_conn.close()
+    return conn, process
+
+
+class _Zygote:
+    """A process that warms up as a worker does, once, then forks each worker warm.
+
+    Every worker would otherwise import WeasyPrint and lay out its first words
+    itself: a second worker, started once planning says there is work for it,
+    spent half a second getting ready while the first rendered the booklet,
+    both on the two cores there are. The workers are the zygote's children:
+    it reaps them and tells the build how each ended, in the order of its
+    messages (the pid of each worker it forked, then how each ended). Each
+    worker gets its pipe's end over the zygote's own (``SCM_RIGHTS``), so it
+    inherits no other worker's. It ends with the build (see
+    :func:`_die_with_parent`), and its workers with it.
+    """
+
+    def __init__(self, limits: Limits, warm_up: Callable[[], Any]):
+        context = multiprocessing.get_context("fork")
+        self.conn, child_conn = context.Pipe()
+        self.temp_dir = tempfile.mkdtemp(prefix=_TEMP_PREFIX)  # what its warm-up wrote, kept
+        memory_mb = limits.memory_mb if can_cap_memory() else None
+        self.process = context.Process(
+            target=_zygote_main,
+            args=(child_conn, memory_mb, warm_up, os.getpid(), self.temp_dir),
+            daemon=True,
+        )
+        with _ctrl_c_ignored_by_new_workers():
+            self.process.start()
+        child_conn.close()
+        self.socket = socket.fromfd(self.conn.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+        self.unnamed: deque[_Forked] = deque()  # forked, its pid not heard of yet
+        self.ended: dict[int, int | None] = {}  # pid: its exit code, as multiprocessing says
+        self.gone = False  # it ended (and its workers with it)
+
+    def serves(self) -> bool:
+        return not self.gone and self.process.is_alive()
+
+    def fork(self, temp_dir: str) -> tuple[Connection, _Forked]:
+        """A new worker (its temporary files in ``temp_dir``): the build's end of its pipe,
+        and the worker as far as the build needs to know it."""
+        ours, theirs = multiprocessing.Pipe()
+        try:
+            self.conn.send(temp_dir)
+            socket.send_fds(self.socket, [b"w"], [theirs.fileno()])
+        except OSError:
+            self._end()
+        finally:
+            theirs.close()
+        worker = _Forked(self, ours)
+        if self.gone:
+            worker.named = 0  # never forked: ``ours`` reads as a worker that died at once
+        else:
+            self.unnamed.append(worker)
+        return ours, worker
+
+    def hear(self, wait_for: Callable[[], bool] | None = None) -> None:
+        """Read what the zygote has said; with ``wait_for``, until that is true."""
+        while not self.gone and ((wait_for is not None and not wait_for()) or self.conn.poll()):
+            try:
+                kind, pid, code = self.conn.recv()
+            except (EOFError, OSError):
+                self._end()
+                return
+            if kind == "forked":
+                self.unnamed.popleft().named = pid
+            else:
+                self.ended[pid] = code
+
+    def _end(self) -> None:
+        """It ended: the workers it had not named were never forked."""
+        self.gone = True
+        for worker in self.unnamed:
+            worker.named = 0
+        self.unnamed.clear()
+
+    def stop(self) -> None:
+        """End it, so that it forks no more, and learn which workers it forked: those end
+        with it (see :func:`_die_with_parent`), and :meth:`_Forked.join` waits for them."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.hear(lambda: False)  # what it said before it ended, to the end of its pipe
+        self.socket.close()
+        self.conn.close()
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+class _Forked:
+    """A worker the zygote forked: as much of a ``multiprocessing.Process`` as the pool
+    uses, its end as the zygote says (a worker it never forked has pid 0). Once the
+    zygote has ended, a worker has ended when its pipe has (its own end is the only
+    other one: the zygote keeps none), which it does at once (see
+    :func:`_die_with_parent`)."""
+
+    def __init__(self, zygote: _Zygote, conn: Connection):
+        self.zygote, self.conn = zygote, conn
+        self.named: int | None = None  # its pid, once the zygote has said it
+
+    @property
+    def pid(self) -> int:
+        self.zygote.hear(lambda: self.named is not None)
+        return self.named or 0
+
+    @property
+    def exitcode(self) -> int | None:
+        self.zygote.hear()
+        return self.zygote.ended.get(self.named) if self.named is not None else None
+
+    def is_alive(self) -> bool:
+        self.zygote.hear()
+        return not self._ended()
+
+    def _ended(self) -> bool:
+        return self.named == 0 or self.named in self.zygote.ended
+
+    def kill(self) -> None:
+        if self.pid and not self._ended():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def join(self) -> None:
+        self.zygote.hear(lambda: self._ended() or self.zygote.gone)
+        if not self._ended():
+            self._pipe_ended()
+
+    def _pipe_ended(self) -> None:
+        deadline = time.monotonic() + _GRACE_SECONDS
+        with contextlib.suppress(EOFError, OSError):
+            while self.conn.poll(max(0.0, deadline - time.monotonic())):
+                self.conn.recv()  # what it sent before it ended; then EOF
+        self.zygote.ended[self.named or 0] = None
+
+
+def _zygote_main(
+    conn: Connection, memory_mb: int | None, warm_up: Callable[[], Any], parent: int, temp_dir: str
+) -> None:
+    """The zygote's loop (see :class:`_Zygote`): warm up as a worker does, then fork a
+    worker for each request, and say how each ended."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides when it ends
+    _die_with_parent(parent)
+    os.environ["TMPDIR"] = tempfile.tempdir = temp_dir
+    if memory_mb is not None:
+        _cap_memory(memory_mb)  # the workers it forks have the same cap
+    out_of_memory = False
+    try:
+        warm_up()
+    except MemoryError:
+        out_of_memory = True
+    gc.freeze()
+    with contextlib.suppress(OSError, EOFError):  # the build has ended
+        _fork_on_request(conn, memory_mb, out_of_memory)
+    os._exit(0)
+
+
+def _fork_on_request(conn: Connection, memory_mb: int | None, out_of_memory: bool) -> None:
+    """Fork a worker for each request, until the build closes the pipe."""
+    me = os.getpid()
+    channel = socket.fromfd(conn.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+    woken, wake = os.pipe()  # a byte for each SIGCHLD, so that the wait below ends
+    os.set_blocking(wake, False)
+    signal.set_wakeup_fd(wake)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    while True:
+        ready = wait([conn, woken])
+        if woken in ready:
+            os.read(woken, 4096)
+        _say_who_ended(conn)
+        if conn not in ready:
+            continue
+        temp_dir = conn.recv()
+        _, [fd], _, _ = socket.recv_fds(channel, 1, 1)
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(woken)
+            os.close(wake)
+            channel.close()
+            conn.close()
+            _forked_worker_main(Connection(fd), memory_mb, me, temp_dir, out_of_memory)
+        os.close(fd)
+        conn.send(("forked", pid, None))
+
+
+def _say_who_ended(conn: Connection) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn.send(("ended", pid, os.waitstatus_to_exitcode(status)))
+
+
+def _forked_worker_main(
+    conn: Connection, memory_mb: int | None, zygote: int, temp_dir: str, out_of_memory: bool
+) -> None:
+    """A worker the zygote forked: its loop, then its end (never back in the zygote's)."""
+    code = 1
+    try:
+        _worker_main(conn, memory_mb, None, zygote, temp_dir, out_of_memory)
+        code = 0
+    finally:
+        os._exit(code)
+
+
 @contextlib.contextmanager
 def _ctrl_c_ignored_by_new_workers() -> Iterator[None]:
     """Start workers with SIGINT ignored, a setting they keep from their first instruction.
@@ -496,20 +723,21 @@ def _worker_main(
     warm_up: Callable[[], Any] | None,
     parent: int | None,
     temp_dir: str,
+    out_of_memory: bool = False,
 ) -> None:
     """A worker's loop: run each task that arrives, send back what happened.
 
     ``memory_mb`` is None where the system cannot cap memory; ``parent`` is
-    the build's process id, None for a worker the fork server made.
-    Temporary files (WeasyPrint's copies of fonts, say) go into ``temp_dir``,
-    which the parent deletes when the worker ends, however it ends.
+    the build's process id (the zygote's for a worker it forked), None for a
+    worker the fork server made. Temporary files (WeasyPrint's copies of
+    fonts, say) go into ``temp_dir``, which the build deletes when the worker
+    ends, however it ends. ``out_of_memory``: the zygote's warm-up ran out.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     _die_with_parent(parent)
     os.environ["TMPDIR"] = tempfile.tempdir = temp_dir
     if memory_mb is not None:
         _cap_memory(memory_mb)
-    out_of_memory = False
     if warm_up:
         try:
             warm_up()
