@@ -5,6 +5,7 @@ forked (Linux). Its workers are held to the same limits and end the same ways.""
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import sys
 import time
@@ -51,6 +52,12 @@ def _killed() -> None:
 
 def _sleeps() -> None:
     time.sleep(60)
+
+
+def _busy() -> None:
+    end = time.process_time() + 0.4
+    while time.process_time() < end:
+        pass
 
 
 def _task(name: str, run) -> Task:
@@ -118,3 +125,16 @@ def test_a_pool_whose_workers_do_not_warm_up_forks_them_from_the_build():
         [outcome] = pool.run([_task("plan", _who)])
         assert pool.zygote is None
     assert outcome.value[1] == os.getpid()
+
+
+def test_what_the_workers_used_counts_for_the_build_once_the_pool_is_closed(tmp_path):
+    """As for workers of its own: ``time`` and a peak memory in the bench read it."""
+    before = _children_cpu()
+    with WorkerPool(2, Limits(), partial(_warm_up, tmp_path / "notes")) as pool:
+        assert [o.ok for o in pool.run([_task("busy", _busy)])] == [True]
+    assert _children_cpu() - before >= 0.35
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime

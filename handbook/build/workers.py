@@ -288,8 +288,18 @@ class WorkerPool:
 
     def close(self) -> None:
         """Kill the workers and wait for them to end: they hold what the build holds (the
-        output folder's lock, say)."""
-        if self.zygote is not None:  # first: it forks no more, and its workers end with it
+        output folder's lock, say).
+
+        The workers the zygote has forked end first, reaped by it, so that what they
+        used counts in this process's children's (``RUSAGE_CHILDREN``); then the
+        zygote, so that it forks no more: a worker it had not said it forked ends
+        with it."""
+        if self.zygote is not None:
+            self.zygote.hear()
+            named = [w for w in self.workers if isinstance(w.process, _Forked) and w.process.named]
+            for worker in named:
+                worker.stop()
+                self.workers.remove(worker)
             self.zygote.stop()
         for worker in self.workers:
             worker.stop()
