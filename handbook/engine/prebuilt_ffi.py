@@ -129,21 +129,25 @@ def _find_library(name: str) -> str | None:
             _FOUND[name] = ctypes.util.find_library(name)
         else:
             found = re.search(
-                rb"\s+(lib%s\.[^\s]+)\s+\(%s" % (re.escape(name.encode()), _ABI), listing
+                rb"\s+(lib%s\.[^\s]+)\s+\(%s" % (re.escape(name.encode()), _abi()), listing
             )
             _FOUND[name] = os.fsdecode(found[1]) if found else None
     return _FOUND[name]
 
 
 _FOUND: dict[str, str | None] = {}
-# How ldconfig names this process's kind of library, as ctypes reads its listing.
-_ABI = {
-    "x86_64-64": b"libc6,x86-64",
-    "ppc64-64": b"libc6,64bit",
-    "sparc64-64": b"libc6,64bit",
-    "s390x-64": b"libc6,64bit",
-    "ia64-64": b"libc6,IA-64",
-}.get(f"{os.uname().machine}-{8 * ctypes.sizeof(ctypes.c_void_p)}", b"libc6")
+
+
+def _abi() -> bytes:
+    """How ldconfig names this process's kind of library, as ctypes reads its listing."""
+    kinds = {
+        "x86_64-64": b"libc6,x86-64",
+        "ppc64-64": b"libc6,64bit",
+        "sparc64-64": b"libc6,64bit",
+        "s390x-64": b"libc6,64bit",
+        "ia64-64": b"libc6,IA-64",
+    }
+    return kinds.get(f"{os.uname().machine}-{8 * ctypes.sizeof(ctypes.c_void_p)}", b"libc6")
 
 
 @functools.cache
