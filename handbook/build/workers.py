@@ -8,9 +8,10 @@ that output, the old output stays, and a fresh worker takes the outputs
 still waiting.
 
 Workers are forked where that is safe (``spawn`` repeats every import in
-each worker). A process that runs other threads (``watch``'s file watcher)
-has them forked by a fork server that has imported WeasyPrint once; on
-Windows and macOS they are spawned. Where the system cannot cap a
+each worker), warm, from one process that got ready once (:class:`_Zygote`).
+A process that runs other threads (``watch``'s file watcher) has them
+forked by a fork server that has imported WeasyPrint once; on Windows and
+macOS they are spawned. Where the system cannot cap a
 process's memory (Windows, macOS) renders run without a memory limit, and
 the build says so once.
 
