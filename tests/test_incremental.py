@@ -191,3 +191,25 @@ def test_every_file_an_output_writes_is_checked(tiny_built):
     card_png.unlink()
     assert rendered(build(tiny_copy, options), out) == {"png/contact-sheet.png"}
     assert card_png.is_file()
+
+
+@pytest.mark.parametrize("library", ["pikepdf", "fonttools"])
+def test_a_new_version_of_what_makes_the_pdfs_makes_every_output_again(
+    tiny_built, monkeypatch, library
+):
+    """pikepdf merges and saves the combined files, fontTools subsets fonts where
+    libharfbuzz-subset is missing: outputs made by the old version are not what a build
+    makes now."""
+    from handbook.build import inputs
+
+    project, out = tiny_built
+    installed = inputs.version
+    monkeypatch.setattr(inputs, "version", lambda n: "99.0" if n == library else installed(n))
+    inputs.tool_version.cache_clear()
+    try:
+        report = build(project, BuildOptions(out_dir=out))
+        again = build(project, BuildOptions(out_dir=out))
+    finally:
+        inputs.tool_version.cache_clear()
+    assert report.outputs and {o.status for o in report.outputs} == {RENDERED}
+    assert {o.status for o in again.outputs} == {UP_TO_DATE}

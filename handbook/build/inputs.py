@@ -138,6 +138,22 @@ def _stamp(path: Path) -> str:
     return "missing"
 
 
+# What makes the PDFs from the HTML, and so goes into every output's hash: a new version
+# of one (a fix in WeasyPrint, another subset from fontTools, another merge from pikepdf)
+# makes every output again, as a fresh build would make it.
+PDF_MAKERS = (
+    "weasyprint",
+    "pydyf",
+    "tinycss2",
+    "cssselect2",
+    "pyphen",
+    "fonttools",
+    "pillow",
+    "pikepdf",
+    "pypdfium2",
+)
+
+
 @cache
 def tool_version() -> str:
-    return f"handbook {__version__}, weasyprint {version('weasyprint')}"
+    return ", ".join([f"handbook {__version__}", *(f"{n} {version(n)}" for n in PDF_MAKERS)])
