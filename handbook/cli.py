@@ -25,7 +25,7 @@ from handbook.build.workers import MAX_MEMORY_MB, MAX_SECONDS, MIN_MEMORY_MB
 from handbook.engine import PDF_VARIANTS, print_shop_css
 from handbook.errors import HandbookError, Problem, counted
 from handbook.press.sizes import CARD_SIZES, PAPER_SIZES
-from handbook.project import OUTPUT_DIR, example_names
+from handbook.project import OUTPUT_DIR, SCHEMA_DIR, example_names
 
 SHEETS = ["a4", "letter"]
 INTERRUPTED = 130  # the status shells give a command stopped by Ctrl-C (128 + SIGINT)
@@ -514,10 +514,13 @@ def build(project_dir: Path, quiet: bool, verbose: bool, output_format: str, **o
 
 
 def _refresh_schemas(project_dir: Path, output_format: str, quiet: bool) -> None:
-    """Rewrite a project's schema/ when this version's schemas differ from it."""
-    from handbook.content.schema import SCHEMA_DIR, refresh_schemas
-
+    """Rewrite a project's schema/ when this version's schemas differ from it. A project
+    without one costs nothing: making the schemas imports the whole content model."""
     folder = project_dir / SCHEMA_DIR
+    if not folder.is_dir():
+        return
+    from handbook.content.schema import refresh_schemas
+
     try:
         if not refresh_schemas(project_dir):
             return
@@ -532,7 +535,7 @@ def _refresh_schemas(project_dir: Path, output_format: str, quiet: bool) -> None
 
 def _schema_notices(project_dir: Path) -> list[Problem]:
     """A notice when the project's schema/ is not this version's (check writes nothing)."""
-    from handbook.content.schema import SCHEMA_DIR, outdated_schemas
+    from handbook.content.schema import outdated_schemas
 
     folder = project_dir / SCHEMA_DIR
     if not outdated_schemas(project_dir):

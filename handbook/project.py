@@ -27,6 +27,7 @@ BUILTIN_THEMES = Path(__file__).parent / "themes"
 OUTPUT_DIR = "build"  # where a build writes, inside the project, unless told otherwise
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")  # what a fonts/ folder's fonts may be
 TRANSLATIONS_DIR = "translations"  # a folder per language, named by its tag
+SCHEMA_DIR = "schema"  # the editor schemas a project keeps, if it keeps them
 
 
 @cache

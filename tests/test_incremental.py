@@ -213,3 +213,18 @@ def test_a_new_version_of_what_makes_the_pdfs_makes_every_output_again(
         inputs.tool_version.cache_clear()
     assert report.outputs and {o.status for o in report.outputs} == {RENDERED}
     assert {o.status for o in again.outputs} == {UP_TO_DATE}
+
+
+def test_a_command_line_build_with_nothing_changed_imports_no_content_model(tiny_built):
+    """Nor Jinja nor WeasyPrint: the build finds every output up to date from the files'
+    sizes and times. A project without editor schemas has none to compare either."""
+    project, out = tiny_built
+    assert not (project / "schema").exists()
+    code = (
+        "import sys; from handbook.cli import cli; "
+        f"cli.main(['build', '--project', {str(project)!r}, '--out', {str(out)!r}, '--quiet'], "
+        "standalone_mode=False); "
+        "print(sorted(m for m in ('pydantic', 'jinja2', 'weasyprint') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any, Union
 
@@ -34,9 +35,8 @@ from handbook.content.model import (
     Settings,
 )
 from handbook.errors import HandbookError
-from handbook.project import SETTINGS_FILE, TRANSLATIONS_DIR
+from handbook.project import SCHEMA_DIR, SETTINGS_FILE, TRANSLATIONS_DIR
 
-SCHEMA_DIR = "schema"
 CONTENT_SCHEMA = "content.schema.json"
 SETTINGS_SCHEMA = "settings.schema.json"
 TRANSLATION_SCHEMA = "translation.schema.json"
@@ -150,8 +150,10 @@ def translated_settings_schema() -> dict:
     )
 
 
+@cache
 def schema_texts() -> dict[str, str]:
-    """Every schema file's name and text, as ``handbook schema`` writes them."""
+    """Every schema file's name and text, as ``handbook schema`` writes them (made once:
+    they are this version's)."""
     schemas = {
         CONTENT_SCHEMA: content_schema(),
         SETTINGS_SCHEMA: settings_schema(),
