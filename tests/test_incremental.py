@@ -200,8 +200,11 @@ def test_a_new_version_of_what_makes_the_pdfs_makes_every_output_again(
     """pikepdf merges and saves the combined files, fontTools subsets fonts where
     libharfbuzz-subset is missing: outputs made by the old version are not what a build
     makes now."""
-    from handbook.build import inputs
+    from handbook.build import inputs, workers
 
+    # forked from this process, so that the version patched here reaches planning (a
+    # test process that rendered in-process has its workers made by a fork server)
+    monkeypatch.setattr(workers, "start_method", lambda: "fork")
     project, out = tiny_built
     installed = inputs.version
     monkeypatch.setattr(inputs, "version", lambda n: "99.0" if n == library else installed(n))
