@@ -639,17 +639,7 @@ def _zygote_main(
 ) -> None:
     """The zygote's loop (see :class:`_Zygote`): warm up as a worker does, then fork a
     worker for each request, and say how each ended."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides when it ends
-    _die_with_parent(parent)
-    os.environ["TMPDIR"] = tempfile.tempdir = temp_dir
-    if memory_mb is not None:
-        _cap_memory(memory_mb)  # the workers it forks have the same cap
-    out_of_memory = False
-    try:
-        warm_up()
-    except MemoryError:
-        out_of_memory = True
-    gc.freeze()
+    out_of_memory = _set_up(memory_mb, warm_up, parent, temp_dir)  # its workers' cap too
     with contextlib.suppress(OSError, EOFError):  # the build has ended
         _fork_on_request(conn, memory_mb, out_of_memory)
     os._exit(0)
@@ -744,23 +734,34 @@ def _worker_main(
     fonts, say) go into ``temp_dir``, which the build deletes when the worker
     ends, however it ends. ``out_of_memory``: the zygote's warm-up ran out.
     """
+    out_of_memory = _set_up(memory_mb, warm_up, parent, temp_dir) or out_of_memory
+    try:
+        _serve(conn, out_of_memory)
+    except MemoryError:  # not even the reply fits: the parent tells the memory limit
+        os._exit(1)
+
+
+def _set_up(
+    memory_mb: int | None, warm_up: Callable[[], Any] | None, parent: int | None, temp_dir: str
+) -> bool:
+    """What a worker (or the zygote) does first: Ctrl-C left to the parent, its life tied
+    to the parent's, its temporary files in ``temp_dir``, its memory capped, then its
+    warm-up; whether that ran out of memory."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers end
     _die_with_parent(parent)
     os.environ["TMPDIR"] = tempfile.tempdir = temp_dir
     if memory_mb is not None:
         _cap_memory(memory_mb)
+    out_of_memory = False
     if warm_up:
         try:
             warm_up()
         except MemoryError:  # half-imported modules fail oddly later: report it as it is
             out_of_memory = True
-    # Objects made so far live as long as the worker; freezing them keeps the
+    # Objects made so far live as long as the process; freezing them keeps the
     # collector from walking them (and copying pages shared with the parent).
     gc.freeze()
-    try:
-        _serve(conn, out_of_memory)
-    except MemoryError:  # not even the reply fits: the parent tells the memory limit
-        os._exit(1)
+    return out_of_memory
 
 
 def _serve(conn: Connection, out_of_memory: bool) -> None:
