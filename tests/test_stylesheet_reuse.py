@@ -8,6 +8,8 @@ twice, with the file changed or not in between, and reads the PDF back.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pymupdf
@@ -197,3 +199,32 @@ def test_without_a_warm_up_the_first_word_broken_reads_the_patterns(tmp_path, mo
     )
     assert _hyphenated_lines(source)[0].endswith(HYPHEN)
     assert read == [_patterns_of("en")]
+
+
+WARM_UP_IN_A_NEW_PROCESS = """
+import sys
+from pathlib import Path
+
+from handbook.build.pipeline import _warm_up
+from handbook.project import open_project
+
+finishing = ("pikepdf", "handbook.press.merge", "handbook.html.split")
+before = [name for name in finishing if name in sys.modules]
+_warm_up(open_project(Path(sys.argv[1])))
+print(before, [name for name in finishing if name in sys.modules])
+"""
+
+
+def test_a_worker_warmed_up_has_what_finishes_its_pdfs_imported(tiny_copy):
+    """A worker's first task does not import pikepdf, the merge or the booklet's split itself."""
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_UP_IN_A_NEW_PROCESS, str(tiny_copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert (
+        done.stdout.split("\n")[0]
+        == "[] ['pikepdf', 'handbook.press.merge', 'handbook.html.split']"
+    )

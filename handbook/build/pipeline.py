@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -455,13 +455,31 @@ def _workers(project: Project, options: BuildOptions, rebuild: bool = False) -> 
     return WorkerPool(jobs, options.limits, warm_up, ahead=1 if rebuild else None)
 
 
+# What the renders finish their PDFs with (pikepdf, the booklet's parts and merge, the
+# imposition), imported as a worker starts, beside the reading of the project, rather
+# than by its first task, on the way to an output.
+_FINISHING_MODULES = (
+    "handbook.build.booklet",
+    "handbook.engine.parts",
+    "handbook.press.impose",
+    "handbook.press.sheets_pdf",
+    "handbook.press.tagging",
+)
+
+
 def _warm_up(project: Project) -> None:
-    """What each worker does as it starts: import WeasyPrint, then lay out a few words in
-    the project's styles (see ``engine.warm_up``), for at most a few seconds: styles
-    slower than that are the renders' to time, under the build's limit."""
+    """What each worker does as it starts: import WeasyPrint and what finishes its PDFs,
+    then lay out a few words in the project's styles (see ``engine.warm_up``), for at
+    most a few seconds: styles slower than that are the renders' to time, under the
+    build's limit."""
     from handbook.html.render import first_pages
 
     engine.warm_up()
+    for module in _FINISHING_MODULES:
+        # Under a tight memory limit a library may fail to load: the task that needs it
+        # then reports the limit, naming its output.
+        with suppress(ImportError):
+            importlib.import_module(module)
     with at_most(_READY_SECONDS):
         engine.warm_up(first_pages(project), _languages_of(project))
 
