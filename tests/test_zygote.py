@@ -138,3 +138,33 @@ def test_what_the_workers_used_counts_for_the_build_once_the_pool_is_closed(tmp_
 def _children_cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
+
+
+class _Node:
+    """An object in a cycle: garbage only the collector finds."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _litters(objects: int) -> int:
+    """Leave ``objects`` cycles behind for the collector, as a booklet's layout does."""
+    for _ in range(objects):
+        _Node()
+    return os.getpid()
+
+
+@pytest.mark.parametrize(("lasting", "same"), [(False, False), (True, True)])
+def test_a_forked_worker_leaves_after_a_task_that_left_much_garbage(tmp_path, lasting, same):
+    """Rather than collect it: the next task gets a worker forked warm. A series of
+    builds' workers stay, to keep what they learnt."""
+    garbage = 2 * worker_module._MOST_GARBAGE
+    warm_up = partial(_warm_up, tmp_path / "notes")
+    with WorkerPool(1, Limits(), warm_up, lasting=lasting) as pool:
+        [first] = pool.run([_task("booklet", partial(_litters, garbage))])
+        [second] = pool.run([_task("card", _who)])
+        [third] = pool.run([_task("card-2", _who)])
+    assert first.ok and second.ok and third.ok
+    assert (first.value == second.value[0]) is same
+    assert second.value[0] == third.value[0]  # a task that left little: the worker stays
+    assert second.value[2]  # forked warm

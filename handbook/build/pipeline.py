@@ -180,7 +180,7 @@ def session_workers(project_dir: Path, options: BuildOptions = BuildOptions()) -
     the project's stylesheets parsed and its fonts loaded, where workers started
     for it would spend most of a small rebuild getting there.
     """
-    return _workers(open_project(project_dir), options)
+    return _workers(open_project(project_dir), options, lasting=True)
 
 
 @dataclass
@@ -442,9 +442,12 @@ def _default_out_dir(project: Project) -> Path:
 _READY_SECONDS = 10.0
 
 
-def _workers(project: Project, options: BuildOptions, rebuild: bool = False) -> WorkerPool:
+def _workers(
+    project: Project, options: BuildOptions, rebuild: bool = False, lasting: bool = False
+) -> WorkerPool:
     """Workers started now, so they import WeasyPrint while this process reads the project;
-    for a ``rebuild``, only one: more start only if more outputs turn out to be stale.
+    for a ``rebuild``, only one: more start only if more outputs turn out to be stale;
+    ``lasting``: for a series of builds (see ``WorkerPool``).
 
     What planning needs is imported first: the workers need it too (their tasks
     carry the handbook's models; their warm-up reads the theme), and forked after,
@@ -452,7 +455,7 @@ def _workers(project: Project, options: BuildOptions, rebuild: bool = False) -> 
     _import_planning()
     jobs = options.jobs or default_jobs()
     warm_up = partial(_warm_up, project)
-    return WorkerPool(jobs, options.limits, warm_up, ahead=1 if rebuild else None)
+    return WorkerPool(jobs, options.limits, warm_up, ahead=1 if rebuild else None, lasting=lasting)
 
 
 # What the renders finish their PDFs with (pikepdf, the booklet's parts and merge, the

@@ -69,6 +69,11 @@ _ALARM_REPEAT_SECONDS = 0.05
 # How long a new worker may take to start up before the clock of its first task runs:
 # starting is the tool's own work, not the project's.
 _STARTING_SECONDS = 60.0
+# A worker the zygote forked leaves after a task that left more objects than this for the
+# collector to walk (a booklet's layout leaves a million, a card's a few thousand): the
+# collection would take longer than forking another worker warm (about 1 s for the
+# million; a fork takes milliseconds), and the system frees a process's memory at once.
+_MOST_GARBAGE = 20_000
 # What tasks read from the environment, passed on with each one: a worker the fork
 # server makes has the environment the server started with, not the build's now.
 _PASSED_ON = ("SOURCE_DATE_EPOCH",)
@@ -100,6 +105,7 @@ class Task:
     suspects: tuple[str, ...] = ()
     alarm: float | None = None  # set by the pool: when the worker stops it itself
     environment: tuple[tuple[str, str | None], ...] = ()  # set by the pool: see _PASSED_ON
+    may_leave: bool = False  # set by the pool: see _serve
 
     @property
     def doing(self) -> str:
@@ -233,9 +239,13 @@ class WorkerPool:
         limits: Limits,
         warm_up: Callable[[], Any] | None = None,
         ahead: int | None = None,
+        lasting: bool = False,
     ):
         """``ahead``: how many workers to start before the tasks are known, when the
-        caller expects little work (a rebuild); by default one per core, at most ``jobs``."""
+        caller expects little work (a rebuild); by default one per core, at most ``jobs``.
+        ``lasting``: for a series of builds, whose workers keep what they learn as they
+        render (parsed styles, laid-out words) for the next; otherwise a worker the
+        zygote forked leaves after a task that left much garbage (see :func:`_serve`)."""
         self.jobs = max(1, jobs)
         self.limits = limits
         self.warm_up = warm_up
@@ -244,7 +254,9 @@ class WorkerPool:
         started = min(self.jobs, default_jobs(), max(1, ahead or self.jobs))
         forks = warm_up is not None and start_method() == "fork"
         self.zygote = _Zygote(limits, warm_up) if forks else None
+        self.lasting = lasting
         self.workers = [_Worker(limits, warm_up, self.zygote) for _ in range(started)]
+        self.leaving: list[_Worker] = []  # workers that said they leave (see _serve)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -295,6 +307,7 @@ class WorkerPool:
         used counts in this process's children's (``RUSAGE_CHILDREN``); then the
         zygote, so that it forks no more: a worker it had not said it forked ends
         with it."""
+        self._let_leavers_go()
         if self.zygote is not None:
             self.zygote.hear()
             named = [w for w in self.workers if isinstance(w.process, _Forked) and w.process.named]
@@ -310,8 +323,15 @@ class WorkerPool:
         """Stop the workers still busy, so that the next :meth:`run` hears only of its own
         tasks (a run its caller stopped reading, as a build that failed does, leaves them
         mid-task), and forget those that died meanwhile: others start as tasks wait."""
+        self._let_leavers_go()
         for worker in [w for w in self.workers if w.task or not w.process.is_alive()]:
             self._replace(worker)
+
+    def _let_leavers_go(self) -> None:
+        """Wait for the workers that left to end, and delete what they left behind."""
+        for worker in self.leaving:
+            worker.stop()
+        self.leaving.clear()
 
     def _busy(self) -> list[_Worker]:
         return [worker for worker in self.workers if worker.task]
@@ -329,7 +349,7 @@ class WorkerPool:
                 break
             waiting.remove(task)
             try:
-                worker.give(task)
+                worker.give(task, may_leave=not self.lasting)
                 if on_start:
                     on_start(task)
             except (BrokenPipeError, ConnectionResetError):
@@ -375,7 +395,7 @@ class WorkerPool:
     def _receive(self, worker: _Worker, task: Task) -> Outcome | None:
         """The task's outcome, or None if the worker only says it has begun it."""
         try:
-            kind, payload, seconds = worker.conn.recv()
+            kind, payload, seconds, leaving = worker.conn.recv()
         except (EOFError, ConnectionResetError):
             self._replace(worker)
             problem = _died(task, worker.process.exitcode, self.limits)
@@ -398,6 +418,9 @@ class WorkerPool:
             self._replace(worker)
         else:
             raise RuntimeError(f"{task.doing} failed in a worker process:\n{payload}")
+        if leaving and worker in self.workers:  # another starts when a task waits
+            self.workers.remove(worker)
+            self.leaving.append(worker)
         return outcome
 
     def _replace(self, worker: _Worker) -> None:
@@ -458,9 +481,11 @@ class _Worker:
         self.deadline = 0.0  # when the parent kills it, if the task has not ended
         self.seconds = limits.seconds
 
-    def give(self, task: Task) -> None:
+    def give(self, task: Task, may_leave: bool = False) -> None:
+        """Hand it the task; ``may_leave``: it may leave after it, if the zygote forked it."""
         environment = tuple((name, os.environ.get(name)) for name in _PASSED_ON)
-        self.conn.send(replace(task, alarm=self.seconds, environment=environment))
+        leave = may_leave and isinstance(self.process, _Forked)
+        self.conn.send(replace(task, alarm=self.seconds, environment=environment, may_leave=leave))
         self.task, self.started = task, time.monotonic()
         self.deadline = self.started + _STARTING_SECONDS + self.seconds + _GRACE_SECONDS
 
@@ -765,11 +790,16 @@ def _set_up(
 
 
 def _serve(conn: Connection, out_of_memory: bool) -> None:
-    """Run each task that arrives and send back what happened, until the build ends."""
+    """Run each task that arrives and send back what happened, until the build ends.
+
+    Each reply says whether the worker leaves after it: one the task lets go
+    (``Task.may_leave``) does, rather than collect the garbage of a large task
+    (see ``_MOST_GARBAGE``); the build forks another when a task waits.
+    """
     while True:
         try:
             task = conn.recv()
-            conn.send(("began", None, 0.0))
+            conn.send(("began", None, 0.0, False))
         except (EOFError, BrokenPipeError, ConnectionResetError):
             return
         except MemoryError:
@@ -778,13 +808,19 @@ def _serve(conn: Connection, out_of_memory: bool) -> None:
             task = None
         started = time.perf_counter()
         kind, payload = ("memory", None) if out_of_memory or task is None else _attempt(task)
+        leaving = task is not None and task.may_leave and gc.get_count()[0] > _MOST_GARBAGE
         try:
             try:
-                conn.send((kind, payload, time.perf_counter() - started))
+                conn.send((kind, payload, time.perf_counter() - started, leaving))
             except MemoryError:
-                conn.send(("memory", None, time.perf_counter() - started))
+                conn.send(("memory", None, time.perf_counter() - started, False))
         except (BrokenPipeError, ConnectionResetError):  # the build ended meanwhile
             return
+        if leaving:
+            return
+        # A render makes millions of objects and few cycles; collecting once
+        # afterwards (the first allocation after enable) is cheaper than during.
+        gc.enable()
 
 
 def _cap_memory(memory_mb: int) -> None:
@@ -828,8 +864,7 @@ def _die_with_parent(parent: int | None) -> None:
 
 
 def _attempt(task: Task) -> tuple[str, Any]:
-    # A render makes millions of objects and few cycles; collecting once
-    # afterwards (the first allocation after enable) is cheaper than during.
+    """Run the task with the collector paused (see :func:`_serve`): its outcome."""
     gc.disable()
     for name, value in task.environment:
         if value is None:
@@ -853,8 +888,6 @@ def _attempt(task: Task) -> tuple[str, Any]:
         if _near_memory_limit() or _caused_by(exc, MemoryError):
             return ("memory", None)
         return ("crash", traceback.format_exc())
-    finally:
-        gc.enable()
 
 
 @contextlib.contextmanager
