@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,9 @@ from pypdf import PdfReader
 from handbook.build import RENDERED, UP_TO_DATE, BuildOptions, build, makers
 from handbook.build.booklet import PARTS_DIR
 from handbook.build.cache import CACHE_FILE, GROUPS_DIR
+from handbook.build.jobs import read_and_plan
+from handbook.build.workers import RunFirst
+from handbook.project import open_project
 
 
 def fingerprints(out: Path) -> dict[str, tuple[int, str]]:
@@ -60,11 +64,7 @@ def test_an_edit_to_one_card_merges_its_group_of_cards_again_only(tiny_copy, tmp
     """cards.pdf is put together a group of cards at a time, each group kept: after an
     edit, the edited card's group is merged again, the others are taken as kept, and
     the files are the bytes a build from scratch makes."""
-    gliding = (tiny_copy / "content/gliding.yaml").read_text()
-    for number in range(makers.CARDS_PER_GROUP):  # one group, and one more
-        copy = gliding.replace("id: gliding", f"id: gliding-{number}")
-        copy = copy.replace("name: Gliding", f"name: Gliding {number}")
-        (tiny_copy / f"content/gliding-{number}.yaml").write_text(copy)
+    _two_groups_of_cards(tiny_copy)
     out = tmp_path / "out"
     build(tiny_copy, BuildOptions(out_dir=out))
     groups = _kept_groups(out)
@@ -89,6 +89,38 @@ def test_an_edit_to_one_card_merges_its_group_of_cards_again_only(tiny_copy, tmp
         assert (out / name).read_bytes() == (clean / name).read_bytes(), name
     texts = [page.extract_text() for page in PdfReader(out / "cards.pdf").pages]
     assert sorted(texts) == sorted(PdfReader(card).pages[0].extract_text() for card in cards)
+
+
+def test_the_groups_of_cards_no_build_kept_are_put_together_side_by_side(tiny_copy, tmp_path):
+    """With more than one worker, cards.pdf first has each group no build kept put
+    together in a run of its own, on any worker; then it takes them as kept, and its
+    files are the bytes that putting the groups together in its own task makes."""
+    _two_groups_of_cards(tiny_copy)
+    out = tmp_path / "out"
+    build(tiny_copy, BuildOptions(out_dir=out, jobs=1))
+    names = ("cards.pdf", ".bleed/cards.pdf")
+    one_by_one = {name: (out / name).read_bytes() for name in names}
+    shutil.rmtree(out / GROUPS_DIR)
+
+    project = open_project(tiny_copy)
+    planned = read_and_plan(project, BuildOptions(out_dir=out, jobs=2), (None,))
+    [job] = [job for job in planned.editions[None].jobs if job.name == "cards.pdf"]
+    first = job.make(out)
+    assert isinstance(first, RunFirst) and len(first.runs) == 2
+    assert not (out / GROUPS_DIR).exists()  # nothing put together yet
+    kept = [run() for run in first.runs]
+    assert len(_kept_groups(out)) == 2
+    first.then(kept)
+    assert {name: (out / name).read_bytes() for name in names} == one_by_one
+
+
+def _two_groups_of_cards(project: Path) -> None:
+    """More cards in the project than one group holds: a group, and one more."""
+    gliding = (project / "content/gliding.yaml").read_text()
+    for number in range(makers.CARDS_PER_GROUP):
+        copy = gliding.replace("id: gliding", f"id: gliding-{number}")
+        copy = copy.replace("name: Gliding", f"name: Gliding {number}")
+        (project / f"content/gliding-{number}.yaml").write_text(copy)
 
 
 def _kept_groups(out: Path) -> set[tuple[str, int]]:

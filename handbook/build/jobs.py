@@ -430,7 +430,8 @@ def _card_files(
     sheets_planned = all(backs)
     inputs = [*fronts, *(job for job in backs if job and sheets_planned)]
     pages = tuple(jobs_of.card_pages[job.name] for job in inputs)
-    make_cards = partial(makers.make_cards_pdf, info, pages)
+    ahead = (options.jobs or default_jobs()) > 1  # its groups side by side, where it helps
+    make_cards = partial(makers.make_cards_pdf, info, pages, ahead)
     combined = derived_job("cards.pdf", inputs, make_cards, repr(info))
     combined = dataclasses.replace(combined, files=(makers.BLEED_CARDS,))
     jobs = [combined]

@@ -8,8 +8,10 @@ from) and writes atomically, so a failing maker leaves the last good file.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -51,6 +53,9 @@ LEAST_PARTS_AHEAD = 2
 # Cards are put together this many at a time, each group kept for the next build, and
 # then the groups: an edit to one card merges its group and the groups again, not all.
 CARDS_PER_GROUP = 16
+# Groups of cards to put together before cards.pdf is, side by side on the workers,
+# rather than one after the other in its task (a first build: 15 groups of 200 cards).
+LEAST_GROUPS_AHEAD = 2
 PREVIEW_DPI = 150
 
 
@@ -326,37 +331,76 @@ def _fit(card: Card, fmt: Format, back: bool, origins: Origins, source: PageSour
 def make_cards_pdf(
     info: DocumentInfo,
     pages: tuple[CardPage, ...],
+    ahead: bool,
     names: tuple[str, ...],
     out_dir: Path,
-) -> Made:
+) -> Made | RunFirst:
     """All cards in one file, one card per page, sharing one set of fonts.
 
     The cards' own PDFs put together (fronts, then any backs), with their bleed
     given back, for card-sheets.pdf; the fronts alone, trimmed, as cards.pdf,
     saying ``info`` (a file of their own when there are backs, so that its
-    structure tree holds only its pages).
+    structure tree holds only its pages). They are put together a group at a
+    time (see :class:`_Groups`); with ``ahead``, groups no build kept are put
+    together first, side by side on the workers (:class:`RunFirst`).
     """
     import pikepdf
 
     from handbook.press import sheets_pdf, tagging
-    from handbook.press.merge import MergePart
     from handbook.press.metadata import stamp
 
-    fonts = engine.font_files(pages[0].source)
-    parts = [MergePart(read_output(out_dir, card_file(p.card_id, p.back))) for p in pages]
+    groups = _groups(pages[0].source, out_dir)
+    every_page, front_pages = list(pages), [page for page in pages if not page.back]
+    if ahead:
+        missing = groups.missing(out_dir, every_page)
+        if len(front_pages) < len(pages):
+            missing += [g for g in groups.missing(out_dir, front_pages) if g not in missing]
+        if len(missing) >= LEAST_GROUPS_AHEAD:
+            runs = tuple(partial(_group_ahead, group, out_dir) for group in missing)
+            then = partial(_cards_pdf_after_groups, info, pages, names, out_dir)
+            return RunFirst(runs, then, "putting cards together for cards.pdf")
+    parts = _card_parts(out_dir, every_page)
     boxes = [_bleed_boxes(out_dir, bleed_file(page.card_id, page.back)) for page in pages]
-    subsets = KeptFiles(out_dir, f"{BLEED_DIR}/{FONTS_DIR}", MOST_FONT_BYTES)
-    groups = _Groups(KeptFiles(out_dir, GROUPS_DIR, MOST_GROUP_BYTES), fonts, subsets)
     every = groups.merged(parts)
     write_output(out_dir, BLEED_CARDS, sheets_pdf.with_bleed(every, boxes))
     fronts = [part for part, page in zip(parts, pages, strict=True) if not page.back]
     cards = every if len(fronts) == len(parts) else groups.merged(fronts)
-    subsets.forget_unused()
+    groups.subsets.forget_unused()
     groups.kept.forget_unused()
     with pikepdf.open(io.BytesIO(cards)) as pdf:
         stamp(pdf, info)
         write_output(out_dir, "cards.pdf", tagging.saved(pdf))
     return Made(len(fronts), renders=0)
+
+
+def _cards_pdf_after_groups(
+    info: DocumentInfo,
+    pages: tuple[CardPage, ...],
+    names: tuple[str, ...],
+    out_dir: Path,
+    _kept: list[None],
+) -> Made:
+    """cards.pdf, once the groups put together ahead are kept."""
+    made = make_cards_pdf(info, pages, False, names, out_dir)
+    assert isinstance(made, Made)
+    return made
+
+
+def _group_ahead(pages: tuple[CardPage, ...], out_dir: Path) -> None:
+    """Put one group of cards together and keep it (see :func:`make_cards_pdf`)."""
+    _groups(pages[0].source, out_dir).group(_card_parts(out_dir, list(pages)))
+
+
+def _groups(source: PageSource, out_dir: Path) -> _Groups:
+    subsets = KeptFiles(out_dir, f"{BLEED_DIR}/{FONTS_DIR}", MOST_FONT_BYTES)
+    kept = KeptFiles(out_dir, GROUPS_DIR, MOST_GROUP_BYTES)
+    return _Groups(kept, engine.font_files(source), subsets)
+
+
+def _card_parts(out_dir: Path, pages: list[CardPage]) -> list:
+    from handbook.press.merge import MergePart
+
+    return [MergePart(read_output(out_dir, card_file(p.card_id, p.back))) for p in pages]
 
 
 @dataclass
@@ -375,22 +419,42 @@ class _Groups:
 
         if len(parts) <= CARDS_PER_GROUP:
             return merged(parts, None, self.fonts, self.subsets)
-        made_of = self._made_of()
-        grouped = []
-        for start in range(0, len(parts), CARDS_PER_GROUP):
-            group = parts[start : start + CARDS_PER_GROUP]
-            key = digest(made_of, *(part.pdf for part in group))
-            data, subsets = self.kept.get(key), _subset_keys(self.kept.get(f"{key}.fonts"))
-            if data is None or subsets is None:
-                asked = _Asked(self.subsets)
-                data = merged(group, None, self.fonts, asked)
-                self.kept.put(key, data)
-                self.kept.put(f"{key}.fonts", json.dumps(sorted(asked.keys)).encode())
-            else:  # kept for when the group is merged again, after an edit to one of its cards
-                self.subsets.keep(subsets)
-            grouped.append(MergePart(data))
+        grouped = [MergePart(self.group(group)) for group in _in_groups(parts)]
         return merged(grouped, None, self.fonts, self.subsets)
 
+    def group(self, parts: list) -> bytes:
+        """One group's PDF: kept, or put together now and kept."""
+        from handbook.press.merge import merged
+
+        key = self._key(parts)
+        data, subsets = self._kept(key)
+        if data is None or subsets is None:
+            asked = _Asked(self.subsets)
+            data = merged(parts, None, self.fonts, asked)
+            self.kept.put(key, data)
+            self.kept.put(f"{key}.fonts", json.dumps(sorted(asked.keys)).encode())
+        else:  # kept for when the group is merged again, after an edit to one of its cards
+            self.subsets.keep(subsets)
+        return data
+
+    def missing(self, out_dir: Path, pages: list[CardPage]) -> list[tuple[CardPage, ...]]:
+        """The groups of these cards' pages that :meth:`merged` would put together now."""
+        if len(pages) <= CARDS_PER_GROUP:
+            return []
+        found = []
+        for group in _in_groups(pages):
+            data, subsets = self._kept(self._key(_card_parts(out_dir, list(group))))
+            if data is None or subsets is None:
+                found.append(tuple(group))
+        return found
+
+    def _key(self, parts: list) -> str:
+        return digest(self._made_of, *(part.pdf for part in parts))
+
+    def _kept(self, key: str) -> tuple[bytes | None, list[str] | None]:
+        return self.kept.get(key), _subset_keys(self.kept.get(f"{key}.fonts"))
+
+    @functools.cached_property
     def _made_of(self) -> str:
         """What every group is made with besides its cards: the tool and the font files."""
         files = []
@@ -400,6 +464,11 @@ class _Groups:
             except OSError:  # the merge leaves a font it cannot read as it is
                 files.append(b"")
         return digest(tool_version(), *(str(path) for path in self.fonts), *files)
+
+
+def _in_groups(items: list) -> Iterator[list]:
+    for start in range(0, len(items), CARDS_PER_GROUP):
+        yield items[start : start + CARDS_PER_GROUP]
 
 
 @dataclass
