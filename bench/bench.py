@@ -121,8 +121,10 @@ def make_project(root: Path, techniques: int) -> None:
 
 
 def child_build(project: str, out: str, *args: str) -> None:
-    """Run one build (as ``handbook build`` does) and print what it measured."""
+    """Run one build (as ``handbook build`` does), print what it measured, and end the
+    process as the command line ends it (see ``handbook.cli.main``)."""
     from handbook.build import RENDERED, BuildOptions, build
+    from handbook.cli import end_now
 
     jobs = int(args[0]) if args else None
     report = build(Path(project), BuildOptions(out_dir=Path(out), jobs=jobs))
@@ -141,6 +143,7 @@ def child_build(project: str, out: str, *args: str) -> None:
             }
         )
     )
+    end_now(0)
 
 
 def dump_sources(project: Path, folder: Path) -> None:

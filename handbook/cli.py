@@ -872,14 +872,15 @@ def main() -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code
-    _end_now(code)
+    end_now(code)
 
 
 # The status Python ends with when it cannot write out what is left of its output.
 _UNWRITTEN_STATUS = 120
 
 
-def _end_now(code: object) -> None:
+def end_now(code: object) -> None:
+    """End the process at once (see :func:`main`), with ``code`` as sys.exit takes it."""
     import atexit
 
     if code is not None and not isinstance(code, int):  # as sys.exit("message") ends

@@ -112,7 +112,7 @@ def test_the_command_line_ends_at_once_after_the_exit_functions(code, status, sa
         "atexit.register(lambda: print('exit functions ran'))\n"
         "print(folder.name)\n"
         "sys.stdout.write('unflushed')\n"
-        f"cli._end_now({code!r})\n"
+        f"cli.end_now({code!r})\n"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == status
@@ -124,7 +124,7 @@ def test_the_command_line_ends_at_once_after_the_exit_functions(code, status, sa
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_output_the_command_line_cannot_write_out_ends_with_status_120_as_python_does():
-    script = "import sys, handbook.cli as cli\nsys.stdout.write('x' * 100)\ncli._end_now(0)\n"
+    script = "import sys, handbook.cli as cli\nsys.stdout.write('x' * 100)\ncli.end_now(0)\n"
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     with open("/dev/full", "w") as full:
         run = subprocess.run([sys.executable, "-c", script], stdout=full, env=environment)
