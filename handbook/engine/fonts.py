@@ -27,8 +27,8 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterable
+from html import escape
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from handbook.project import FONT_SUFFIXES, defaults_root
 
@@ -82,7 +82,7 @@ def configuration(fonts: tuple[Path, ...]) -> str:
 
 
 def _text(path: Path) -> str:
-    return escape(path.as_posix())
+    return escape(path.as_posix(), quote=False)
 
 
 def _folder() -> Path:
