@@ -120,6 +120,40 @@ def test_weasyprint_alone_leaves_the_folio_outside_the_tree(small_ua1):
         assert artifacts
 
 
+def test_the_margins_made_artifacts_without_a_parse_read_as_with_one(small_ua1, monkeypatch):
+    """Marked content begun as WeasyPrint writes it is made an artifact in the page's
+    bytes; the operators and operands are those a rewrite of the parsed page gives."""
+    quick = tagging.finish(small_ua1)
+    monkeypatch.setattr(tagging, "_marked_as_weasyprint_writes", lambda data: None)
+    parsed = tagging.finish(small_ua1)
+    assert _instructions(quick) == _instructions(parsed)
+
+
+@pytest.mark.parametrize(
+    ("content", "marked"),
+    [
+        (b"q\n/Span\n<</MCID 0>>\nBDC\nEMC\n/P\n<</MCID 12>>\nBDC\nEMC\nQ\n", 2),
+        (b"BT\n(/Span\n<</MCID 0>>\nBDC\n) Tj\nET\n", None),  # a string that looks like one
+        (b"q\nBI\n/W 1 /H 1\nID\nx\nEI\nQ\n", None),  # an inline image's bytes
+        (b"/Span <</MCID 0>> BDC\nEMC\n", None),  # not on lines of their own
+        (b"/Span\n<</MCID 0 /ActualText (x)>>\nBDC\nEMC\n", None),
+    ],
+)
+def test_only_content_as_weasyprint_writes_it_is_changed_without_a_parse(content, marked):
+    assert tagging._marked_as_weasyprint_writes(content) == marked
+
+
+def _instructions(data: bytes) -> list[list[tuple[str, str]]]:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return [
+            [
+                (str(op.operator), repr(list(op.operands)))
+                for op in pikepdf.parse_content_stream(page)
+            ]
+            for page in pdf.pages
+        ]
+
+
 def _orphans(data: bytes) -> int:
     """Marked content on the first page whose element the tree does not reach."""
     with pikepdf.open(io.BytesIO(data)) as pdf:

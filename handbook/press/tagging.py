@@ -106,15 +106,39 @@ def _margins_as_artifacts(pdf) -> None:
 
 
 def _artifacts_in(pdf, page, mcids: set[int]) -> None:
+    """The page's marked content of ``mcids`` begun as an /Artifact instead."""
     import pikepdf
 
-    instructions = []
-    for operands, operator in pikepdf.parse_content_stream(page):
-        if str(operator) == "BDC" and _mcid(operands) in mcids:
-            operands, operator = [pikepdf.Name.Artifact], pikepdf.Operator("BMC")
-        instructions.append((operands, operator))
-    content = zlib.compress(pikepdf.unparse_content_stream(instructions))
-    page.obj.Contents = pdf.make_stream(content, Filter=pikepdf.Name.FlateDecode)
+    contents = page.obj.get("/Contents")
+    data = contents.read_bytes() if isinstance(contents, pikepdf.Stream) else None
+    marked = _marked_as_weasyprint_writes(data) if data is not None else None
+    if marked is not None:
+        content = _MARKED.sub(lambda m: _ARTIFACT if int(m[2]) in mcids else m[0], data)
+    else:
+        instructions = []
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) == "BDC" and _mcid(operands) in mcids:
+                operands, operator = [pikepdf.Name.Artifact], pikepdf.Operator("BMC")
+            instructions.append((operands, operator))
+        content = pikepdf.unparse_content_stream(instructions)
+    page.obj.Contents = pdf.make_stream(zlib.compress(content), Filter=pikepdf.Name.FlateDecode)
+
+
+# How WeasyPrint (pydyf) begins marked content: each token on a line of its own.
+_MARKED = re.compile(rb"(?<=\n)/([A-Za-z][A-Za-z0-9]*)\n<</MCID (\d+)>>\nBDC\n")
+_ARTIFACT = b"/Artifact\nBMC\n"
+_STRING_OR_IMAGE = re.compile(rb"\(|(?<![^\s])BI(?![^\s])")
+
+
+def _marked_as_weasyprint_writes(data: bytes) -> int | None:
+    """How many marked contents ``data`` begins, if it begins each as WeasyPrint writes
+    them and holds no literal string or inline image (whose bytes could look like one);
+    else None: then it is parsed as content (a parse of every page costs ten times the
+    time)."""
+    if _STRING_OR_IMAGE.search(data):
+        return None
+    found = sum(1 for _ in _MARKED.finditer(data))
+    return found if found == data.count(b"BDC") else None
 
 
 def _mcid(operands) -> int | None:
