@@ -87,6 +87,16 @@ class BuildCache:
             return False
         return entry.get("stamp") == self._stamps(name, files)
 
+    def intact(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The outputs whose files are as the build that made them left them: the key each
+        was made from, and the other files made with it (see :meth:`is_fresh`)."""
+        found = {}
+        for name, entry in self.entries.items():
+            files = tuple(entry.get("files", []))
+            if entry.get("stamp") == self._stamps(name, files):
+                found[name] = (entry.get("key"), files)
+        return found
+
     def unchanged_since(self, sources: str) -> list[str] | None:
         """The outputs, if no source changed since a clean build and no output was touched."""
         if sources != self.sources or not all(name in self.entries for name in self.order):

@@ -31,6 +31,7 @@ from handbook.press.sizes import sheet_for_paper
 
 if TYPE_CHECKING:
     from handbook.build.pipeline import BuildOptions
+    from handbook.content.pictures import PictureFile
     from handbook.content.translations import Translation
     from handbook.content.validate import Handbook
     from handbook.html.render import Renderer
@@ -46,7 +47,9 @@ class Job:
     name: str  # the file's path inside the output folder
     origin: str  # the project file named when it fails
     key: str
-    make: Callable[[Path], Made]  # writes the file into the output folder; runs in a worker
+    # Writes the file into the output folder; runs in a worker. None for an output planned
+    # as one the last build left as it is now (see :func:`read_and_plan`).
+    make: Callable[[Path], Made] | None
     needs: tuple[str, ...] = ()  # outputs this one is made from
     files: tuple[str, ...] = ()  # other files it writes, kept up to date with it
     suspects: tuple[str, ...] = ()  # see Task.suspects
@@ -183,11 +186,17 @@ class EditionPlan:
 
 @dataclass
 class BuildPlan:
-    """The source's handbook (its notices and pictures) and each edition asked for,
-    by language (None for the source)."""
+    """What the build needs of the source's handbook (its notices, the pictures it
+    shows) and each edition asked for, by language (None for the source)."""
 
-    handbook: Handbook
+    notices: list[Notice]
+    pictures: dict[str, PictureFile]
     editions: dict[str | None, EditionPlan]
+
+
+# An edition's outputs as the last build left them, files untouched since: name -> the
+# key it was made from, and the other files made with it.
+Kept = dict[str, tuple[str, tuple[str, ...]]]
 
 
 def planning_task(project: Project, run: Callable[[], Plan]) -> Task:
@@ -209,17 +218,33 @@ SUSPECTS = 3  # how many of the largest content files a limit problem names
 
 
 def read_and_plan(
-    project: Project, options: BuildOptions, languages: tuple[str | None, ...]
+    project: Project,
+    options: BuildOptions,
+    languages: tuple[str | None, ...],
+    kept: dict[str | None, Kept] | None = None,
 ) -> BuildPlan:
     """The handbook read and every output of each edition in ``languages`` planned
-    (in a worker: see :func:`planning_task`)."""
+    (in a worker: see :func:`planning_task`).
+
+    A job planned as one of ``kept`` (by edition) was made from the same inputs
+    and comes without its ``make``: the build leaves it as it is, and its sources
+    (the HTML of every card) are not copied back to the build for nothing.
+    """
     from handbook.content.validate import load_handbook
 
     handbook = load_handbook(project)
-    editions = {
-        language: plan_edition(project, handbook, language, options) for language in languages
-    }
-    return BuildPlan(handbook, editions)
+    editions = {}
+    for language in languages:
+        planned = plan_edition(project, handbook, language, options)
+        found = (kept or {}).get(language, {})
+        planned.jobs = [
+            dataclasses.replace(job, make=None)
+            if found.get(job.name) == (job.key, job.files)
+            else job
+            for job in planned.jobs
+        ]
+        editions[language] = planned
+    return BuildPlan(handbook.notices, handbook.pictures, editions)
 
 
 def plan_edition(

@@ -231,16 +231,22 @@ class _Build:
                 edition.cache.sources = None
             with self._pool(stale) as pool:
                 languages = tuple(edition.language for edition in stale)
+                kept = {} if self.options.force else {e.language: e.cache.intact() for e in stale}
                 plan = partial(read_and_plan, self.project, self.options, languages)
-                planned: BuildPlan = under_limits(self.project, self.options.limits, plan)
-                self.report.notices = planned.handbook.notices
+                planned: BuildPlan = under_limits(
+                    self.project, self.options.limits, partial(plan, kept)
+                )
+                if not all(self._makeable(e, planned.editions[e.language]) for e in stale):
+                    # an output changed since it was found intact: every job comes whole
+                    planned = under_limits(self.project, self.options.limits, plan)
+                self.report.notices = planned.notices
                 for edition in stale:
                     self._plan(edition, planned.editions[edition.language])
                 try:
                     self._render(pool, stale)
                 finally:
                     for edition in stale:
-                        self._record(edition, planned.handbook.pictures)
+                        self._record(edition, planned.pictures)
         self._sort_outputs(editions)
         self.report.translation_notices = {e.language: e.notices for e in editions if e.language}
         self.report.problems = [problem for e in editions for problem in e.problems]
@@ -320,6 +326,14 @@ class _Build:
         for name in unchanged:
             self._settle(_up_to_date(edition.out_dir / name, cache.pages(name)))
         return True
+
+    def _makeable(self, edition: _Edition, planned: EditionPlan) -> bool:
+        """Whether every job planned without its ``make`` (see ``read_and_plan``) is fresh."""
+        cache = edition.cache
+        return all(
+            job.make is not None or cache.is_fresh(job.name, job.key, job.files)
+            for job in planned.jobs
+        )
 
     def _plan(self, edition: _Edition, planned: EditionPlan) -> None:
         """Take the edition's jobs as the worker planned them; the up-to-date ones are
