@@ -494,8 +494,9 @@ def _warm_up(project: Project) -> None:
     engine.warm_up()
     for module in _FINISHING_MODULES:
         # Under a tight memory limit a library may fail to load: the task that needs it
-        # then reports the limit, naming its output.
-        with suppress(ImportError):
+        # then reports the limit, naming its output (a module whose import failed is
+        # imported afresh).
+        with suppress(ImportError, MemoryError):
             importlib.import_module(module)
     with at_most(_READY_SECONDS):
         engine.warm_up(first_pages(project), _languages_of(project))

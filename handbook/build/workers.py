@@ -70,10 +70,11 @@ _ALARM_REPEAT_SECONDS = 0.05
 # starting is the tool's own work, not the project's.
 _STARTING_SECONDS = 60.0
 # A worker the zygote forked leaves after a task that left more objects than this for the
-# collector to walk (a booklet's layout leaves a million, a card's a few thousand): the
-# collection would take longer than forking another worker warm (about 1 s for the
-# million; a fork takes milliseconds), and the system frees a process's memory at once.
-_MOST_GARBAGE = 20_000
+# collector to walk (a first build's booklet leaves a million, a card a few thousand, and
+# what a worker's caches gain counts too): the collection would take longer than forking
+# another worker warm (about 1 s for the million; a fork takes milliseconds), and the
+# system frees a process's memory at once.
+_MOST_GARBAGE = 100_000
 # What tasks read from the environment, passed on with each one: a worker the fork
 # server makes has the environment the server started with, not the build's now.
 _PASSED_ON = ("SOURCE_DATE_EPOCH",)
@@ -327,11 +328,13 @@ class WorkerPool:
         for worker in [w for w in self.workers if w.task or not w.process.is_alive()]:
             self._replace(worker)
 
-    def _let_leavers_go(self) -> None:
-        """Wait for the workers that left to end, and delete what they left behind."""
-        for worker in self.leaving:
-            worker.stop()
-        self.leaving.clear()
+    def _let_leavers_go(self, ended_only: bool = False) -> None:
+        """Wait for the workers that left to end (``ended_only``: those that have), and
+        delete what they left behind."""
+        for worker in list(self.leaving):
+            if not ended_only or not worker.process.is_alive():
+                worker.left()
+                self.leaving.remove(worker)
 
     def _busy(self) -> list[_Worker]:
         return [worker for worker in self.workers if worker.task]
@@ -360,6 +363,7 @@ class WorkerPool:
         return dead
 
     def _idle_worker(self) -> _Worker | None:
+        self._let_leavers_go(ended_only=True)  # their pipes and folders gone as they go
         for worker in self.workers:
             if worker.task is None:
                 return worker
@@ -494,6 +498,12 @@ class _Worker:
         self.started = time.monotonic()
         self.deadline = self.started + self.seconds + _GRACE_SECONDS
 
+    def left(self) -> None:
+        """Wait for a worker that said it leaves to end (it is not killed: its process id
+        may be another's once it has ended), and delete what it left behind."""
+        self.process.join()
+        self._forget()
+
     def stop(self) -> None:
         """Kill the worker, and delete what it left in its temporary folder.
 
@@ -503,6 +513,9 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
+        self._forget()
+
+    def _forget(self) -> None:
         self.conn.close()
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 

@@ -127,7 +127,7 @@ def _artifacts_in(pdf, page, mcids: set[int]) -> None:
 # How WeasyPrint (pydyf) begins marked content: each token on a line of its own.
 _MARKED = re.compile(rb"(?<=\n)/([A-Za-z][A-Za-z0-9]*)\n<</MCID (\d+)>>\nBDC\n")
 _ARTIFACT = b"/Artifact\nBMC\n"
-_STRING_OR_IMAGE = re.compile(rb"\(|(?<![^\s])BI(?![^\s])")
+_STRING_OR_IMAGE = re.compile(rb"\(|BI")  # an inline image's BI, or letters of a name
 
 
 def _marked_as_weasyprint_writes(data: bytes) -> int | None:
