@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from handbook.build import RENDERED, UP_TO_DATE, BuildOptions, build, makers
 from handbook.build.booklet import PARTS_DIR
-from handbook.build.cache import CACHE_FILE, GROUPS_DIR
+from handbook.build.cache import CACHE_FILE, GROUPS_DIR, BuildCache
 from handbook.build.jobs import read_and_plan
 from handbook.build.workers import RunFirst
 from handbook.project import open_project
@@ -112,6 +112,33 @@ def test_the_groups_of_cards_no_build_kept_are_put_together_side_by_side(tiny_co
     assert len(_kept_groups(out)) == 2
     first.then(kept)
     assert {name: (out / name).read_bytes() for name in names} == one_by_one
+
+
+def test_planning_sends_back_no_sources_of_the_outputs_the_last_build_left_as_they_are(
+    tiny_built,
+):
+    """Only the jobs to make come with what makes them (their HTML, for a card)."""
+    project, out = tiny_built
+    (out / "cards/gliding.pdf").unlink()
+    kept = {None: BuildCache(out).intact()}
+    planned = read_and_plan(open_project(project), BuildOptions(out_dir=out), (None,), kept)
+    whole = {job.name for job in planned.editions[None].jobs if job.make is not None}
+    assert whole == {"cards/gliding.pdf"}
+    report = build(project, BuildOptions(out_dir=out))
+    assert rendered(report, out) == {"cards/gliding.pdf"}
+    assert "Gliding" in PdfReader(out / "cards/gliding.pdf").pages[0].extract_text()
+
+
+def test_an_output_changed_after_planning_looked_is_planned_again_and_made(tiny_built, monkeypatch):
+    """The build looks at the outputs again (is_fresh) after planning: one that planning
+    took as kept but is not is planned again, whole, and made."""
+    project, out = tiny_built
+    as_planning_saw = BuildCache(out).intact()
+    (out / "cards/gliding.pdf").unlink()
+    monkeypatch.setattr(BuildCache, "intact", lambda cache: as_planning_saw)
+    report = build(project, BuildOptions(out_dir=out))
+    assert rendered(report, out) == {"cards/gliding.pdf"}
+    assert (out / "cards/gliding.pdf").is_file()
 
 
 def _two_groups_of_cards(project: Path) -> None:
