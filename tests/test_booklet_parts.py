@@ -313,3 +313,54 @@ def test_the_parts_hold_every_id_of_the_booklet_once():
 def test_html_not_nested_as_the_templates_write_it_is_not_cut():
     assert split.split("<html><body><main><section data-split id=a></main></body></html>") is None
     assert split.split("<html><body><p>no parts here</p></body></html>") is None
+
+
+def _structure_read_by_html_parser(html: str) -> split._Structure:
+    scanner = split._Scanner(html)
+    scanner.feed(html)
+    scanner.close()
+    return scanner.found
+
+
+def _as_found(structure: split._Structure) -> tuple:
+    found = structure
+    return (found.marks, found.stack, found.body, found.failed, found.ended)
+
+
+QUICKLY_READ = [
+    "<!DOCTYPE html><HTML><Body><MAIN><Section DATA-SPLIT id='a&amp;b'><p>x &lt; y</p>"
+    "</section></MAIN></body></html>",
+    '<html><body><svg viewBox="0 0 1 1"><path d="M0 0"/><style>p > a {}</style></svg>'
+    '<section data-split id="b" hidden><br><img src="x.png"></section></body></html>',
+    '<html><body><section data-split="" id=""></section><p class="data-split"></p></body></html>',
+    "<html><body><main><p></main></body></html>",  # nested otherwise: it fails as it would
+]
+READ_BY_HTML_PARSER = [
+    "<html><body><!-- a comment --><section data-split id=a></section></body></html>",
+    "<html><body><section data-split id=a></section></body></html>",  # unquoted value
+    "<html><body><style>a < b {}</style><section data-split></section></body></html>",
+    "<?xml version='1.0'?><html><body></body></html>",
+    "<html><body><p>1 < 2</p></body></html>",
+    "<html><body><p a='1'b='2'></p></body></html>",
+]
+
+
+@pytest.mark.parametrize("html", QUICKLY_READ)
+def test_html_as_the_templates_write_it_is_read_quickly_as_html_parser_reads_it(html):
+    quick = split._quick_scan(html)
+    assert quick is not None
+    assert _as_found(quick) == _as_found(_structure_read_by_html_parser(html))
+
+
+@pytest.mark.parametrize("html", READ_BY_HTML_PARSER)
+def test_html_written_otherwise_is_left_to_html_parser(html):
+    assert split._quick_scan(html) is None
+    assert _as_found(split._scanned(html)) == _as_found(_structure_read_by_html_parser(html))
+
+
+@pytest.mark.parametrize("root", [TINY, REPO, REPO / "examples" / "bicycle-care"])
+def test_a_booklet_is_read_quickly_as_html_parser_reads_it(root):
+    html = sources(root)[0].html
+    quick = split._quick_scan(html)
+    assert quick is not None and quick.marks
+    assert _as_found(quick) == _as_found(_structure_read_by_html_parser(html))

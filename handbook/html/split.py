@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 from html.parser import HTMLParser
 
 LEAD_END = "handbook-lead-end"
@@ -73,14 +74,12 @@ class _Mark:
     content_start: int  # where its content begins: what tells it apart as a parent
 
 
-class _Scanner(HTMLParser):
-    """The elements marked ``data-split``, and what each sits in; ``failed`` if the
-    HTML is not nested as the templates write it."""
+class _Structure:
+    """The elements marked ``data-split``, and what each sits in, as a scan of the HTML
+    finds its tags; ``failed`` if the HTML is not nested as the templates write it."""
 
     def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
         self.html = html
-        self.line_starts = [0, *(m.end() for m in re.finditer("\n", html))]
         self.stack: list[_Open] = []
         self.marks: list[_Mark] = []
         self.body: tuple[int, int] | None = None  # the body's content: start, end
@@ -90,14 +89,9 @@ class _Scanner(HTMLParser):
     def _in_body(self) -> bool:
         return self.body is not None and not self.ended
 
-    def _position(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        start = self._position()
-        text = self.get_starttag_text() or ""
-        end = start + len(text)
+    def start(self, tag: str, attrs: list[tuple[str, str | None]], at: int, text: str) -> None:
+        """A start tag ``text`` at offset ``at`` (names lowercased, values unescaped)."""
+        end = at + len(text)
         if tag == "body":
             self.body = (end, len(self.html))
             return
@@ -105,12 +99,12 @@ class _Scanner(HTMLParser):
             return
         if any(name == SPLIT_ATTRIBUTE for name, _ in attrs):
             found = dict(attrs).get("id")
-            self.marks.append(_Mark(start, tuple(self.stack), found, end))
+            self.marks.append(_Mark(at, tuple(self.stack), found, end))
         self.stack.append(_Open(tag, text, end))
 
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str, at: int) -> None:
         if tag == "body" and self._in_body():
-            self.body = (self.body[0], self._position())
+            self.body = (self.body[0], at)
             self.ended = True
             return
         if not self._in_body() or tag in _VOID:
@@ -121,13 +115,93 @@ class _Scanner(HTMLParser):
         self.stack.pop()
 
 
+class _Scanner(HTMLParser):
+    """The HTML's tags as ``html.parser`` reads them, told to a :class:`_Structure`."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found = _Structure(html)
+        self.line_starts = [0, *(m.end() for m in re.finditer("\n", html))]
+
+    def _position(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.start(tag, attrs, self._position(), self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.found.end(tag, self._position())
+
+
+# Tags as the templates write them: a name, attributes with quoted values or none, and
+# nothing else between < and > (see _quick_scan).
+_TAG = re.compile(
+    r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
+    r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'))?)*)\s*(/?)>"""
+)
+_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)(\s*=\s*(?:"([^"]*)"|'([^']*)'))?""")
+_DOCTYPE = re.compile(r"<!doctype[^<>]*>", re.IGNORECASE)
+_RAW_TEXT = ("script", "style")  # their content is text, up to their end tag
+
+
+def _scanned(html: str) -> _Structure:
+    """The HTML's structure: read quickly where the HTML is written as the templates
+    write it, else by ``html.parser`` (two to three times slower)."""
+    quick = _quick_scan(html)
+    if quick is not None:
+        return quick
+    scanner = _Scanner(html)
+    scanner.feed(html)
+    scanner.close()
+    return scanner.found
+
+
+def _quick_scan(html: str) -> _Structure | None:
+    """The structure as ``html.parser`` finds it, from the tags alone; None where the
+    HTML holds anything but a doctype first, tags as :data:`_TAG` reads them and text
+    without ``<`` (a comment, an unquoted value, markup in a style's text, say)."""
+    found = _Structure(html)
+    doctype = _DOCTYPE.match(html.lstrip())
+    at = len(html) - len(html.lstrip()) + (doctype.end() if doctype else 0)
+    while (at := html.find("<", at)) >= 0:
+        tag = _TAG.match(html, at)
+        if tag is None:
+            return None
+        closing, name, attributes, empty = tag.groups()
+        name = name.lower()
+        if closing:
+            if attributes or empty:
+                return None
+            found.end(name, at)
+        else:
+            # Only a marked element's attributes are read (see _Structure.start).
+            marked = SPLIT_ATTRIBUTE in attributes.lower()
+            found.start(name, _attributes(attributes) if marked else [], at, tag[0])
+            if empty:
+                found.end(name, at)
+        at = tag.end()
+        if name in _RAW_TEXT and not closing and not empty:
+            close = re.compile(f"</{name}>", re.IGNORECASE).search(html, at)
+            if close is None or "<" in html[at : close.start()]:
+                return None
+            at = close.start()
+    return found
+
+
+def _attributes(text: str) -> list[tuple[str, str | None]]:
+    """A tag's attributes as ``html.parser`` gives them: None for one without a value."""
+    return [
+        (name.lower(), unescape(double or single) if given else None)
+        for name, given, double, single in _ATTRIBUTE.findall(text)
+    ]
+
+
 def split(html: str, items_per_part: int | None = None) -> list[Part] | None:
     """The booklet as parts, in order (a chapter's techniques ``items_per_part`` to a
     part, :data:`ITEMS_PER_PART` unless given); None if it cannot be cut (no marked
     elements, HTML not nested as the templates write it): then it is laid out whole."""
-    scanner = _Scanner(html)
-    scanner.feed(html)
-    scanner.close()
+    scanner = _scanned(html)
     if scanner.failed or not scanner.ended or scanner.stack or not scanner.marks:
         return None
     starts = _part_starts(scanner.marks, items_per_part or ITEMS_PER_PART)
@@ -215,6 +289,4 @@ def _closing(ancestors: tuple[_Open, ...]) -> str:
 
 
 def _ids_in(html: str) -> frozenset[str]:
-    from html import unescape
-
     return frozenset(unescape(found) for found in _ID.findall(html))
