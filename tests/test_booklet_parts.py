@@ -342,6 +342,8 @@ READ_BY_HTML_PARSER = [
     "<?xml version='1.0'?><html><body></body></html>",
     "<html><body><p>1 < 2</p></body></html>",
     "<html><body><p a='1'b='2'></p></body></html>",
+    '<html><body><section\xa0data-split id="a"></section></body></html>',  # no HTML space
+    "<html><body><main><p\x0bclass='x'>t</p></main></body></html>",
 ]
 
 

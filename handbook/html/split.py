@@ -135,12 +135,16 @@ class _Scanner(HTMLParser):
 
 
 # Tags as the templates write them: a name, attributes with quoted values or none, and
-# nothing else between < and > (see _quick_scan).
+# nothing else between < and > (see _quick_scan). The spaces are HTML's own: html.parser
+# reads any other character after a name (a no-break space, say) as part of the name.
+_SPACE = r"[\t\n\r\f ]"
 _TAG = re.compile(
-    r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
-    r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'))?)*)\s*(/?)>"""
+    rf"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:{_SPACE}+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
+    rf"""(?:{_SPACE}*={_SPACE}*(?:"[^"]*"|'[^']*'))?)*){_SPACE}*(/?)>"""
 )
-_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)(\s*=\s*(?:"([^"]*)"|'([^']*)'))?""")
+_ATTRIBUTE = re.compile(
+    rf"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)({_SPACE}*={_SPACE}*(?:"([^"]*)"|'([^']*)'))?"""
+)
 _DOCTYPE = re.compile(r"<!doctype[^<>]*>", re.IGNORECASE)
 _RAW_TEXT = ("script", "style")  # their content is text, up to their end tag
 
