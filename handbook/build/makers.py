@@ -350,20 +350,20 @@ def make_cards_pdf(
     from handbook.press.metadata import stamp
 
     groups = _groups(pages[0].source, out_dir)
-    every_page, front_pages = list(pages), [page for page in pages if not page.back]
+    parts = _card_parts(out_dir, list(pages))
+    fronts = [part for part, page in zip(parts, pages, strict=True) if not page.back]
     if ahead:
-        missing = groups.missing(out_dir, every_page)
-        if len(front_pages) < len(pages):
-            missing += [g for g in groups.missing(out_dir, front_pages) if g not in missing]
+        missing = groups.missing(parts, list(pages))
+        if len(fronts) < len(parts):
+            front_pages = [page for page in pages if not page.back]
+            missing += [g for g in groups.missing(fronts, front_pages) if g not in missing]
         if len(missing) >= LEAST_GROUPS_AHEAD:
             runs = tuple(partial(_group_ahead, group, out_dir) for group in missing)
             then = partial(_cards_pdf_after_groups, info, pages, names, out_dir)
             return RunFirst(runs, then, "putting cards together for cards.pdf")
-    parts = _card_parts(out_dir, every_page)
     boxes = [_bleed_boxes(out_dir, bleed_file(page.card_id, page.back)) for page in pages]
     every = groups.merged(parts)
     write_output(out_dir, BLEED_CARDS, sheets_pdf.with_bleed(every, boxes))
-    fronts = [part for part, page in zip(parts, pages, strict=True) if not page.back]
     cards = every if len(fronts) == len(parts) else groups.merged(fronts)
     groups.subsets.forget_unused()
     groups.kept.forget_unused()
@@ -413,6 +413,11 @@ class _Groups:
     kept: KeptFiles
     fonts: tuple[Path, ...]
     subsets: KeptFiles
+    # What was found kept, by key: read once, whether to find the missing groups or to
+    # put the groups together.
+    found: dict[str, tuple[bytes | None, list[str] | None]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def merged(self, parts: list) -> bytes:
         from handbook.press.merge import MergePart, merged
@@ -433,26 +438,29 @@ class _Groups:
             data = merged(parts, None, self.fonts, asked)
             self.kept.put(key, data)
             self.kept.put(f"{key}.fonts", json.dumps(sorted(asked.keys)).encode())
+            self.found[key] = data, sorted(asked.keys)
         else:  # kept for when the group is merged again, after an edit to one of its cards
             self.subsets.keep(subsets)
         return data
 
-    def missing(self, out_dir: Path, pages: list[CardPage]) -> list[tuple[CardPage, ...]]:
-        """The groups of these cards' pages that :meth:`merged` would put together now."""
-        if len(pages) <= CARDS_PER_GROUP:
+    def missing(self, parts: list, pages: list[CardPage]) -> list[tuple[CardPage, ...]]:
+        """The groups of these cards' pages (``parts``: their PDFs) that :meth:`merged`
+        would put together now."""
+        if len(parts) <= CARDS_PER_GROUP:
             return []
-        found = []
-        for group in _in_groups(pages):
-            data, subsets = self._kept(self._key(_card_parts(out_dir, list(group))))
-            if data is None or subsets is None:
-                found.append(tuple(group))
-        return found
+        return [
+            tuple(group)
+            for group, of_parts in zip(_in_groups(pages), _in_groups(parts), strict=True)
+            if None in self._kept(self._key(of_parts))
+        ]
 
     def _key(self, parts: list) -> str:
         return digest(self._made_of, *(part.pdf for part in parts))
 
     def _kept(self, key: str) -> tuple[bytes | None, list[str] | None]:
-        return self.kept.get(key), _subset_keys(self.kept.get(f"{key}.fonts"))
+        if key not in self.found:
+            self.found[key] = self.kept.get(key), _subset_keys(self.kept.get(f"{key}.fonts"))
+        return self.found[key]
 
     @functools.cached_property
     def _made_of(self) -> str:
